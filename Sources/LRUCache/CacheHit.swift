@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Synchronization
+
+/// An open, complete cache file handed to a reader.
+///
+/// While a hit is alive its group is pinned: eviction passes it by, so the
+/// space it occupies stays accounted and the file stays whole while it is
+/// sent. Call ``release()`` when done (the deinitializer does it as a safety
+/// net). A reader that wants to own the descriptor (to give it to sendfile)
+/// takes it with ``takeDescriptor()`` and closes it itself.
+public final class CacheHit: Sendable {
+    public let key: CacheKey
+    /// Length of the content in bytes.
+    public let size: Int64
+    /// When the content was stored or last revalidated (nanoseconds since the epoch).
+    public let storedAt: Int64
+    /// False for a file the store could not keep (no room): it is complete
+    /// and readable, but already unlinked.
+    public let isStored: Bool
+
+    private struct State {
+        var descriptor: Int32?
+        var onRelease: (@Sendable () -> Void)?
+    }
+    private let state: Mutex<State>
+
+    init(
+        key: CacheKey, descriptor: Int32, size: Int64, storedAt: Int64, isStored: Bool,
+        onRelease: (@Sendable () -> Void)?
+    ) {
+        self.key = key
+        self.size = size
+        self.storedAt = storedAt
+        self.isStored = isStored
+        self.state = Mutex(State(descriptor: descriptor, onRelease: onRelease))
+    }
+
+    deinit { release() }
+
+    /// Hands the descriptor over; the caller closes it. Nil if already taken or released.
+    public func takeDescriptor() -> Int32? {
+        state.withLock { state in
+            defer { state.descriptor = nil }
+            return state.descriptor
+        }
+    }
+
+    /// Reads the whole content (for small files such as version lists).
+    public func readAll() throws -> [UInt8] {
+        guard let fd = state.withLock({ $0.descriptor }) else { return [] }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                pread(fd, buffer.baseAddress! + offset, buffer.count - offset, off_t(offset))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError(call: "read", path: key.description, errno: errno)
+            }
+            if count == 0 { break }
+            offset += count
+        }
+        return Array(bytes[0..<offset])
+    }
+
+    /// Closes the descriptor unless it was taken, and unpins the group. Idempotent.
+    public func release() {
+        let (descriptor, onRelease) = state.withLock { state in
+            defer {
+                state.descriptor = nil
+                state.onRelease = nil
+            }
+            return (state.descriptor, state.onRelease)
+        }
+        if let descriptor { close(descriptor) }
+        onRelease?()
+    }
+}

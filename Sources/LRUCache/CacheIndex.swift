@@ -1,0 +1,224 @@
+/// The in-memory index of the store: every group with its files and sizes,
+/// ordered from most to least recently used.
+///
+/// A plain value type with no I/O and no locking, so that accounting and
+/// eviction order can be tested on their own; ``DiskCache`` owns one behind a
+/// lock. Recency is an intrusive doubly linked list over an array of nodes,
+/// so that a use, an insertion and a removal are all O(1).
+struct CacheIndex {
+    struct File: Equatable, Sendable {
+        var name: String
+        /// Length of the content in bytes.
+        var size: Int64
+        /// Bytes the file occupies on disk (allocated blocks).
+        var diskUsage: Int64
+        /// When the content was stored or last revalidated (nanoseconds since the epoch).
+        var storedAt: Int64
+    }
+
+    struct Group: Sendable {
+        var key: String
+        var files: [File]
+        /// Disk usage of the group's own directory.
+        var directoryUsage: Int64
+        /// Last use, in nanoseconds since the epoch.
+        var lastUsed: Int64
+        /// The last use that was written to disk (as a file's atime), so that
+        /// LRU order survives a restart without a write on every hit.
+        var persistedUse: Int64
+        /// Readers currently sending one of the group's files: pinned groups are never evicted.
+        var pins: Int
+
+        var diskUsage: Int64 { directoryUsage + files.reduce(0) { $0 + $1.diskUsage } }
+        var size: Int64 { files.reduce(0) { $0 + $1.size } }
+
+        func file(named name: String) -> File? { files.first { $0.name == name } }
+    }
+
+    private struct Node {
+        var group: Group?
+        var newer: Int
+        var older: Int
+    }
+
+    private var nodes: [Node] = []
+    private var freeSlots: [Int] = []
+    private var slotByKey: [String: Int] = [:]
+    private var newest = -1
+    private var oldest = -1
+
+    /// Disk usage of all groups: their files and their directories.
+    private(set) var diskUsage: Int64 = 0
+    private(set) var fileCount = 0
+    var groupCount: Int { slotByKey.count }
+
+    func group(_ key: String) -> Group? {
+        slotByKey[key].flatMap { nodes[$0].group }
+    }
+
+    func file(_ key: CacheKey) -> File? {
+        group(key.group)?.file(named: key.name)
+    }
+
+    /// Adds or replaces a file, creating its group when needed; the group
+    /// becomes the most recently used.
+    mutating func store(_ file: File, inGroup key: String, directoryUsage: Int64, now: Int64) {
+        if let slot = slotByKey[key] {
+            var replaced: File?
+            modify(slot) { group in
+                if let existing = group.files.firstIndex(where: { $0.name == file.name }) {
+                    replaced = group.files[existing]
+                    group.files[existing] = file
+                } else {
+                    group.files.append(file)
+                }
+                group.lastUsed = max(group.lastUsed, now)
+            }
+            diskUsage += file.diskUsage - (replaced?.diskUsage ?? 0)
+            if replaced == nil { fileCount += 1 }
+            moveToNewest(slot)
+        } else {
+            insert(
+                Group(
+                    key: key, files: [file], directoryUsage: directoryUsage, lastUsed: now, persistedUse: now,
+                    pins: 0))
+        }
+    }
+
+    /// Adds a whole group as the most recently used one (the rebuild inserts
+    /// groups oldest first).
+    mutating func insert(_ group: Group) {
+        precondition(slotByKey[group.key] == nil, "group inserted twice")
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            nodes[slot] = Node(group: group, newer: -1, older: -1)
+        } else {
+            slot = nodes.count
+            nodes.append(Node(group: group, newer: -1, older: -1))
+        }
+        slotByKey[group.key] = slot
+        diskUsage += group.diskUsage
+        fileCount += group.files.count
+        linkAsNewest(slot)
+    }
+
+    /// Records a use. Returns true when the use should also be written to
+    /// disk, because the last written one is older than `resolution`.
+    mutating func recordUse(of key: String, now: Int64, resolution: Int64) -> Bool {
+        guard let slot = slotByKey[key] else { return false }
+        var persist = false
+        modify(slot) { group in
+            group.lastUsed = max(group.lastUsed, now)
+            if now - group.persistedUse >= resolution {
+                group.persistedUse = now
+                persist = true
+            }
+        }
+        moveToNewest(slot)
+        return persist
+    }
+
+    mutating func pin(_ key: String) {
+        guard let slot = slotByKey[key] else { return }
+        modify(slot) { $0.pins += 1 }
+    }
+
+    mutating func unpin(_ key: String) {
+        guard let slot = slotByKey[key] else { return }
+        modify(slot) { group in
+            precondition(group.pins > 0, "unbalanced unpin")
+            group.pins -= 1
+        }
+    }
+
+    mutating func setStoredAt(_ key: CacheKey, to time: Int64) {
+        guard let slot = slotByKey[key.group] else { return }
+        modify(slot) { group in
+            if let index = group.files.firstIndex(where: { $0.name == key.name }) {
+                group.files[index].storedAt = time
+            }
+        }
+    }
+
+    @discardableResult
+    mutating func removeGroup(_ key: String) -> Group? {
+        guard let slot = slotByKey.removeValue(forKey: key), let group = nodes[slot].group else { return nil }
+        unlink(slot)
+        nodes[slot].group = nil
+        freeSlots.append(slot)
+        diskUsage -= group.diskUsage
+        fileCount -= group.files.count
+        return group
+    }
+
+    /// Removes one file; a group left without files is removed too and returned.
+    mutating func removeFile(_ key: CacheKey) -> (file: File, emptiedGroup: Group?)? {
+        guard let slot = slotByKey[key.group], let group = nodes[slot].group,
+            let position = group.files.firstIndex(where: { $0.name == key.name })
+        else { return nil }
+        let file = group.files[position]
+        if group.files.count == 1 {
+            return (file, removeGroup(key.group))
+        }
+        modify(slot) { $0.files.remove(at: position) }
+        diskUsage -= file.diskUsage
+        fileCount -= 1
+        return (file, nil)
+    }
+
+    /// Unpinned groups from least to most recently used: the eviction order.
+    func evictionCandidates() -> some Sequence<Group> {
+        sequence(state: oldest) { slot -> Group?? in
+            guard slot >= 0 else { return nil }
+            let node = nodes[slot]
+            slot = node.newer
+            return node.group
+        }
+        .lazy.compactMap { $0 }.filter { $0.pins == 0 }
+    }
+
+    /// All groups from most to least recently used.
+    func groupsByRecency() -> [Group] {
+        var result: [Group] = []
+        result.reserveCapacity(groupCount)
+        var slot = newest
+        while slot >= 0 {
+            if let group = nodes[slot].group { result.append(group) }
+            slot = nodes[slot].older
+        }
+        return result
+    }
+
+    // MARK: Linked list
+
+    private mutating func modify(_ slot: Int, _ body: (inout Group) -> Void) {
+        var group = nodes[slot].group!
+        nodes[slot].group = nil
+        body(&group)
+        nodes[slot].group = group
+    }
+
+    private mutating func moveToNewest(_ slot: Int) {
+        guard slot != newest else { return }
+        unlink(slot)
+        linkAsNewest(slot)
+    }
+
+    private mutating func linkAsNewest(_ slot: Int) {
+        nodes[slot].older = newest
+        nodes[slot].newer = -1
+        if newest >= 0 { nodes[newest].newer = slot }
+        newest = slot
+        if oldest < 0 { oldest = slot }
+    }
+
+    private mutating func unlink(_ slot: Int) {
+        let newer = nodes[slot].newer
+        let older = nodes[slot].older
+        if newer >= 0 { nodes[newer].older = older } else { newest = older }
+        if older >= 0 { nodes[older].newer = newer } else { oldest = newer }
+        nodes[slot].newer = -1
+        nodes[slot].older = -1
+    }
+}

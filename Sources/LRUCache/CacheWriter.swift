@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One file being written into the store.
+///
+/// Bytes go to a temporary file whose space is reserved in the store as it
+/// grows. ``commit()`` makes the file durable and visible atomically;
+/// ``abandon()`` (or simply dropping the writer) leaves nothing behind.
+///
+/// When the store cannot make room (the file is larger than the whole store,
+/// or every other group is being read), the writer keeps writing but stops
+/// counting: ``commit()`` then hands back the content as a readable, unlinked
+/// file that is not stored.
+///
+/// A writer is used by one thread at a time.
+public final class CacheWriter: @unchecked Sendable {
+    public let key: CacheKey
+    let temporaryName: String
+    private let store: DiskCache
+    private var descriptor: Int32
+    /// Bytes reserved in the store for this file; the store zeroes it when the commit turns it into usage.
+    var reserved: Int64 = 0
+    /// False once the store could not make room for this file.
+    public private(set) var isStoring = true
+    public private(set) var bytesWritten: Int64 = 0
+    private var finished = false
+
+    init(key: CacheKey, store: DiskCache, descriptor: Int32, temporaryName: String) {
+        self.key = key
+        self.store = store
+        self.descriptor = descriptor
+        self.temporaryName = temporaryName
+    }
+
+    deinit { abandon() }
+
+    func reserveInitially(_ bytes: Int64) {
+        if store.reserve(bytes) {
+            reserved = bytes
+        } else {
+            isStoring = false
+        }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(!finished, "write after commit or abandon")
+        let needed = DiskCache.usageEstimate(forSize: bytesWritten + Int64(bytes.count))
+        if isStoring && needed > reserved {
+            // Grow generously for long downloads, exactly when that fails.
+            let generous = max(needed, min(reserved * 2, reserved + 8 << 20))
+            if store.reserve(generous - reserved) {
+                reserved = generous
+            } else if store.reserve(needed - reserved) {
+                reserved = needed
+            } else {
+                store.releaseReservation(reserved)
+                reserved = 0
+                isStoring = false
+            }
+        }
+        try FileSystem.writeAll(descriptor, bytes, path: "tmp/" + temporaryName)
+        bytesWritten += Int64(bytes.count)
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Syncs the file to disk and moves it into place; returns it opened and
+    /// pinned. When the store had no room, returns the content as an
+    /// unstored hit instead (``CacheHit/isStored`` is false).
+    public func commit() throws -> CacheHit {
+        precondition(!finished, "commit twice")
+        finished = true
+        let fd = descriptor
+        descriptor = -1
+        defer { close(fd) }
+        do {
+            guard isStoring else {
+                return try store.passThrough(self, size: bytesWritten)
+            }
+            try FileSystem.check(fsync(fd), "fsync", "tmp/" + temporaryName)
+            return try store.commit(self, size: bytesWritten)
+        } catch {
+            store.releaseReservation(reserved)
+            reserved = 0
+            store.discardTemporaryFile(temporaryName)
+            throw error
+        }
+    }
+
+    /// Drops the write: the temporary file is removed and its space released.
+    public func abandon() {
+        guard !finished else { return }
+        finished = true
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        store.discardTemporaryFile(temporaryName)
+        store.releaseReservation(reserved)
+        reserved = 0
+    }
+}

@@ -1,0 +1,476 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Synchronization
+
+/// A size-bounded, least-recently-used store of files on disk.
+///
+/// Files are grouped; a group (for goedge, one module@version) is the unit of
+/// eviction. The store's in-memory index knows every group, its files and
+/// their real disk usage; it is rebuilt from the directory at start.
+///
+/// The store never holds more than ``Configuration/maxSize`` bytes of disk,
+/// counting everything under its directory: stored files, directories, and
+/// the space reserved for writes in flight. A write reserves space before it
+/// lands (evicting least recently used, unpinned groups to make room), goes to
+/// a temporary file, and becomes visible only on ``CacheWriter/commit()``:
+/// fsync, then rename into place. A crash at any moment therefore leaves no
+/// partial file where a reader could find it; leftovers in the temporary
+/// folder are removed at the next start.
+///
+/// Layout under the directory:
+///
+///     CACHEDIR.TAG           marks the folder as a cache for backup tools
+///     goedge.lock            held (flock) by the process using the store
+///     tmp/                   writes in flight, groups being deleted
+///     data/<shard>/<group>/<file>
+public final class DiskCache: Sendable {
+    public struct Configuration: Sendable {
+        public var directory: String
+        /// Upper bound of the disk space the store uses, in bytes.
+        public var maxSize: Int64
+        /// How stale the on-disk record of a use (a file's atime) may get
+        /// before a hit writes it again. Only the order after a restart depends
+        /// on it; the in-memory order is exact.
+        public var accessTimeResolution: Duration
+
+        public init(directory: String, maxSize: Int64, accessTimeResolution: Duration = .seconds(10)) {
+            self.directory = directory
+            self.maxSize = maxSize
+            self.accessTimeResolution = accessTimeResolution
+        }
+    }
+
+    public let configuration: Configuration
+    /// What opening the store found and did.
+    public var rebuildReport: RebuildReport { openingReport.withLock { $0 } }
+    private let openingReport: Mutex<RebuildReport>
+    static let blockSize: Int64 = 4096
+
+    private let dataDirectory: Int32
+    private let temporaryDirectory: Int32
+    private let lockFile: Int32
+    private let state: Mutex<State>
+    private let resolution: Int64
+
+    struct State {
+        var index = CacheIndex()
+        /// The store's own folders and files (root, data, tmp, shards, lock, tag).
+        var structureUsage: Int64 = 0
+        var shardUsage = [Int64?](repeating: nil, count: 256)
+        var reserved: Int64 = 0
+        /// Groups already removed from the index whose files are being deleted.
+        var pendingDeletion: Int64 = 0
+        var evictions = 0
+        var evictedBytes: Int64 = 0
+        var temporaryCounter: UInt64 = 0
+
+        var totalUsage: Int64 { index.diskUsage + structureUsage + reserved + pendingDeletion }
+    }
+
+    /// Opens (creating when needed) the store at `configuration.directory`,
+    /// takes its lock, removes leftovers of earlier runs and rebuilds the index.
+    public init(configuration: Configuration) throws {
+        self.configuration = configuration
+        self.resolution = Int64(configuration.accessTimeResolution.components.seconds) * 1_000_000_000
+            + configuration.accessTimeResolution.components.attoseconds / 1_000_000_000
+        let root = configuration.directory
+        try Self.makeDirectories(root)
+        let rootFD = try FileSystem.openDirectory(root)
+        defer { close(rootFD) }
+
+        lockFile = openat(rootFD, "goedge.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try FileSystem.check(lockFile, "open", root + "/goedge.lock")
+        if flock(lockFile, LOCK_EX | LOCK_NB) != 0 {
+            let error = errno
+            close(lockFile)
+            if error == EWOULDBLOCK { throw DiskCacheError.inUse(directory: root) }
+            throw SystemCallError(call: "flock", path: root + "/goedge.lock", errno: error)
+        }
+        Self.writeCacheDirectoryTag(rootFD)
+        try FileSystem.makeDirectory("data", relativeTo: rootFD)
+        try FileSystem.makeDirectory("tmp", relativeTo: rootFD)
+        dataDirectory = try FileSystem.openDirectory("data", relativeTo: rootFD)
+        temporaryDirectory = try FileSystem.openDirectory("tmp", relativeTo: rootFD)
+
+        let started = ContinuousClock.now
+        var rebuild = IndexRebuild(dataDirectory: dataDirectory, temporaryDirectory: temporaryDirectory)
+        rebuild.run()
+        var initial = State()
+        for group in rebuild.groups.sorted(by: { $0.lastUsed < $1.lastUsed }) {
+            initial.index.insert(group)
+        }
+        initial.shardUsage = rebuild.shardUsage
+        for name in [".", "data", "tmp", "goedge.lock", "CACHEDIR.TAG"] {
+            initial.structureUsage += FileSystem.status(name, relativeTo: rootFD)?.diskUsage ?? 0
+        }
+        initial.structureUsage += rebuild.shardUsage.reduce(0) { $0 + ($1 ?? 0) }
+        state = Mutex(initial)
+        openingReport = Mutex(
+            RebuildReport(
+                groups: 0, files: 0, diskUsage: 0, removedLeftovers: rebuild.removedLeftovers, evictedGroups: 0,
+                duration: .zero))
+
+        // The limit may have been lowered since the last run.
+        let evicted = evict(downTo: configuration.maxSize)
+        let statistics = statistics()
+        openingReport.withLock { report in
+            report.groups = statistics.groups
+            report.files = statistics.files
+            report.diskUsage = statistics.diskUsage
+            report.evictedGroups = evicted
+            report.duration = ContinuousClock.now - started
+        }
+    }
+
+    deinit {
+        close(dataDirectory)
+        close(temporaryDirectory)
+        close(lockFile)  // releases the flock
+    }
+
+    private static func makeDirectories(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            try FileSystem.makeDirectory(prefix)
+            prefix += "/"
+        }
+    }
+
+    private static func writeCacheDirectoryTag(_ rootFD: Int32) {
+        // https://bford.info/cachedir/ — backup tools skip folders holding this file.
+        let fd = openat(rootFD, "CACHEDIR.TAG", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        let tag = "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is goedge's Go module cache.\n"
+        tag.utf8CString.withUnsafeBytes { try? FileSystem.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0.dropLast()), path: "CACHEDIR.TAG") }
+        close(fd)
+    }
+
+    // MARK: Reading
+
+    /// The complete file for `key`, opened and pinned, or nil when not stored.
+    public func lookup(_ key: CacheKey) -> CacheHit? {
+        let now = FileSystem.now()
+        let found: (file: CacheIndex.File, persistUse: Bool)? = state.withLock { state in
+            guard let file = state.index.file(key) else { return nil }
+            let persist = state.index.recordUse(of: key.group, now: now, resolution: resolution)
+            state.index.pin(key.group)
+            return (file, persist)
+        }
+        guard let found else { return nil }
+        let path = Self.path(of: key)
+        let fd = openat(dataDirectory, path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            // Deleted behind our back: forget it.
+            state.withLock { state in
+                state.index.unpin(key.group)
+                _ = state.index.removeFile(key)
+            }
+            return nil
+        }
+        if found.persistUse { Self.setAccessTime(fd, now) }
+        return CacheHit(
+            key: key, descriptor: fd, size: found.file.size, storedAt: found.file.storedAt, isStored: true,
+            onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
+    }
+
+    /// Facts about a stored file without opening it.
+    public func info(_ key: CacheKey) -> StoredFileInfo? {
+        state.withLock { state in
+            state.index.file(key).map { StoredFileInfo(size: $0.size, diskUsage: $0.diskUsage, storedAt: $0.storedAt) }
+        }
+    }
+
+    /// Records that a stored file's content was confirmed as current now
+    /// (an upstream revalidation answered "not modified").
+    public func markRevalidated(_ key: CacheKey) {
+        let now = FileSystem.now()
+        let stored = state.withLock { state in
+            guard state.index.file(key) != nil else { return false }
+            state.index.setStoredAt(key, to: now)
+            return true
+        }
+        if stored {
+            FileSystem.setTimes(Self.path(of: key), relativeTo: dataDirectory, access: now, modification: now)
+        }
+    }
+
+    // MARK: Writing
+
+    /// Starts writing `key`. Space for `expectedSize` (when known) is reserved
+    /// at once; more is reserved as the write grows.
+    public func makeWriter(for key: CacheKey, expectedSize: Int64?) throws -> CacheWriter {
+        let (name, newGroup) = state.withLock { state in
+            state.temporaryCounter += 1
+            return ("\(getpid())-\(state.temporaryCounter).part", state.index.group(key.group) == nil)
+        }
+        let fd = openat(temporaryDirectory, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        try FileSystem.check(fd, "open", "tmp/" + name)
+        let writer = CacheWriter(key: key, store: self, descriptor: fd, temporaryName: name)
+        // A new group also needs a directory.
+        writer.reserveInitially(Self.usageEstimate(forSize: expectedSize ?? 0) + (newGroup ? Self.blockSize : 0))
+        return writer
+    }
+
+    /// Disk usage a file of `size` bytes may need: whole blocks, plus one for
+    /// file-system metadata. Trued up with the real figure at commit.
+    static func usageEstimate(forSize size: Int64) -> Int64 {
+        (size + blockSize - 1) / blockSize * blockSize + blockSize
+    }
+
+    /// Reserves `bytes`, evicting least recently used unpinned groups to make
+    /// room. False when even that cannot make room.
+    func reserve(_ bytes: Int64) -> Bool {
+        guard bytes > 0 else { return true }
+        // Each round evicts at least one group or waits for deletions others
+        // started; the bound only stops a pathological loop.
+        for _ in 0..<1000 {
+            var trash: [Trash] = []
+            let outcome: Bool? = state.withLock { state in
+                if state.totalUsage + bytes <= configuration.maxSize {
+                    state.reserved += bytes
+                    return true
+                }
+                trash = evict(shortfall: state.totalUsage + bytes - configuration.maxSize, &state)
+                if trash.isEmpty && state.pendingDeletion == 0 { return false }
+                return nil
+            }
+            if let outcome { return outcome }
+            if trash.isEmpty { usleep(1000) } else { delete(trash) }
+        }
+        return false
+    }
+
+    func releaseReservation(_ bytes: Int64) {
+        guard bytes > 0 else { return }
+        state.withLock { $0.reserved -= bytes }
+    }
+
+    /// Moves the temporary file into place and indexes it; returns it opened
+    /// and pinned. The caller has written and synced the file.
+    func commit(_ writer: CacheWriter, size: Int64) throws -> CacheHit {
+        let key = writer.key
+        let now = FileSystem.now()
+        let shard = GroupDirectoryName.shard(of: key.group)
+        let shardName = GroupDirectoryName.shardDirectoryName(shard)
+        let groupPath = shardName + "/" + key.directoryName
+        let filePath = groupPath + "/" + key.name
+        var trash: [Trash] = []
+        defer { delete(trash) }
+        let (fd, file): (Int32, CacheIndex.File) = try state.withLock { state in
+            if state.shardUsage[Int(shard)] == nil {
+                try FileSystem.makeDirectory(shardName, relativeTo: dataDirectory)
+                state.shardUsage[Int(shard)] = 0
+            }
+            var directoryUsage: Int64 = 0
+            let newGroup = state.index.group(key.group) == nil
+            if newGroup {
+                try FileSystem.makeDirectory(groupPath, relativeTo: dataDirectory)
+                directoryUsage = FileSystem.status(groupPath, relativeTo: dataDirectory)?.diskUsage ?? Self.blockSize
+            }
+            if renameat(temporaryDirectory, writer.temporaryName, dataDirectory, filePath) != 0 {
+                // The group's directory vanished (deleted by hand): make it again, once.
+                guard errno == ENOENT else { throw SystemCallError(call: "rename", path: filePath, errno: errno) }
+                try FileSystem.makeDirectory(groupPath, relativeTo: dataDirectory)
+                try FileSystem.check(
+                    renameat(temporaryDirectory, writer.temporaryName, dataDirectory, filePath), "rename", filePath)
+            }
+            if newGroup { updateShardUsage(shard, &state) }
+            let status = FileSystem.status(filePath, relativeTo: dataDirectory)
+            let file = CacheIndex.File(
+                name: key.name, size: size, diskUsage: status?.diskUsage ?? Self.usageEstimate(forSize: size),
+                storedAt: status?.modificationTime ?? now)
+            state.index.store(file, inGroup: key.group, directoryUsage: directoryUsage, now: now)
+            // The reservation has become the file's usage.
+            state.reserved -= writer.reserved
+            writer.reserved = 0
+            let fd = openat(dataDirectory, filePath, O_RDONLY | O_CLOEXEC)
+            try FileSystem.check(fd, "open", filePath)
+            state.index.pin(key.group)
+            // The estimate may have been short by a block: restore the bound.
+            let excess = state.totalUsage - configuration.maxSize
+            if excess > 0 { trash = evict(shortfall: excess, &state) }
+            return (fd, file)
+        }
+        return CacheHit(
+            key: key, descriptor: fd, size: file.size, storedAt: file.storedAt, isStored: true,
+            onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
+    }
+
+    private func updateShardUsage(_ shard: UInt8, _ state: inout State) {
+        let name = GroupDirectoryName.shardDirectoryName(shard)
+        let usage = FileSystem.status(name, relativeTo: dataDirectory)?.diskUsage ?? Self.blockSize
+        state.structureUsage += usage - (state.shardUsage[Int(shard)] ?? 0)
+        state.shardUsage[Int(shard)] = usage
+    }
+
+    /// Opens a temporary file for reading and unlinks it: the content of a
+    /// write the store had no room for, readable until the hit is released.
+    func passThrough(_ writer: CacheWriter, size: Int64) throws -> CacheHit {
+        let fd = openat(temporaryDirectory, writer.temporaryName, O_RDONLY | O_CLOEXEC)
+        try FileSystem.check(fd, "open", "tmp/" + writer.temporaryName)
+        unlinkat(temporaryDirectory, writer.temporaryName, 0)
+        return CacheHit(key: writer.key, descriptor: fd, size: size, storedAt: FileSystem.now(), isStored: false, onRelease: nil)
+    }
+
+    func discardTemporaryFile(_ name: String) {
+        unlinkat(temporaryDirectory, name, 0)
+    }
+
+    // MARK: Removing
+
+    /// Removes a group and its files (pinned readers keep their open files).
+    @discardableResult
+    public func remove(group: String) -> Bool {
+        var trash: [Trash] = []
+        state.withLock { state in
+            if let removed = moveToTrash(group, &state) { trash.append(removed) }
+        }
+        delete(trash)
+        return !trash.isEmpty
+    }
+
+    /// Evicts least recently used groups until the store uses at most `size` bytes.
+    /// Returns the number of groups evicted.
+    @discardableResult
+    public func evict(downTo size: Int64) -> Int {
+        var trash: [Trash] = []
+        state.withLock { state in
+            let excess = state.totalUsage - size
+            if excess > 0 { trash = evict(shortfall: excess, &state) }
+        }
+        delete(trash)
+        return trash.count
+    }
+
+    struct Trash {
+        var name: String?
+        var usage: Int64
+    }
+
+    /// Removes least recently used unpinned groups from the index until
+    /// `shortfall` bytes are freed, moving their folders to the trash.
+    private func evict(shortfall: Int64, _ state: inout State) -> [Trash] {
+        var victims: [String] = []
+        var freed: Int64 = 0
+        for group in state.index.evictionCandidates() {
+            if freed >= shortfall { break }
+            victims.append(group.key)
+            freed += group.diskUsage
+        }
+        var trash: [Trash] = []
+        for victim in victims {
+            if let removed = moveToTrash(victim, &state) {
+                trash.append(removed)
+                state.evictions += 1
+                state.evictedBytes += removed.usage
+            }
+        }
+        return trash
+    }
+
+    /// Takes a group out of the index and renames its folder into tmp/, so
+    /// that a commit into the same group cannot meet a half-deleted folder.
+    /// Its space stays counted as pending until ``delete(_:)`` frees it.
+    private func moveToTrash(_ group: String, _ state: inout State) -> Trash? {
+        guard let removed = state.index.removeGroup(group) else { return nil }
+        state.temporaryCounter += 1
+        let shardName = GroupDirectoryName.shardDirectoryName(GroupDirectoryName.shard(of: group))
+        let source = shardName + "/" + (GroupDirectoryName.encode(group) ?? "")
+        let target = "\(getpid())-\(state.temporaryCounter).evicted"
+        guard renameat(dataDirectory, source, temporaryDirectory, target) == 0 else {
+            return Trash(name: nil, usage: 0)
+        }
+        state.pendingDeletion += removed.diskUsage
+        return Trash(name: target, usage: removed.diskUsage)
+    }
+
+    private func delete(_ trash: [Trash]) {
+        guard !trash.isEmpty else { return }
+        for item in trash {
+            if let name = item.name { FileSystem.removeTree(name, relativeTo: temporaryDirectory) }
+        }
+        let freed = trash.reduce(0) { $0 + $1.usage }
+        state.withLock { $0.pendingDeletion -= freed }
+    }
+
+    // MARK: Facts
+
+    public func statistics() -> CacheStatistics {
+        state.withLock { state in
+            CacheStatistics(
+                groups: state.index.groupCount, files: state.index.fileCount, diskUsage: state.totalUsage,
+                reserved: state.reserved, maxSize: configuration.maxSize, evictions: state.evictions,
+                evictedBytes: state.evictedBytes)
+        }
+    }
+
+    /// Every group, most recently used first.
+    public func groups() -> [StoredGroup] {
+        state.withLock { state in
+            state.index.groupsByRecency().map { group in
+                StoredGroup(
+                    name: group.key, size: group.size, diskUsage: group.diskUsage, lastUsed: group.lastUsed,
+                    files: group.files.map(\.name))
+            }
+        }
+    }
+
+    // MARK: Paths
+
+    static func path(of key: CacheKey) -> String {
+        GroupDirectoryName.shardDirectoryName(GroupDirectoryName.shard(of: key.group)) + "/" + key.directoryName
+            + "/" + key.name
+    }
+
+    private static func setAccessTime(_ fd: Int32, _ time: Int64) {
+        var times = [
+            timespec(tv_sec: Int(time / 1_000_000_000), tv_nsec: Int(time % 1_000_000_000)),
+            timespec(tv_sec: 0, tv_nsec: FileSystem.omitTime),
+        ]
+        futimens(fd, &times)
+    }
+}
+
+/// Facts about one stored file.
+public struct StoredFileInfo: Sendable, Equatable {
+    public var size: Int64
+    public var diskUsage: Int64
+    public var storedAt: Int64
+}
+
+/// One group as listed by ``DiskCache/groups()``.
+public struct StoredGroup: Sendable {
+    public var name: String
+    public var size: Int64
+    public var diskUsage: Int64
+    /// Nanoseconds since the epoch.
+    public var lastUsed: Int64
+    public var files: [String]
+}
+
+/// Counts describing the store.
+public struct CacheStatistics: Sendable, Equatable {
+    public var groups: Int
+    public var files: Int
+    /// Bytes of disk in use, including reservations for writes in flight.
+    public var diskUsage: Int64
+    public var reserved: Int64
+    public var maxSize: Int64
+    public var evictions: Int
+    public var evictedBytes: Int64
+}
+
+public enum DiskCacheError: Error, CustomStringConvertible {
+    case inUse(directory: String)
+
+    public var description: String {
+        switch self {
+        case .inUse(let directory):
+            "the cache folder \(directory) is in use by another goedge process (goedge.lock is held)"
+        }
+    }
+}

@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A failed system call, with the path it was about.
+public struct SystemCallError: Error, CustomStringConvertible, Sendable {
+    public let call: String
+    public let path: String
+    public let errno: Int32
+
+    public var description: String {
+        "\(call) \(path): \(String(cString: strerror(errno)))"
+    }
+}
+
+/// What `stat` tells about one file, reduced to what the store needs.
+struct FileStatus {
+    var isDirectory: Bool
+    var isRegularFile: Bool
+    var size: Int64
+    /// Allocated bytes (st_blocks × 512): what the file really costs on disk.
+    var diskUsage: Int64
+    var accessTime: Int64
+    var modificationTime: Int64
+}
+
+/// Thin wrappers over the system calls the store uses, relative to directory
+/// descriptors so that no path is ever resolved twice.
+enum FileSystem {
+    /// `UTIME_OMIT` (a macro Swift does not import): leave this time unchanged.
+    static let omitTime = (1 << 30) - 2
+
+    static func check(_ result: Int32, _ call: String, _ path: String) throws(SystemCallError) {
+        if result < 0 { throw SystemCallError(call: call, path: path, errno: errno) }
+    }
+
+    static func openDirectory(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(SystemCallError) -> Int32 {
+        let fd = openat(directory, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try check(fd, "open", path)
+        return fd
+    }
+
+    /// Creates a directory; an existing one is fine.
+    static func makeDirectory(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(SystemCallError) {
+        if mkdirat(directory, path, 0o755) < 0 && errno != EEXIST {
+            throw SystemCallError(call: "mkdir", path: path, errno: errno)
+        }
+    }
+
+    static func status(_ path: String, relativeTo directory: Int32) -> FileStatus? {
+        var info = stat()
+        guard fstatat(directory, path, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return FileStatus(info)
+    }
+
+    static func status(of fd: Int32) -> FileStatus? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return FileStatus(info)
+    }
+
+    /// Names in a directory, without `.` and `..`, with whether each is a directory
+    /// (`nil` when the file system does not say, and a stat is needed).
+    static func list(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(SystemCallError) -> [(name: String, isDirectory: Bool?)] {
+        let fd = try openDirectory(path, relativeTo: directory)
+        guard let stream = fdopendir(fd) else {
+            close(fd)
+            throw SystemCallError(call: "fdopendir", path: path, errno: errno)
+        }
+        defer { closedir(stream) }
+        var names: [(String, Bool?)] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            let type = entry.pointee.d_type
+            names.append((name, type == UInt8(DT_DIR) ? true : type == UInt8(DT_UNKNOWN) ? nil : false))
+        }
+        return names
+    }
+
+    /// Removes a file or a whole tree; a missing one is fine.
+    static func removeTree(_ path: String, relativeTo directory: Int32 = AT_FDCWD) {
+        if unlinkat(directory, path, 0) == 0 || errno == ENOENT { return }
+        guard errno == EISDIR || errno == EPERM else { return }
+        if let children = try? list(path, relativeTo: directory),
+            let fd = try? openDirectory(path, relativeTo: directory)
+        {
+            for child in children { removeTree(child.name, relativeTo: fd) }
+            close(fd)
+        }
+        unlinkat(directory, path, AT_REMOVEDIR)
+    }
+
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(SystemCallError) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError(call: "write", path: path, errno: errno)
+            }
+            offset += written
+        }
+    }
+
+    static func readAll(_ fd: Int32, path: String, limit: Int) throws(SystemCallError) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while result.count < limit {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, min($0.count, limit - result.count)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError(call: "read", path: path, errno: errno)
+            }
+            if count == 0 { break }
+            result.append(contentsOf: chunk[0..<count])
+        }
+        return result
+    }
+
+    /// Sets a file's access time (for LRU order after a restart) and, when
+    /// given, its modification time (when its content was last confirmed).
+    static func setTimes(
+        _ path: String, relativeTo directory: Int32, access: Int64?, modification: Int64?
+    ) {
+        var times = [timespec(access), timespec(modification)]
+        utimensat(directory, path, &times, AT_SYMLINK_NOFOLLOW)
+    }
+
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}
+
+extension FileStatus {
+    init(_ info: stat) {
+        let type = info.st_mode & S_IFMT
+        self.init(
+            isDirectory: type == S_IFDIR,
+            isRegularFile: type == S_IFREG,
+            size: Int64(info.st_size),
+            diskUsage: Int64(info.st_blocks) * 512,
+            accessTime: Int64(info.st_atim.tv_sec) * 1_000_000_000 + Int64(info.st_atim.tv_nsec),
+            modificationTime: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        )
+    }
+}
+
+extension timespec {
+    /// A time for `utimensat`, or "leave unchanged" for nil.
+    fileprivate init(_ nanoseconds: Int64?) {
+        if let nanoseconds {
+            self.init(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        } else {
+            self.init(tv_sec: 0, tv_nsec: FileSystem.omitTime)
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import Testing
+
+@testable import LRUCache
+
+@Suite struct DiskCacheTests {
+    private func key(_ group: String, _ name: String = "zip") -> CacheKey { try! CacheKey(group: group, name: name) }
+
+    private func store(_ cache: DiskCache, _ key: CacheKey, bytes: Int, fill: UInt8 = 7) throws -> CacheHit {
+        let writer = try cache.makeWriter(for: key, expectedSize: Int64(bytes))
+        try writer.write([UInt8](repeating: fill, count: bytes))
+        return try writer.commit()
+    }
+
+    @Test func aFileIsVisibleOnlyOnceCommitted() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let key = key("example.com/m/@v/v1.0.0")
+        let writer = try cache.makeWriter(for: key, expectedSize: nil)
+        try writer.write(Array("hello".utf8))
+        #expect(cache.lookup(key) == nil)
+        #expect(folder.files(under: "data").isEmpty)
+
+        let committed = try writer.commit()
+        #expect(committed.isStored)
+        committed.release()
+        let hit = try #require(cache.lookup(key))
+        #expect(try hit.readAll() == Array("hello".utf8))
+        #expect(hit.size == 5)
+        #expect(folder.files(under: "tmp").isEmpty)
+    }
+
+    @Test func anAbandonedWriteLeavesNothing() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let before = cache.statistics().diskUsage
+        do {
+            let writer = try cache.makeWriter(for: key("g"), expectedSize: 100_000)
+            try writer.write([UInt8](repeating: 1, count: 50_000))
+            #expect(cache.statistics().reserved > 0)
+            writer.abandon()
+        }
+        do {
+            // Dropped without commit or abandon: the same.
+            let writer = try cache.makeWriter(for: key("h"), expectedSize: nil)
+            try writer.write([UInt8](repeating: 1, count: 10))
+        }
+        #expect(cache.lookup(key("g")) == nil)
+        #expect(cache.lookup(key("h")) == nil)
+        #expect(folder.files(under: "tmp").isEmpty)
+        #expect(cache.statistics().reserved == 0)
+        #expect(cache.statistics().diskUsage == before)
+    }
+
+    @Test func neverUsesMoreThanItsLimitAndEvictsLeastRecentlyUsed() throws {
+        let folder = TemporaryDirectory()
+        let limit: Int64 = 160 * 1024
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: limit))
+        for index in 0..<4 {
+            try store(cache, key("m\(index)"), bytes: 20_000).release()
+        }
+        // m0 is used again, so m1 is now the least recently used.
+        cache.lookup(key("m0"))?.release()
+        for index in 4..<12 {
+            try store(cache, key("m\(index)"), bytes: 20_000).release()
+            #expect(cache.statistics().diskUsage <= limit)
+            #expect(folder.diskUsage() <= limit)
+        }
+        let survivors = Set(cache.groups().map(\.name))
+        #expect(survivors.contains("m11"))
+        #expect(!survivors.contains("m1"))
+        #expect(cache.statistics().evictions > 0)
+        // The index agrees with the disk.
+        #expect(cache.statistics().diskUsage == folder.diskUsage())
+    }
+
+    @Test func theEvictionUnitIsTheWholeGroup() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
+        for name in ["info", "mod", "zip"] {
+            try store(cache, key("a@v1", name), bytes: 3000).release()
+        }
+        try store(cache, key("b@v1"), bytes: 3000).release()
+        try store(cache, key("c@v1"), bytes: 60_000).release()
+        let groups = cache.groups().map(\.name)
+        #expect(!groups.contains("a@v1"))
+        #expect(groups.contains("c@v1"))
+        for name in ["info", "mod", "zip"] { #expect(cache.lookup(key("a@v1", name)) == nil) }
+    }
+
+    @Test func aGroupBeingReadIsNotEvicted() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 80 * 1024))
+        try store(cache, key("old"), bytes: 20_000, fill: 1).release()
+        try store(cache, key("newer"), bytes: 20_000, fill: 2).release()
+        let reading = try #require(cache.lookup(key("old")))
+        cache.lookup(key("newer"))?.release()
+        // "old" is now the most recently used anyway; use "newer" last so "old" would be the victim if unpinned.
+        cache.lookup(key("newer"))?.release()
+        try store(cache, key("third"), bytes: 30_000, fill: 3).release()
+        let groups = Set(cache.groups().map(\.name))
+        #expect(groups.contains("old"))
+        #expect(cache.statistics().diskUsage <= 80 * 1024)
+        #expect(try reading.readAll() == [UInt8](repeating: 1, count: 20_000))
+        reading.release()
+    }
+
+    @Test func aFileTooLargeForTheStoreIsPassedThroughNotStored() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 64 * 1024))
+        let hit = try store(cache, key("huge"), bytes: 200_000, fill: 9)
+        #expect(!hit.isStored)
+        #expect(try hit.readAll() == [UInt8](repeating: 9, count: 200_000))
+        hit.release()
+        #expect(cache.lookup(key("huge")) == nil)
+        #expect(folder.files(under: "tmp").isEmpty)
+        #expect(cache.statistics().reserved == 0)
+        #expect(folder.diskUsage() <= 64 * 1024)
+    }
+
+    @Test func aRemovedFileStaysReadableForAReaderWhoHasItOpen() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        try store(cache, key("g"), bytes: 10_000, fill: 4).release()
+        let hit = try #require(cache.lookup(key("g")))
+        #expect(cache.remove(group: "g"))
+        #expect(cache.lookup(key("g")) == nil)
+        #expect(try hit.readAll() == [UInt8](repeating: 4, count: 10_000))
+        hit.release()
+        // Storing the group again after the reader let go is fine.
+        try store(cache, key("g"), bytes: 10, fill: 5).release()
+        #expect(try cache.lookup(key("g"))?.readAll() == [UInt8](repeating: 5, count: 10))
+    }
+
+    @Test func growsItsReservationForWritesOfUnknownLength() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 16 << 20))
+        let writer = try cache.makeWriter(for: key("stream"), expectedSize: nil)
+        for _ in 0..<48 {
+            try writer.write([UInt8](repeating: 6, count: 65_536))
+            #expect(cache.statistics().reserved >= writer.bytesWritten)
+        }
+        let hit = try writer.commit()
+        #expect(hit.isStored && hit.size == 48 * 65_536)
+        hit.release()
+        #expect(cache.statistics().reserved == 0)
+        #expect(cache.statistics().diskUsage == folder.diskUsage())
+    }
+
+    @Test func replacingAFileKeepsAccountsRight() throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        try store(cache, key("m", "list"), bytes: 9000, fill: 1).release()
+        try store(cache, key("m", "list"), bytes: 100, fill: 2).release()
+        #expect(try cache.lookup(key("m", "list"))?.readAll() == [UInt8](repeating: 2, count: 100))
+        #expect(cache.statistics().files == 1)
+        #expect(cache.statistics().diskUsage == folder.diskUsage())
+    }
+
+    @Test func onlyOneProcessUsesAFolder() throws {
+        let folder = TemporaryDirectory()
+        let first = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        #expect(throws: DiskCacheError.self) {
+            _ = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        }
+        _ = first
+    }
+}
+
+@Suite struct IndexRebuildTests {
+    private func key(_ group: String, _ name: String = "zip") -> CacheKey { try! CacheKey(group: group, name: name) }
+
+    @Test func rebuildsTheIndexAndKeepsLeastRecentlyUsedOrder() throws {
+        let folder = TemporaryDirectory()
+        var order: [String] = []
+        do {
+            let cache = try DiskCache(
+                configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero))
+            for name in ["a", "b", "c", "d"] {
+                let writer = try cache.makeWriter(for: key(name), expectedSize: 1000)
+                try writer.write([UInt8](repeating: 1, count: 1000))
+                try writer.commit().release()
+            }
+            // Uses a few milliseconds apart: the order must survive the restart.
+            for name in ["b", "d", "a"] {
+                usleep(20_000)
+                cache.lookup(key(name))?.release()
+            }
+            order = cache.groups().map(\.name)
+            #expect(order == ["a", "d", "b", "c"])
+        }
+        let reopened = try DiskCache(
+            configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero))
+        #expect(reopened.groups().map(\.name) == order)
+        #expect(reopened.rebuildReport.groups == 4)
+        #expect(reopened.rebuildReport.files == 4)
+        #expect(reopened.statistics().diskUsage == folder.diskUsage())
+        #expect(try reopened.lookup(key("c"))?.readAll().count == 1000)
+    }
+
+    @Test func removesLeftoversOfInterruptedWritesAndStrayFiles() throws {
+        let folder = TemporaryDirectory()
+        do {
+            let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+            let writer = try cache.makeWriter(for: key("kept"), expectedSize: 10)
+            try writer.write(Array("0123456789".utf8))
+            try writer.commit().release()
+        }
+        let data = folder.path + "/data"
+        let shard = try #require(try FileManager.default.contentsOfDirectory(atPath: data).first)
+        // What a crash mid-write, or a person, could leave behind.
+        FileManager.default.createFile(atPath: folder.path + "/tmp/123-1.part", contents: Data(count: 5000))
+        try FileManager.default.createDirectory(atPath: folder.path + "/tmp/123-2.evicted", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: data + "/stray-file", contents: Data(count: 10))
+        try FileManager.default.createDirectory(atPath: data + "/zz/x", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: data + "/" + shard + "/not%2fcanonical", withIntermediateDirectories: true)
+        let group = try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/" + shard).first { $0 != "not%2fcanonical" })
+        FileManager.default.createFile(atPath: data + "/" + shard + "/" + group + "/.zip.tmp", contents: Data(count: 10))
+
+        let reopened = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        #expect(reopened.rebuildReport.removedLeftovers == 6)
+        #expect(folder.files(under: "tmp").isEmpty)
+        #expect(try reopened.lookup(key("kept"))?.readAll() == Array("0123456789".utf8))
+        #expect(reopened.groups().map(\.name) == ["kept"])
+        #expect(reopened.statistics().diskUsage == folder.diskUsage())
+    }
+
+    @Test func evictsDownToALoweredLimitAtStart() throws {
+        let folder = TemporaryDirectory()
+        do {
+            let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+            for index in 0..<10 {
+                let writer = try cache.makeWriter(for: key("g\(index)"), expectedSize: 20_000)
+                try writer.write([UInt8](repeating: 1, count: 20_000))
+                try writer.commit().release()
+            }
+        }
+        let smaller = try DiskCache(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
+        #expect(smaller.rebuildReport.evictedGroups > 0)
+        #expect(folder.diskUsage() <= 100 * 1024)
+        #expect(smaller.groups().first?.name == "g9")
+    }
+}
