@@ -57,17 +57,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Shared by the test targets: the Go proxy fixture, process and HTTP helpers.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "LRUCacheTests",
-            dependencies: ["LRUCache"]
+            dependencies: ["LRUCache", "TestSupport"]
         ),
         .testTarget(
             name: "SyncTests",
-            dependencies: ["Sync", "LRUCache"]
+            dependencies: ["Sync", "LRUCache", "TestSupport"]
         ),
         .testTarget(
             name: "EdgeAgentTests",
-            dependencies: ["EdgeAgent", "Sync", "LRUCache"]
+            dependencies: ["EdgeAgent", "Sync", "LRUCache", "TestSupport"]
         ),
     ]
 )

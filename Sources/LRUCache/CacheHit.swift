@@ -49,6 +49,14 @@ public final class CacheHit: Sendable {
         }
     }
 
+    func duplicateDescriptor() -> Int32? {
+        state.withLock { state in
+            guard let descriptor = state.descriptor else { return nil }
+            let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+            return copy >= 0 ? copy : nil
+        }
+    }
+
     /// Reads the whole content (for small files such as version lists).
     public func readAll() throws -> [UInt8] {
         guard let fd = state.withLock({ $0.descriptor }) else { return [] }

@@ -37,6 +37,9 @@ public final class CacheWriter: @unchecked Sendable {
 
     deinit { abandon() }
 
+    /// Where the bytes are until the commit, for checks that read them back.
+    public var temporaryPath: String { store.configuration.directory + "/tmp/" + temporaryName }
+
     func reserveInitially(_ bytes: Int64) {
         if store.reserve(bytes) {
             reserved = bytes

@@ -177,6 +177,20 @@ public final class DiskCache: Sendable {
             onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
     }
 
+    /// Another handle on the same file, pinned on its own: for each of several
+    /// readers of one download.
+    public func duplicate(_ hit: CacheHit) -> CacheHit? {
+        guard let copy = hit.duplicateDescriptor() else { return nil }
+        guard hit.isStored else {
+            return CacheHit(key: hit.key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: false, onRelease: nil)
+        }
+        let key = hit.key
+        state.withLock { $0.index.pin(key.group) }
+        return CacheHit(
+            key: key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: true,
+            onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
+    }
+
     /// Facts about a stored file without opening it.
     public func info(_ key: CacheKey) -> StoredFileInfo? {
         state.withLock { state in

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LRUCache
+import TestSupport
 
 @Suite struct DiskCacheTests {
     private func key(_ group: String, _ name: String = "zip") -> CacheKey { try! CacheKey(group: group, name: name) }
@@ -209,13 +210,13 @@ import Testing
         let data = folder.path + "/data"
         let shard = try #require(try FileManager.default.contentsOfDirectory(atPath: data).first)
         // What a crash mid-write, or a person, could leave behind.
-        FileManager.default.createFile(atPath: folder.path + "/tmp/123-1.part", contents: Data(count: 5000))
+        _ = FileManager.default.createFile(atPath: folder.path + "/tmp/123-1.part", contents: Data(count: 5000))
         try FileManager.default.createDirectory(atPath: folder.path + "/tmp/123-2.evicted", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: data + "/stray-file", contents: Data(count: 10))
+        _ = FileManager.default.createFile(atPath: data + "/stray-file", contents: Data(count: 10))
         try FileManager.default.createDirectory(atPath: data + "/zz/x", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: data + "/" + shard + "/not%2fcanonical", withIntermediateDirectories: true)
         let group = try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/" + shard).first { $0 != "not%2fcanonical" })
-        FileManager.default.createFile(atPath: data + "/" + shard + "/" + group + "/.zip.tmp", contents: Data(count: 10))
+        _ = FileManager.default.createFile(atPath: data + "/" + shard + "/" + group + "/.zip.tmp", contents: Data(count: 10))
 
         let reopened = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         #expect(reopened.rebuildReport.removedLeftovers == 6)

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A fresh folder under the system's temporary folder, removed with its contents on deinit.
-final class TemporaryDirectory {
-    let path: String
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
 
-    init() {
+    public init() {
         var template = Array((NSTemporaryDirectory() + "goedge-test-XXXXXX").utf8CString)
         path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
     }
@@ -12,7 +12,7 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     /// What `du` would report: allocated bytes of every file and folder below, the root included.
-    func diskUsage() -> Int64 {
+    public func diskUsage() -> Int64 {
         var total: Int64 = 0
         var info = stat()
         if stat(path, &info) == 0 { total += Int64(info.st_blocks) * 512 }
@@ -22,7 +22,18 @@ final class TemporaryDirectory {
         return total
     }
 
-    func files(under folder: String) -> [String] {
-        (FileManager.default.subpaths(atPath: path + "/" + folder) ?? []).sorted()
+    public func files(under folder: String = "") -> [String] {
+        (FileManager.default.subpaths(atPath: folder.isEmpty ? path : path + "/" + folder) ?? []).sorted()
+    }
+
+    public func write(_ relative: String, _ text: String) throws {
+        let file = path + "/" + relative
+        try FileManager.default.createDirectory(
+            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+    }
+
+    public func read(_ relative: String) -> String? {
+        try? String(contentsOfFile: path + "/" + relative, encoding: .utf8)
     }
 }

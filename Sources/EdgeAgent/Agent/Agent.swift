@@ -1,0 +1,85 @@
+import ArgumentParser
+import LRUCache
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Sync
+
+/// The running agent: the store, the upstream client, the proxy and the
+/// HTTP listeners, shut down in order on SIGTERM or SIGINT.
+struct Agent {
+    let configuration: AgentConfiguration
+    let logger = Logger(label: "goedge")
+
+    func run() async throws {
+        let store: DiskCache
+        do {
+            store = try DiskCache(
+                configuration: .init(directory: configuration.cacheDirectory, maxSize: configuration.maxCacheSize.bytes))
+        } catch {
+            logger.critical("cannot open the cache folder", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let report = store.rebuildReport
+        logger.notice(
+            "cache loaded",
+            metadata: [
+                "folder": "\(configuration.cacheDirectory)", "entries": "\(report.files)",
+                "modules": "\(report.groups)", "used": "\(ByteSize.format(report.diskUsage))",
+                "limit": "\(configuration.maxCacheSize)", "removed_leftovers": "\(report.removedLeftovers)",
+                "ms": "\(report.duration.milliseconds)",
+            ])
+
+        let engine = CurlEngine(configuration: configuration.client)
+        defer { engine.shutdown() }
+        let proxy = ModuleProxy(
+            store: store, chain: UpstreamChain(list: configuration.upstreams, engine: engine),
+            freshness: configuration.freshness, logger: logger)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        do {
+            try await serve(proxy: proxy, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func serve(proxy: ModuleProxy, group: MultiThreadedEventLoopGroup) async throws {
+        let server: HTTPServer
+        do {
+            server = try await HTTPServer.start(
+                listeners: [.address(configuration.listen)], group: group, proxy: proxy,
+                agentEndpoints: { _, _ in nil }, logger: logger)
+        } catch {
+            logger.critical("cannot listen", metadata: ["address": "\(configuration.listen)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.notice(
+            "goedge \(GoEdge.version) listening",
+            metadata: ["urls": "\(server.urls.joined(separator: " "))", "upstream": "\(configuration.upstreams)"])
+
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: HTTPServerService(server: server, shutdownTimeout: configuration.shutdownTimeout, logger: logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await services.run()
+        logger.notice("stopped")
+    }
+}
+
+/// Keeps the listeners open until a graceful shutdown, then drains them.
+struct HTTPServerService: Service {
+    let server: HTTPServer
+    let shutdownTimeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.notice("shutting down: no new connections, finishing responses in flight")
+        await server.shutdown(timeout: shutdownTimeout)
+    }
+}

@@ -1,0 +1,41 @@
+/// A duration as Go writes them: `300ms`, `30s`, `5m`, `1h30m`, `2d`.
+enum DurationText {
+    static func parse(_ text: String) -> Duration? {
+        var rest = Substring(text.trimmed())
+        guard !rest.isEmpty else { return nil }
+        if rest == "0" { return .zero }
+        var total = Duration.zero
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !number.isEmpty, let value = Double(number), value >= 0 else { return nil }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isASCII && $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            let seconds: Double
+            switch unit {
+            case "ms": seconds = 0.001
+            case "s": seconds = 1
+            case "m": seconds = 60
+            case "h": seconds = 3600
+            case "d": seconds = 86400
+            default: return nil
+            }
+            total += .milliseconds(Int64((value * seconds * 1000).rounded()))
+        }
+        return total
+    }
+
+    /// The shortest text that parses back to the same duration: `5m`, `1h30m`, `250ms`.
+    static func format(_ duration: Duration) -> String {
+        var milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        if milliseconds == 0 { return "0" }
+        var text = ""
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
+            if milliseconds >= size {
+                text += "\(milliseconds / size)\(unit)"
+                milliseconds %= size
+            }
+        }
+        return text
+    }
+}

@@ -1,0 +1,129 @@
+import CCurl
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs every upstream transfer on one thread with libcurl's multi
+/// interface: connections (and HTTP/2 streams) are reused across requests,
+/// and the waiting tasks are resumed as transfers finish.
+///
+/// Client transfers start at once. Background transfers (prefetch and
+/// read-ahead) wait in a queue of their own and run at most
+/// ``UpstreamClientConfiguration/backgroundConcurrency`` at a time, so that
+/// they never delay a client.
+public final class CurlEngine: Sendable {
+    private struct Queues {
+        var client: [CurlTransfer] = []
+        var background: [CurlTransfer] = []
+        var runningBackground = 0
+        var stopping = false
+    }
+
+    private struct Multi: @unchecked Sendable {
+        let handle: UnsafeMutableRawPointer
+    }
+
+    private static let globalInitialization: Void = {
+        curl_global_init(goedge_curl_global_default())
+    }()
+
+    public let configuration: UpstreamClientConfiguration
+    private let multi: Multi
+    private let queues = Mutex(Queues())
+    private let thread = Mutex<pthread_t?>(nil)
+
+    public init(configuration: UpstreamClientConfiguration) {
+        _ = Self.globalInitialization
+        self.configuration = configuration
+        multi = Multi(handle: curl_multi_init()!)
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { context in
+            let engine = Unmanaged<CurlEngine>.fromOpaque(context!).takeRetainedValue()
+            engine.run()
+            return nil
+        }, box)
+        self.thread.withLock { $0 = thread }
+    }
+
+    /// Performs one GET; never throws: transport failures are a result too.
+    public func perform(_ request: TransferRequest) async -> TransferResult {
+        await withCheckedContinuation { continuation in
+            let transfer = CurlTransfer(request: request, continuation: continuation)
+            let accepted = queues.withLock { queues in
+                guard !queues.stopping else { return false }
+                if request.priority == .client {
+                    queues.client.append(transfer)
+                } else {
+                    queues.background.append(transfer)
+                }
+                return true
+            }
+            if accepted {
+                curl_multi_wakeup(multi.handle)
+            } else {
+                transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
+            }
+        }
+    }
+
+    /// Fails queued and running transfers and stops the thread.
+    public func shutdown() {
+        queues.withLock { $0.stopping = true }
+        curl_multi_wakeup(multi.handle)
+        if let thread = thread.withLock({ thread in defer { thread = nil }; return thread }) {
+            pthread_join(thread, nil)
+        }
+    }
+
+    private func run() {
+        var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+        while true {
+            let (admitted, stopping) = queues.withLock { queues in
+                var admitted = queues.client
+                queues.client.removeAll()
+                let room = max(0, configuration.backgroundConcurrency - queues.runningBackground)
+                let background = queues.background.prefix(room)
+                queues.background.removeFirst(background.count)
+                queues.runningBackground += background.count
+                admitted.append(contentsOf: background)
+                return (admitted, queues.stopping)
+            }
+            if stopping {
+                let queued = queues.withLock { queues in
+                    defer { queues.background.removeAll() }
+                    return queues.background
+                }
+                for transfer in Array(active.values) + admitted + queued {
+                    curl_multi_remove_handle(multi.handle, transfer.handle)
+                    transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
+                }
+                curl_multi_cleanup(multi.handle)
+                return
+            }
+            for transfer in admitted {
+                transfer.configure(configuration)
+                active[transfer.handle] = transfer
+                curl_multi_add_handle(multi.handle, transfer.handle)
+            }
+
+            var running: Int32 = 0
+            curl_multi_perform(multi.handle, &running)
+            var remaining: Int32 = 0
+            while let message = curl_multi_info_read(multi.handle, &remaining) {
+                guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
+                    let transfer = active.removeValue(forKey: handle)
+                else { continue }
+                let code = goedge_curl_msg_result(message)
+                curl_multi_remove_handle(multi.handle, handle)
+                if transfer.request.priority == .background {
+                    queues.withLock { $0.runningBackground -= 1 }
+                }
+                transfer.finish(code)
+            }
+            curl_multi_poll(multi.handle, nil, 0, 1000, nil)
+        }
+    }
+}

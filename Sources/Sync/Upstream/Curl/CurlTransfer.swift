@@ -1,0 +1,128 @@
+import CCurl
+
+/// One HTTP GET on a libcurl easy handle: its options, the callbacks that
+/// collect the head and feed the body sink, and the continuation to resume.
+/// Lives on the engine's thread from ``configure(_:)`` to ``finish(_:)``.
+final class CurlTransfer: @unchecked Sendable {
+    let request: TransferRequest
+    let handle: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    private var parser = ResponseHeadParser()
+    private var sink: (any ResponseBodySink)?
+    private var continuation: CheckedContinuation<TransferResult, Never>?
+    private let started = ContinuousClock.now
+
+    init(request: TransferRequest, continuation: CheckedContinuation<TransferResult, Never>) {
+        self.request = request
+        self.continuation = continuation
+        self.handle = curl_easy_init()
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+    }
+
+    func configure(_ configuration: UpstreamClientConfiguration) {
+        set(CURLOPT_URL, request.url)
+        set(CURLOPT_NOSIGNAL, 1)
+        set(CURLOPT_HTTPGET, 1)
+        set(CURLOPT_PROTOCOLS_STR, "http,https")
+        // Redirects are followed here, resolved against the upstream's URL,
+        // never handed to the client; credentials are not sent to other hosts.
+        set(CURLOPT_FOLLOWLOCATION, 1)
+        set(CURLOPT_MAXREDIRS, 10)
+        set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        set(CURLOPT_NETRC, goedge_curl_netrc_optional())
+        if let netrc = configuration.netrcFile { set(CURLOPT_NETRC_FILE, netrc) }
+        set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.milliseconds))
+        set(CURLOPT_LOW_SPEED_LIMIT, 1)
+        set(CURLOPT_LOW_SPEED_TIME, max(1, Int(configuration.stallTimeout.milliseconds / 1000)))
+        set(CURLOPT_USERAGENT, configuration.userAgent)
+        // Prefer waiting for a multiplexed HTTP/2 stream over opening another connection.
+        set(CURLOPT_PIPEWAIT, 1)
+        set(CURLOPT_BUFFERSIZE, 256 * 1024)
+        goedge_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if let headerList { goedge_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList) }
+
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        goedge_curl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        goedge_curl_easy_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            let line = UnsafeRawBufferPointer(start: data, count: length)
+            transfer.parser.consume(line: Substring(decoding: line, as: UTF8.self))
+            return length
+        }
+        goedge_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        goedge_curl_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            return transfer.currentSink().receive(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+        }
+    }
+
+    private func currentSink() -> any ResponseBodySink {
+        if let sink { return sink }
+        let chosen = request.chooseSink(parser.head ?? ResponseHead(status: 0, reason: ""))
+        sink = chosen
+        return chosen
+    }
+
+    /// Resumes the waiting task with the result of the transfer.
+    func finish(_ code: CURLcode) {
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let kind: TransportError.Kind
+            switch code {
+            case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT,
+                CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+                kind = .connect
+            case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+            case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+                kind = .truncated
+            case CURLE_WRITE_ERROR: kind = .refused
+            default: kind = .other
+            }
+            let refusal = kind == .refused ? sink?.refusal : nil
+            fail(TransportError(kind: kind, message: URLRedaction.redact(refusal ?? message)))
+            return
+        }
+        let head = parser.head ?? ResponseHead(status: 0, reason: "")
+        let sink = currentSink()
+        resume(.response(head, sink))
+    }
+
+    func fail(_ error: TransportError) {
+        resume(.failed(error))
+    }
+
+    private func resume(_ outcome: TransferResult.Outcome) {
+        let result = TransferResult(outcome: outcome, duration: ContinuousClock.now - started)
+        continuation?.resume(returning: result)
+        continuation = nil
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) {
+        goedge_curl_easy_setopt_long(handle, option, value)
+    }
+
+    private func set(_ option: CURLoption, _ value: String) {
+        // libcurl copies string options.
+        goedge_curl_easy_setopt_string(handle, option, value)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

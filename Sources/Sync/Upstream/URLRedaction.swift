@@ -1,0 +1,34 @@
+/// Keeps credentials out of logs and error answers: `user:secret@` in any
+/// URL becomes `user:xxxxx@`, as the go command prints proxy URLs.
+public enum URLRedaction {
+    public static func redact(_ text: String) -> String {
+        guard text.contains("@") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let schemeEnd = Self.end(of: "://", in: rest) {
+            result += rest[..<schemeEnd]
+            rest = rest[schemeEnd...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "\"" || $0 == "'" } ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@") {
+                let userinfo = authority[..<at]
+                let user = userinfo.split(separator: ":", maxSplits: 1).first ?? ""
+                result += userinfo.contains(":") ? "\(user):xxxxx@" : "xxxxx@"
+                result += authority[authority.index(after: at)...]
+            } else {
+                result += authority
+            }
+            rest = rest[authorityEnd...]
+        }
+        return result + rest
+    }
+
+    private static func end(of needle: String, in text: Substring) -> Substring.Index? {
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].hasPrefix(needle) { return text.index(index, offsetBy: needle.count) }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+}

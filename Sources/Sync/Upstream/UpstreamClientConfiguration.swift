@@ -1,0 +1,97 @@
+/// How goedge talks to its upstreams.
+public struct UpstreamClientConfiguration: Sendable {
+    /// Giving up on connecting (DNS, TCP and TLS) after this long.
+    public var connectTimeout: Duration
+    /// A transfer that moves less than one byte per second for this long is
+    /// abandoned (libcurl's low-speed limit); there is no overall time limit,
+    /// since a large zip on a slow link may rightly take long.
+    public var stallTimeout: Duration
+    /// The netrc file with upstream credentials: `$NETRC` or, when unset,
+    /// libcurl's default `~/.netrc` (the go command's own convention).
+    public var netrcFile: String?
+    public var userAgent: String
+    /// Transfers the prefetcher may run at once; client requests are never
+    /// queued behind them.
+    public var backgroundConcurrency: Int
+
+    public init(
+        connectTimeout: Duration = .seconds(10), stallTimeout: Duration = .seconds(30), netrcFile: String? = nil,
+        userAgent: String = "goedge", backgroundConcurrency: Int = 8
+    ) {
+        self.connectTimeout = connectTimeout
+        self.stallTimeout = stallTimeout
+        self.netrcFile = netrcFile
+        self.userAgent = userAgent
+        self.backgroundConcurrency = backgroundConcurrency
+    }
+}
+
+/// A transfer that produced no complete response.
+public struct TransportError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// DNS, connection refused or unreachable, TLS handshake.
+        case connect
+        case timeout
+        /// The connection ended before the whole body arrived.
+        case truncated
+        /// goedge stopped the transfer (the body was too large, or could not be stored).
+        case refused
+        case shutdown
+        case other
+    }
+
+    public let kind: Kind
+    /// libcurl's explanation, without credentials.
+    public let message: String
+
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Where a response body goes: memory for small answers, a cache writer for
+/// module files. A sink is created on libcurl's thread, fed there, and read
+/// by the waiting task only after the transfer completed.
+public protocol ResponseBodySink: AnyObject, Sendable {
+    /// Takes the next bytes of the body; false stops the transfer.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// Why the sink stopped the transfer, when it did.
+    var refusal: String? { get }
+}
+
+/// One request to an upstream.
+public struct TransferRequest: Sendable {
+    public enum Priority: Sendable { case client, background }
+
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var priority: Priority
+    /// Picks the sink for the final response's body once its head is known.
+    public var chooseSink: @Sendable (ResponseHead) -> any ResponseBodySink
+
+    public init(
+        url: String, headers: [(name: String, value: String)] = [], priority: Priority = .client,
+        chooseSink: @escaping @Sendable (ResponseHead) -> any ResponseBodySink
+    ) {
+        self.url = url
+        self.headers = headers
+        self.priority = priority
+        self.chooseSink = chooseSink
+    }
+}
+
+/// What came of a ``TransferRequest``.
+public struct TransferResult: Sendable {
+    public enum Outcome: Sendable {
+        /// A complete response; the body is in the sink.
+        case response(ResponseHead, any ResponseBodySink)
+        case failed(TransportError)
+    }
+
+    public var outcome: Outcome
+    /// Time from the start of the transfer to its end.
+    public var duration: Duration
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// A `goedge serve` process under test, listening on a free loopback port.
+public final class AgentProcess: @unchecked Sendable {
+    public let process: ChildProcess
+    public let port: Int
+    public let cacheDirectory: String
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts `goedge serve` and waits until it listens.
+    public init(
+        upstream: String, cacheDirectory: String, arguments: [String] = [], environment: [String: String] = [:],
+        wrapper: [String] = []
+    ) throws {
+        self.cacheDirectory = cacheDirectory
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "JOURNAL_STREAM")
+        env.merge(environment) { $1 }
+        let command = ["serve", "--listen", "127.0.0.1:0", "--upstream", upstream, "--cache-dir", cacheDirectory] + arguments
+        if wrapper.isEmpty {
+            process = try ChildProcess(Paths.goedge, command, environment: env)
+        } else {
+            process = try ChildProcess(wrapper[0], Array(wrapper.dropFirst()) + [Paths.goedge] + command, environment: env)
+        }
+        let line = try process.waitForLine(containing: "listening", inErrorOutput: true)
+        guard let range = line.range(of: "urls=http://127.0.0.1:") else { throw TestFailure("no URL in \(line)") }
+        port = Int(line[range.upperBound...].prefix { $0.isNumber })!
+    }
+
+    public var log: String { process.errorOutput }
+
+    public func get(_ path: String, method: String = "GET", headers: [String: String] = [:]) throws -> HTTPResponse {
+        try RawHTTP.get(port: port, path, method: method, headers: headers)
+    }
+
+    /// SIGTERM, then the exit status.
+    @discardableResult
+    public func terminate(timeout: Duration = .seconds(20)) -> Int32? {
+        process.signal(SIGTERM)
+        return process.waitForExit(timeout: timeout)
+    }
+}

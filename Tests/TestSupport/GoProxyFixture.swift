@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+/// The Go module proxy the tests run goedge against (Tests/Fixtures/goproxy-fixture):
+/// real module zips and a signed checksum database over loopback, with
+/// request counts and fault injection.
+public final class GoProxyFixture: @unchecked Sendable {
+    public let process: ChildProcess
+    /// `http://127.0.0.1:PORT`
+    public let url: String
+    public let port: Int
+    /// The checksum database's name and key, as GOSUMDB takes it.
+    public let sumdbKey: String
+
+    /// Starts the fixture; `port` 0 picks a free one.
+    public init(catalog: String = "core", delay: Duration? = nil, port: Int = 0) throws {
+        var arguments = ["-listen", "127.0.0.1:\(port)", "-catalog", catalog]
+        if let delay { arguments += ["-delay", "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)ms"] }
+        process = try ChildProcess(try Self.binary(), arguments)
+        let listening = try process.waitForLine(containing: "listening ")
+        url = String(listening.split(separator: " ")[1])
+        self.port = Int(url.split(separator: ":").last!)!
+        sumdbKey = String(try process.waitForLine(containing: "sumdb ").split(separator: " ")[1])
+    }
+
+    /// Requests the fixture received, by path (without a leading slash).
+    public func requestCounts() throws -> [String: Int] {
+        let response = try RawHTTP.get(port: port, "/_fixture/stats")
+        return try JSONDecoder().decode([String: Int].self, from: Data(response.body))
+    }
+
+    public func requests(for path: String) throws -> Int {
+        try requestCounts()[path.hasPrefix("/") ? String(path.dropFirst()) : path] ?? 0
+    }
+
+    public func totalRequests() throws -> Int {
+        try requestCounts().filter { $0.key != "304" && !$0.key.hasPrefix("_fixture") }.values.reduce(0, +)
+    }
+
+    public func resetCounts() throws {
+        _ = try RawHTTP.get(port: port, "/_fixture/reset")
+    }
+
+    /// Makes every proxy request fail with `status` (0 restores normal service).
+    public func failEverything(with status: Int) throws {
+        _ = try RawHTTP.get(port: port, "/_fixture/fail?status=\(status)")
+    }
+
+    public func stop() {
+        process.kill()
+    }
+
+    private static let built = Mutex<String?>(nil)
+
+    /// Builds the fixture once per test run with the Go toolchain and
+    /// Debian's golang.org/x/mod (GOPATH mode: no network needed).
+    public static func binary() throws -> String {
+        try built.withLock { built in
+            if let built { return built }
+            guard let go = which("go") else { throw TestFailure("the go command is missing: apt-get install golang-go") }
+            let output = NSTemporaryDirectory() + "goedge-goproxy-fixture-\(getpid())"
+            var environment = ProcessInfo.processInfo.environment
+            environment["GO111MODULE"] = "off"
+            environment["GOPATH"] = "/usr/share/gocode"
+            environment["GOCACHE"] = Paths.goBuildCache
+            environment["GOFLAGS"] = ""
+            let result = try ChildProcess.run(
+                go, ["build", "-o", output, "."], environment: environment,
+                directory: Paths.packageRoot + "/Tests/Fixtures/goproxy-fixture")
+            guard result.status == 0 else {
+                throw TestFailure("building the fixture failed (is golang-golang-x-mod-dev installed?):\n\(result)")
+            }
+            built = output
+            return output
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// An HTTP/1.1 response as read off the socket.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var reason: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A deliberately small HTTP/1.1 client over a plain socket, so tests can
+/// send exactly the bytes they mean (bad escapes, NUL, odd methods).
+public enum RawHTTP {
+    /// Sends `request` verbatim to 127.0.0.1:`port` and reads the response
+    /// until the server closes the connection.
+    public static func exchange(port: Int, request: [UInt8], isHead: Bool = false, timeout: Duration = .seconds(30)) throws -> HTTPResponse {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+        defer { close(fd) }
+        var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect to port \(port): \(String(cString: strerror(errno)))") }
+        var sent = 0
+        while sent < request.count {
+            let count = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw TestFailure("send: \(errno)") }
+            sent += count
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw TestFailure("recv: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return try parse(received, isHead: isHead)
+    }
+
+    /// GET (or another method) of `path` with `Connection: close`.
+    public static func get(port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:]) throws -> HTTPResponse {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        request += "\r\n"
+        return try exchange(port: port, request: Array(request.utf8), isHead: method == "HEAD")
+    }
+
+    /// GET of an `http://127.0.0.1:PORT/path` URL.
+    public static func get(url: String) throws -> HTTPResponse {
+        guard let parsed = URL(string: url), let port = parsed.port else { throw TestFailure("bad URL \(url)") }
+        let path = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(3).first.map { "/" + $0 } ?? "/"
+        return try get(port: port, path)
+    }
+
+    static func parse(_ bytes: [UInt8], isHead: Bool) throws -> HTTPResponse {
+        guard let end = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }) else {
+            throw TestFailure("no complete response head in \(bytes.count) bytes: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+        }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusLine = head[0].split(separator: " ", maxSplits: 2)
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestFailure("bad status line \(head[0])") }
+        var headers: [(String, String)] = []
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        var body = Array(bytes[(end + 4)...])
+        if isHead { body = [] }
+        let response = HTTPResponse(status: status, reason: statusLine.count > 2 ? String(statusLine[2]) : "", headers: headers, body: body)
+        if !isHead, let length = response.header("Content-Length").flatMap(Int.init), length != body.count {
+            throw TestFailure("body has \(body.count) bytes, Content-Length says \(length)")
+        }
+        return response
+    }
+}
