@@ -248,6 +248,9 @@ public final class DiskCache: Sendable {
                     state.reserved += bytes
                     return true
                 }
+                // Never empty the cache for a file that would not fit even then.
+                let evictable = state.index.evictionCandidates().reduce(0) { $0 + $1.diskUsage }
+                if state.totalUsage - evictable - state.pendingDeletion + bytes > configuration.maxSize { return false }
                 trash = evict(shortfall: state.totalUsage + bytes - configuration.maxSize, &state)
                 if trash.isEmpty && state.pendingDeletion == 0 { return false }
                 return nil

@@ -109,7 +109,10 @@ import TestSupport
     @Test func aFileTooLargeForTheStoreIsPassedThroughNotStored() throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 64 * 1024))
+        try store(cache, key("small"), bytes: 1000).release()
         let hit = try store(cache, key("huge"), bytes: 200_000, fill: 9)
+        // The small file was not evicted in vain.
+        #expect(cache.lookup(key("small")) != nil)
         #expect(!hit.isStored)
         #expect(try hit.readAll() == [UInt8](repeating: 9, count: 200_000))
         hit.release()

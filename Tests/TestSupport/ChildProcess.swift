@@ -1,44 +1,79 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A program started by a test, its output going to files so that it can be
-/// read at any time, stopped when the test lets go of it.
+/// A program started by a test (with posix_spawn), its output going to files
+/// so that it can be read at any time, killed when the test lets go of it.
 public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
+    public let pid: pid_t
+    public let executable: String
     public let outputPath: String
     public let errorPath: String
     private let logs: TemporaryDirectory
+    private let lock = NSLock()
+    private var exitStatus: Int32?
 
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil
     ) throws {
+        self.executable = executable
         logs = TemporaryDirectory()
         outputPath = logs.path + "/stdout"
         errorPath = logs.path + "/stderr"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
-        process.standardError = FileHandle(forWritingAtPath: errorPath)
-        try process.run()
-    }
 
-    deinit {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // glibc's posix_spawn_file_actions_addchdir_np does not import; coreutils' env -C does the same.
+        let command = directory.map { ["/usr/bin/env", "-C", $0, executable] } ?? [executable]
+        let argv = (command + arguments).map { strdup($0) } + [nil]
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            env.forEach { free($0) }
         }
+        // Children start with default signal handling and nothing blocked,
+        // whatever the test runner itself ignores.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var child: pid_t = 0
+        let result = posix_spawn(&child, command[0], &actions, &attributes, argv, env)
+        guard result == 0 else { throw TestFailure("cannot start \(executable): \(String(cString: strerror(result)))") }
+        pid = child
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    deinit { kill() }
+
     public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
     public var errorOutput: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
+
+    /// The exit status (128 + N for a death by signal N), or nil while running.
+    public var status: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let exitStatus { return exitStatus }
+        var raw: Int32 = 0
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+        let signal = raw & 0x7f
+        exitStatus = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        return exitStatus
+    }
+
+    public var isRunning: Bool { status == nil }
 
     /// Waits, at most `timeout`, for a line of standard output (or error)
     /// that contains `text`, and returns it.
@@ -47,8 +82,8 @@ public final class ChildProcess: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             let lines = (inErrorOutput ? errorOutput : output).split(separator: "\n")
             if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
-            if !process.isRunning {
-                throw TestFailure("\(process.executableURL!.lastPathComponent) exited (\(process.terminationStatus)) before printing \"\(text)\":\n\(output)\n\(errorOutput)")
+            if let status {
+                throw TestFailure("\((executable as NSString).lastPathComponent) exited (\(status)) before printing \"\(text)\":\n\(output)\n\(errorOutput)")
             }
             usleep(10_000)
         }
@@ -56,23 +91,24 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public func signal(_ number: Int32) {
-        Glibc.kill(process.processIdentifier, number)
+        if isRunning { Glibc.kill(pid, number) }
     }
 
     /// The exit status, or nil if still running after `timeout`.
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(20)) -> Int32? {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
-        if process.isRunning { return nil }
-        process.waitUntilExit()
-        return process.terminationStatus
+        while ContinuousClock.now < deadline {
+            if let status { return status }
+            usleep(10_000)
+        }
+        return status
     }
 
     public func kill() {
-        guard process.isRunning else { return }
-        signal(SIGKILL)
-        process.waitUntilExit()
+        guard isRunning else { return }
+        Glibc.kill(pid, SIGKILL)
+        _ = waitForExit(timeout: .seconds(10))
     }
 
     /// Runs a command to its end (at most `timeout`) and returns what it did.

@@ -33,8 +33,12 @@ public final class GoProxyFixture: @unchecked Sendable {
         try requestCounts()[path.hasPrefix("/") ? String(path.dropFirst()) : path] ?? 0
     }
 
+    /// Proxy requests received, not counting bookkeeping entries (304s,
+    /// connections, credentials and proxy use seen).
     public func totalRequests() throws -> Int {
-        try requestCounts().filter { $0.key != "304" && !$0.key.hasPrefix("_fixture") }.values.reduce(0, +)
+        try requestCounts().filter { key, _ in
+            key != "304" && !key.hasPrefix("_") && !key.hasPrefix("auth:") && !key.hasPrefix("proxy:")
+        }.values.reduce(0, +)
     }
 
     public func resetCounts() throws {

@@ -36,48 +36,46 @@ struct Agent {
         let proxy = ModuleProxy(
             store: store, chain: UpstreamChain(list: configuration.upstreams, engine: engine),
             freshness: configuration.freshness, logger: logger)
-
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        do {
-            try await serve(proxy: proxy, group: group)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
-        try? await group.shutdownGracefully()
-    }
-
-    private func serve(proxy: ModuleProxy, group: MultiThreadedEventLoopGroup) async throws {
-        let server: HTTPServer
-        do {
-            server = try await HTTPServer.start(
-                listeners: [.address(configuration.listen)], group: group, proxy: proxy,
-                agentEndpoints: { _, _ in nil }, logger: logger)
-        } catch {
-            logger.critical("cannot listen", metadata: ["address": "\(configuration.listen)", "error": "\(error)"])
-            throw ExitCode(1)
-        }
-        logger.notice(
-            "goedge \(GoEdge.version) listening",
-            metadata: ["urls": "\(server.urls.joined(separator: " "))", "upstream": "\(configuration.upstreams)"])
-
+        let server = HTTPServerService(
+            listeners: [.address(configuration.listen)], group: group, proxy: proxy,
+            shutdownTimeout: configuration.shutdownTimeout, logger: logger)
+        // The group traps SIGTERM and SIGINT before it starts the server, so
+        // no signal can arrive unhandled once goedge says it listens.
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: HTTPServerService(server: server, shutdownTimeout: configuration.shutdownTimeout, logger: logger))],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await services.run()
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await services.run()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw ExitCode(1)
+        }
+        try? await group.shutdownGracefully()
         logger.notice("stopped")
     }
 }
 
-/// Keeps the listeners open until a graceful shutdown, then drains them.
+/// Opens the listeners, keeps them until a graceful shutdown, then drains them.
 struct HTTPServerService: Service {
-    let server: HTTPServer
+    let listeners: [HTTPServer.Listener]
+    let group: any EventLoopGroup
+    let proxy: ModuleProxy
     let shutdownTimeout: Duration
     let logger: Logger
 
     func run() async throws {
+        let server: HTTPServer
+        do {
+            server = try await HTTPServer.start(
+                listeners: listeners, group: group, proxy: proxy, agentEndpoints: { _, _ in nil }, logger: logger)
+        } catch {
+            logger.critical("cannot listen", metadata: ["listeners": "\(listeners)", "error": "\(error)"])
+            throw error
+        }
+        logger.notice(
+            "goedge \(GoEdge.version) listening",
+            metadata: ["urls": "\(server.urls.joined(separator: " "))", "upstream": "\(proxy.chain.list)"])
         try? await gracefulShutdown()
         logger.notice("shutting down: no new connections, finishing responses in flight")
         await server.shutdown(timeout: shutdownTimeout)

@@ -80,7 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--upstream: \(error)")
         }
         let maxCacheSize = try parse(maxCacheSize, "--max-cache-size", ByteSize.init(parsing:)) ?? AgentConfiguration.defaultMaxCacheSize
-        guard maxCacheSize.bytes >= 1 << 20 else { throw ValidationError("--max-cache-size must be at least 1MiB") }
+        // Below this the store's own folders leave no room for modules.
+        guard maxCacheSize.bytes >= 64 << 10 else { throw ValidationError("--max-cache-size must be at least 64KiB") }
         let logLevel = try parse(logLevel, "--log-level", Logger.Level.init(rawValue:)) ?? .info
         let defaults = FreshnessPolicy()
         let clientDefaults = UpstreamClientConfiguration()

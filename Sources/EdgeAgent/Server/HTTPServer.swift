@@ -55,7 +55,8 @@ final class HTTPServer: Sendable {
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                                withPipeliningAssistance: true, withErrorHandling: true)
+                                withPipeliningAssistance: true, withErrorHandling: false)
+                            try channel.pipeline.syncOperations.addHandler(BadRequestHandler())
                             try channel.pipeline.syncOperations.addHandler(
                                 ProxyRequestHandler(proxy: proxy, agentEndpoints: agentEndpoints, logger: logger))
                         }

@@ -38,6 +38,11 @@ enum RequestRouter {
         guard let path = percentDecode(rawPath.dropFirst()) else {
             return .failure(RouteError(status: 400, message: "malformed percent-encoding in request path"))
         }
+        // Module paths, versions and sumdb paths never have empty or dot
+        // segments; a request with one is malformed, whatever it aims at.
+        if path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+            return .failure(RouteError(status: 400, message: "request path has an empty, '.' or '..' segment"))
+        }
         if path.hasPrefix("-/") {
             return .success(.agent(path: String(path.dropFirst(2))))
         }

@@ -324,6 +324,7 @@ type server struct {
 	failStatus int64 // when non-zero, every proxy request fails with it
 	mu         sync.Mutex
 	counts     map[string]int
+	clients    map[string]bool // remote addresses of connections that asked for proxy paths
 }
 
 func (s *server) count(path string) {
@@ -333,6 +334,20 @@ func (s *server) count(path string) {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		// Asked to tunnel (an HTTPS_PROXY client): note it and refuse.
+		s.count("proxy:CONNECT " + r.Host)
+		http.Error(w, "fixture: no tunnels", http.StatusForbidden)
+		return
+	}
+	if r.URL.IsAbs() {
+		// A forward-proxy request (an http_proxy client): note it, then
+		// answer as if it had been forwarded to the origin.
+		s.count("proxy:GET " + r.URL.Host)
+	}
+	if user, _, ok := r.BasicAuth(); ok {
+		s.count("auth:" + user)
+	}
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/_fixture/") {
 		s.control(w, r)
@@ -341,12 +356,19 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(path, "/redir/") {
 		// A relative redirect: only a client that resolves it against this
 		// server's URL finds the file.
-		s.count(path)
+		s.count(strings.TrimPrefix(path, "/"))
 		http.Redirect(w, r, "/mod/"+strings.TrimPrefix(path, "/redir/"), http.StatusFound)
 		return
 	}
 	path = strings.TrimPrefix(strings.TrimPrefix(path, "/mod"), "/")
 	s.count(path)
+	s.mu.Lock()
+	if !s.clients[r.RemoteAddr] {
+		// A connection not seen before (the client's port tells them apart).
+		s.clients[r.RemoteAddr] = true
+		s.counts["_connections"]++
+	}
+	s.mu.Unlock()
 	if s.delay > 0 {
 		time.Sleep(s.delay)
 	}
@@ -491,6 +513,7 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 	case "reset":
 		s.mu.Lock()
 		s.counts = map[string]int{}
+		s.clients = map[string]bool{}
 		s.mu.Unlock()
 	case "fail":
 		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
@@ -556,7 +579,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	s := &server{catalog: c, delay: *delay, sumdb: sumdb.NewServer(db), verifier: verifier, counts: map[string]int{}}
+	s := &server{catalog: c, delay: *delay, sumdb: sumdb.NewServer(db), verifier: verifier, counts: map[string]int{}, clients: map[string]bool{}}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
