@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Dispatch
 import Synchronization
 
 /// A size-bounded, least-recently-used store of files on disk.
@@ -44,9 +45,11 @@ public final class DiskCache: Sendable {
     }
 
     public let configuration: Configuration
-    /// What opening the store found and did.
-    public var rebuildReport: RebuildReport { openingReport.withLock { $0 } }
-    private let openingReport: Mutex<RebuildReport>
+    /// What loading the index found and did; nil until ``loadIndex()`` ran.
+    public var rebuildReport: RebuildReport? { openingReport.withLock { $0 } }
+    private let openingReport = Mutex<RebuildReport?>(nil)
+    /// Entered until the index is loaded: writes wait on it.
+    private let indexGate = DispatchGroup()
     static let blockSize: Int64 = 4096
 
     private let dataDirectory: Int32
@@ -66,12 +69,14 @@ public final class DiskCache: Sendable {
         var evictions = 0
         var evictedBytes: Int64 = 0
         var temporaryCounter: UInt64 = 0
+        var indexLoaded = false
 
         var totalUsage: Int64 { index.diskUsage + structureUsage + reserved + pendingDeletion }
     }
 
-    /// Opens (creating when needed) the store at `configuration.directory`,
-    /// takes its lock, removes leftovers of earlier runs and rebuilds the index.
+    /// Opens (creating when needed) the store at `configuration.directory`
+    /// and takes its lock. Files can be read at once; the index, which writes
+    /// need, is loaded by ``loadIndex()``.
     public init(configuration: Configuration) throws {
         self.configuration = configuration
         self.resolution = Int64(configuration.accessTimeResolution.components.seconds) * 1_000_000_000
@@ -94,35 +99,52 @@ public final class DiskCache: Sendable {
         try FileSystem.makeDirectory("tmp", relativeTo: rootFD)
         dataDirectory = try FileSystem.openDirectory("data", relativeTo: rootFD)
         temporaryDirectory = try FileSystem.openDirectory("tmp", relativeTo: rootFD)
-
-        let started = ContinuousClock.now
-        var rebuild = IndexRebuild(dataDirectory: dataDirectory, temporaryDirectory: temporaryDirectory)
-        rebuild.run()
         var initial = State()
-        for group in rebuild.groups.sorted(by: { $0.lastUsed < $1.lastUsed }) {
-            initial.index.insert(group)
-        }
-        initial.shardUsage = rebuild.shardUsage
         for name in [".", "data", "tmp", "goedge.lock", "CACHEDIR.TAG"] {
             initial.structureUsage += FileSystem.status(name, relativeTo: rootFD)?.diskUsage ?? 0
         }
-        initial.structureUsage += rebuild.shardUsage.reduce(0) { $0 + ($1 ?? 0) }
         state = Mutex(initial)
-        openingReport = Mutex(
-            RebuildReport(
-                groups: 0, files: 0, diskUsage: 0, removedLeftovers: rebuild.removedLeftovers, evictedGroups: 0,
-                duration: .zero))
+        indexGate.enter()
+    }
 
-        // The limit may have been lowered since the last run.
+    /// Opens the store and loads its index before returning.
+    public static func open(configuration: Configuration) throws -> DiskCache {
+        let store = try DiskCache(configuration: configuration)
+        store.loadIndex()
+        return store
+    }
+
+    /// Rebuilds the index from the directory, removing leftovers of earlier
+    /// runs, and evicts down to the limit if it was lowered. Runs once; later
+    /// calls return the first report.
+    @discardableResult
+    public func loadIndex() -> RebuildReport {
+        if let report = rebuildReport { return report }
+        let started = ContinuousClock.now
+        let rebuild = IndexRebuild(dataDirectory: dataDirectory, temporaryDirectory: temporaryDirectory).run()
+        state.withLock { state in
+            for group in rebuild.groups.sorted(by: { $0.lastUsed < $1.lastUsed }) {
+                state.index.insert(group)
+            }
+            state.shardUsage = rebuild.shardUsage
+            state.structureUsage += rebuild.shardUsage.reduce(0) { $0 + ($1 ?? 0) }
+            state.indexLoaded = true
+        }
         let evicted = evict(downTo: configuration.maxSize)
         let statistics = statistics()
-        openingReport.withLock { report in
-            report.groups = statistics.groups
-            report.files = statistics.files
-            report.diskUsage = statistics.diskUsage
-            report.evictedGroups = evicted
-            report.duration = ContinuousClock.now - started
-        }
+        let report = RebuildReport(
+            groups: statistics.groups, files: statistics.files, diskUsage: statistics.diskUsage,
+            removedLeftovers: rebuild.removedLeftovers, evictedGroups: evicted, duration: ContinuousClock.now - started)
+        openingReport.withLock { $0 = report }
+        indexGate.leave()
+        return report
+    }
+
+    public var isIndexLoaded: Bool { state.withLock { $0.indexLoaded } }
+
+    /// Blocks until the index is loaded.
+    private func waitForIndex() {
+        if !isIndexLoaded { indexGate.wait() }
     }
 
     deinit {
@@ -154,13 +176,15 @@ public final class DiskCache: Sendable {
     /// The complete file for `key`, opened and pinned, or nil when not stored.
     public func lookup(_ key: CacheKey) -> CacheHit? {
         let now = FileSystem.now()
+        var loaded = true
         let found: (file: CacheIndex.File, persistUse: Bool)? = state.withLock { state in
+            loaded = state.indexLoaded
             guard let file = state.index.file(key) else { return nil }
             let persist = state.index.recordUse(of: key.group, now: now, resolution: resolution)
             state.index.pin(key.group)
             return (file, persist)
         }
-        guard let found else { return nil }
+        guard let found else { return loaded ? nil : lookupBeforeIndex(key, now: now) }
         let path = Self.path(of: key)
         let fd = openat(dataDirectory, path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -191,10 +215,28 @@ public final class DiskCache: Sendable {
             onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
     }
 
+    /// While the index loads, a file at its final path is complete (it got
+    /// there by rename), so it can be served; it is not pinned, as nothing is
+    /// evicted before the index is loaded.
+    private func lookupBeforeIndex(_ key: CacheKey, now: Int64) -> CacheHit? {
+        let fd = openat(dataDirectory, Self.path(of: key), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard let status = FileSystem.status(of: fd), status.isRegularFile else {
+            close(fd)
+            return nil
+        }
+        Self.setAccessTime(fd, now)
+        return CacheHit(key: key, descriptor: fd, size: status.size, storedAt: status.modificationTime, isStored: true, onRelease: nil)
+    }
+
     /// Facts about a stored file without opening it.
     public func info(_ key: CacheKey) -> StoredFileInfo? {
-        state.withLock { state in
-            state.index.file(key).map { StoredFileInfo(size: $0.size, diskUsage: $0.diskUsage, storedAt: $0.storedAt) }
+        let indexed: (StoredFileInfo?, Bool) = state.withLock { state in
+            (state.index.file(key).map { StoredFileInfo(size: $0.size, diskUsage: $0.diskUsage, storedAt: $0.storedAt) }, state.indexLoaded)
+        }
+        if indexed.1 { return indexed.0 }
+        return FileSystem.status(Self.path(of: key), relativeTo: dataDirectory).map {
+            StoredFileInfo(size: $0.size, diskUsage: $0.diskUsage, storedAt: $0.modificationTime)
         }
     }
 
@@ -207,7 +249,7 @@ public final class DiskCache: Sendable {
             state.index.setStoredAt(key, to: now)
             return true
         }
-        if stored {
+        if stored || !isIndexLoaded {
             FileSystem.setTimes(Self.path(of: key), relativeTo: dataDirectory, access: now, modification: now)
         }
     }
@@ -217,6 +259,7 @@ public final class DiskCache: Sendable {
     /// Starts writing `key`. Space for `expectedSize` (when known) is reserved
     /// at once; more is reserved as the write grows.
     public func makeWriter(for key: CacheKey, expectedSize: Int64?) throws -> CacheWriter {
+        waitForIndex()
         let (name, newGroup) = state.withLock { state in
             state.temporaryCounter += 1
             return ("\(getpid())-\(state.temporaryCounter).part", state.index.group(key.group) == nil)
@@ -342,6 +385,7 @@ public final class DiskCache: Sendable {
     /// Removes a group and its files (pinned readers keep their open files).
     @discardableResult
     public func remove(group: String) -> Bool {
+        waitForIndex()
         var trash: [Trash] = []
         state.withLock { state in
             if let removed = moveToTrash(group, &state) { trash.append(removed) }
@@ -354,6 +398,7 @@ public final class DiskCache: Sendable {
     /// Returns the number of groups evicted.
     @discardableResult
     public func evict(downTo size: Int64) -> Int {
+        waitForIndex()
         var trash: [Trash] = []
         state.withLock { state in
             let excess = state.totalUsage - size

@@ -65,6 +65,11 @@ enum FileSystem {
     /// (`nil` when the file system does not say, and a stat is needed).
     static func list(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(SystemCallError) -> [(name: String, isDirectory: Bool?)] {
         let fd = try openDirectory(path, relativeTo: directory)
+        return try list(takingOwnershipOf: fd, path: path)
+    }
+
+    /// Lists an open directory and closes it.
+    static func list(takingOwnershipOf fd: Int32, path: String) throws(SystemCallError) -> [(name: String, isDirectory: Bool?)] {
         guard let stream = fdopendir(fd) else {
             close(fd)
             throw SystemCallError(call: "fdopendir", path: path, errno: errno)

@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Dispatch
+import Synchronization
 
 /// What rebuilding the index from the directory found.
 public struct RebuildReport: Sendable {
@@ -19,55 +21,76 @@ public struct RebuildReport: Sendable {
 
 /// Rebuilds the in-memory index from the data folder, the way bazel-remote
 /// does at start: every group folder is listed and every file stat'ed; the
-/// last use of a group is the newest access time among its files.
+/// last use of a group is the newest access time among its files. The 256
+/// shards are scanned by two threads.
 struct IndexRebuild {
+    struct Result {
+        var groups: [CacheIndex.Group] = []
+        var shardUsage = [Int64?](repeating: nil, count: 256)
+        var removedLeftovers = 0
+
+        mutating func merge(_ other: Result) {
+            groups += other.groups
+            for (shard, usage) in other.shardUsage.enumerated() where usage != nil { shardUsage[shard] = usage }
+            removedLeftovers += other.removedLeftovers
+        }
+    }
+
     let dataDirectory: Int32
     let temporaryDirectory: Int32
 
-    private(set) var groups: [CacheIndex.Group] = []
-    private(set) var shardUsage = [Int64?](repeating: nil, count: 256)
-    private(set) var removedLeftovers = 0
-
-    init(dataDirectory: Int32, temporaryDirectory: Int32) {
-        self.dataDirectory = dataDirectory
-        self.temporaryDirectory = temporaryDirectory
-    }
-
-    mutating func run() {
+    func run() -> Result {
+        var result = Result()
         // Whatever is in tmp/ belongs to a write or a deletion that never finished.
         for entry in (try? FileSystem.list(".", relativeTo: temporaryDirectory)) ?? [] {
             FileSystem.removeTree(entry.name, relativeTo: temporaryDirectory)
-            removedLeftovers += 1
+            result.removedLeftovers += 1
         }
+        var shards: [(UInt8, String)] = []
         for entry in (try? FileSystem.list(".", relativeTo: dataDirectory)) ?? [] {
-            guard let shard = Self.shardNumber(entry.name), entry.isDirectory != false,
-                let shardFD = try? FileSystem.openDirectory(entry.name, relativeTo: dataDirectory)
-            else {
-                removeLeftover(entry.name, relativeTo: dataDirectory)
-                continue
+            if let shard = Self.shardNumber(entry.name), entry.isDirectory != false {
+                shards.append((shard, entry.name))
+            } else {
+                FileSystem.removeTree(entry.name, relativeTo: dataDirectory)
+                result.removedLeftovers += 1
             }
-            shardUsage[Int(shard)] = FileSystem.status(entry.name, relativeTo: dataDirectory)?.diskUsage ?? 0
-            scanShard(shard, shardFD)
-            close(shardFD)
         }
+        let partial = Mutex(result)
+        let workers = 2
+        let shardsToScan = shards
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var mine = Result()
+            for (shard, name) in shardsToScan.enumerated().filter({ $0.offset % workers == worker }).map(\.element) {
+                scanShard(shard, name, into: &mine)
+            }
+            partial.withLock { $0.merge(mine) }
+        }
+        return partial.withLock { $0 }
     }
 
-    private mutating func scanShard(_ shard: UInt8, _ shardFD: Int32) {
+    private func scanShard(_ shard: UInt8, _ name: String, into result: inout Result) {
+        guard let shardFD = try? FileSystem.openDirectory(name, relativeTo: dataDirectory) else { return }
+        defer { close(shardFD) }
+        result.shardUsage[Int(shard)] = FileSystem.status(of: shardFD)?.diskUsage ?? 0
         for entry in (try? FileSystem.list(".", relativeTo: shardFD)) ?? [] {
             guard entry.isDirectory != false, let key = GroupDirectoryName.decode(entry.name),
                 GroupDirectoryName.shard(of: key) == shard,
                 let groupFD = try? FileSystem.openDirectory(entry.name, relativeTo: shardFD)
             else {
-                removeLeftover(entry.name, relativeTo: shardFD)
+                removeLeftover(entry.name, relativeTo: shardFD, &result)
                 continue
             }
+            let directoryUsage = FileSystem.status(of: groupFD)?.diskUsage ?? DiskCache.blockSize
+            // The listing consumes the descriptor; keep one for the stats.
+            let statFD = dup(groupFD)
+            defer { close(statFD) }
             var files: [CacheIndex.File] = []
             var lastUsed: Int64 = 0
-            for fileEntry in (try? FileSystem.list(".", relativeTo: groupFD)) ?? [] {
+            for fileEntry in (try? FileSystem.list(takingOwnershipOf: groupFD, path: entry.name)) ?? [] {
                 guard CacheKey.isValidFileName(fileEntry.name), fileEntry.isDirectory != true,
-                    let status = FileSystem.status(fileEntry.name, relativeTo: groupFD), status.isRegularFile
+                    let status = FileSystem.status(fileEntry.name, relativeTo: statFD), status.isRegularFile
                 else {
-                    removeLeftover(fileEntry.name, relativeTo: groupFD)
+                    removeLeftover(fileEntry.name, relativeTo: statFD, &result)
                     continue
                 }
                 files.append(
@@ -76,22 +99,20 @@ struct IndexRebuild {
                         storedAt: status.modificationTime))
                 lastUsed = max(lastUsed, status.accessTime, status.modificationTime)
             }
-            close(groupFD)
             if files.isEmpty {
                 unlinkat(shardFD, entry.name, AT_REMOVEDIR)
                 continue
             }
-            let directoryUsage = FileSystem.status(entry.name, relativeTo: shardFD)?.diskUsage ?? DiskCache.blockSize
-            groups.append(
+            result.groups.append(
                 CacheIndex.Group(
                     key: key, files: files, directoryUsage: directoryUsage, lastUsed: lastUsed,
                     persistedUse: lastUsed, pins: 0))
         }
     }
 
-    private mutating func removeLeftover(_ name: String, relativeTo directory: Int32) {
+    private func removeLeftover(_ name: String, relativeTo directory: Int32, _ result: inout Result) {
         FileSystem.removeTree(name, relativeTo: directory)
-        removedLeftovers += 1
+        result.removedLeftovers += 1
     }
 
     private static func shardNumber(_ name: String) -> UInt8? {

@@ -15,7 +15,7 @@ import TestSupport
 
     @Test func aFileIsVisibleOnlyOnceCommitted() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         let key = key("example.com/m/@v/v1.0.0")
         let writer = try cache.makeWriter(for: key, expectedSize: nil)
         try writer.write(Array("hello".utf8))
@@ -33,7 +33,7 @@ import TestSupport
 
     @Test func anAbandonedWriteLeavesNothing() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         let before = cache.statistics().diskUsage
         do {
             let writer = try cache.makeWriter(for: key("g"), expectedSize: 100_000)
@@ -56,7 +56,7 @@ import TestSupport
     @Test func neverUsesMoreThanItsLimitAndEvictsLeastRecentlyUsed() throws {
         let folder = TemporaryDirectory()
         let limit: Int64 = 160 * 1024
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: limit))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: limit))
         for index in 0..<4 {
             try store(cache, key("m\(index)"), bytes: 20_000).release()
         }
@@ -77,7 +77,7 @@ import TestSupport
 
     @Test func theEvictionUnitIsTheWholeGroup() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
         for name in ["info", "mod", "zip"] {
             try store(cache, key("a@v1", name), bytes: 3000).release()
         }
@@ -91,7 +91,7 @@ import TestSupport
 
     @Test func aGroupBeingReadIsNotEvicted() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 80 * 1024))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 80 * 1024))
         try store(cache, key("old"), bytes: 20_000, fill: 1).release()
         try store(cache, key("newer"), bytes: 20_000, fill: 2).release()
         let reading = try #require(cache.lookup(key("old")))
@@ -108,7 +108,7 @@ import TestSupport
 
     @Test func aFileTooLargeForTheStoreIsPassedThroughNotStored() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 64 * 1024))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 64 * 1024))
         try store(cache, key("small"), bytes: 1000).release()
         let hit = try store(cache, key("huge"), bytes: 200_000, fill: 9)
         // The small file was not evicted in vain.
@@ -124,7 +124,7 @@ import TestSupport
 
     @Test func aRemovedFileStaysReadableForAReaderWhoHasItOpen() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         try store(cache, key("g"), bytes: 10_000, fill: 4).release()
         let hit = try #require(cache.lookup(key("g")))
         #expect(cache.remove(group: "g"))
@@ -138,7 +138,7 @@ import TestSupport
 
     @Test func growsItsReservationForWritesOfUnknownLength() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 16 << 20))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 16 << 20))
         let writer = try cache.makeWriter(for: key("stream"), expectedSize: nil)
         for _ in 0..<48 {
             try writer.write([UInt8](repeating: 6, count: 65_536))
@@ -153,7 +153,7 @@ import TestSupport
 
     @Test func replacingAFileKeepsAccountsRight() throws {
         let folder = TemporaryDirectory()
-        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         try store(cache, key("m", "list"), bytes: 9000, fill: 1).release()
         try store(cache, key("m", "list"), bytes: 100, fill: 2).release()
         #expect(try cache.lookup(key("m", "list"))?.readAll() == [UInt8](repeating: 2, count: 100))
@@ -163,22 +163,48 @@ import TestSupport
 
     @Test func onlyOneProcessUsesAFolder() throws {
         let folder = TemporaryDirectory()
-        let first = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let first = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         #expect(throws: DiskCacheError.self) {
-            _ = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+            _ = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         }
         _ = first
     }
 }
 
 @Suite struct IndexRebuildTests {
+    @Test func filesAreServedWhileTheIndexLoadsAndWritesWaitForIt() throws {
+        let folder = TemporaryDirectory()
+        do {
+            let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+            let writer = try cache.makeWriter(for: key("early"), expectedSize: 5)
+            try writer.write(Array("early".utf8))
+            try writer.commit().release()
+        }
+        let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        #expect(!cache.isIndexLoaded)
+        #expect(try cache.lookup(key("early"))?.readAll() == Array("early".utf8))
+        #expect(cache.lookup(key("absent")) == nil)
+        #expect(cache.info(key("early"))?.size == 5)
+
+        let loader = Thread { usleep(200_000); cache.loadIndex() }
+        let started = ContinuousClock.now
+        loader.start()
+        let writer = try cache.makeWriter(for: key("late"), expectedSize: 4)
+        #expect(ContinuousClock.now - started >= .milliseconds(150), "the write waited for the index")
+        #expect(cache.isIndexLoaded)
+        try writer.write(Array("late".utf8))
+        try writer.commit().release()
+        #expect(Set(cache.groups().map(\.name)) == ["early", "late"])
+        #expect(cache.statistics().diskUsage == folder.diskUsage())
+    }
+
     private func key(_ group: String, _ name: String = "zip") -> CacheKey { try! CacheKey(group: group, name: name) }
 
     @Test func rebuildsTheIndexAndKeepsLeastRecentlyUsedOrder() throws {
         let folder = TemporaryDirectory()
         var order: [String] = []
         do {
-            let cache = try DiskCache(
+            let cache = try DiskCache.open(
                 configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero))
             for name in ["a", "b", "c", "d"] {
                 let writer = try cache.makeWriter(for: key(name), expectedSize: 1000)
@@ -193,11 +219,11 @@ import TestSupport
             order = cache.groups().map(\.name)
             #expect(order == ["a", "d", "b", "c"])
         }
-        let reopened = try DiskCache(
+        let reopened = try DiskCache.open(
             configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero))
         #expect(reopened.groups().map(\.name) == order)
-        #expect(reopened.rebuildReport.groups == 4)
-        #expect(reopened.rebuildReport.files == 4)
+        #expect(reopened.rebuildReport?.groups == 4)
+        #expect(reopened.rebuildReport?.files == 4)
         #expect(reopened.statistics().diskUsage == folder.diskUsage())
         #expect(try reopened.lookup(key("c"))?.readAll().count == 1000)
     }
@@ -205,7 +231,7 @@ import TestSupport
     @Test func removesLeftoversOfInterruptedWritesAndStrayFiles() throws {
         let folder = TemporaryDirectory()
         do {
-            let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+            let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
             let writer = try cache.makeWriter(for: key("kept"), expectedSize: 10)
             try writer.write(Array("0123456789".utf8))
             try writer.commit().release()
@@ -221,8 +247,8 @@ import TestSupport
         let group = try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/" + shard).first { $0 != "not%2fcanonical" })
         _ = FileManager.default.createFile(atPath: data + "/" + shard + "/" + group + "/.zip.tmp", contents: Data(count: 10))
 
-        let reopened = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
-        #expect(reopened.rebuildReport.removedLeftovers == 6)
+        let reopened = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        #expect(reopened.rebuildReport?.removedLeftovers == 6)
         #expect(folder.files(under: "tmp").isEmpty)
         #expect(try reopened.lookup(key("kept"))?.readAll() == Array("0123456789".utf8))
         #expect(reopened.groups().map(\.name) == ["kept"])
@@ -232,15 +258,15 @@ import TestSupport
     @Test func evictsDownToALoweredLimitAtStart() throws {
         let folder = TemporaryDirectory()
         do {
-            let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+            let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
             for index in 0..<10 {
                 let writer = try cache.makeWriter(for: key("g\(index)"), expectedSize: 20_000)
                 try writer.write([UInt8](repeating: 1, count: 20_000))
                 try writer.commit().release()
             }
         }
-        let smaller = try DiskCache(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
-        #expect(smaller.rebuildReport.evictedGroups > 0)
+        let smaller = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
+        #expect((smaller.rebuildReport?.evictedGroups ?? 0) > 0)
         #expect(folder.diskUsage() <= 100 * 1024)
         #expect(smaller.groups().first?.name == "g9")
     }

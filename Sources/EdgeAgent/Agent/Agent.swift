@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import LRUCache
 import Logging
 import NIOCore
@@ -21,15 +22,18 @@ struct Agent {
             logger.critical("cannot open the cache folder", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        let report = store.rebuildReport
-        logger.notice(
-            "cache loaded",
-            metadata: [
-                "folder": "\(configuration.cacheDirectory)", "entries": "\(report.files)",
-                "modules": "\(report.groups)", "used": "\(ByteSize.format(report.diskUsage))",
-                "limit": "\(configuration.maxCacheSize)", "removed_leftovers": "\(report.removedLeftovers)",
-                "ms": "\(report.duration.milliseconds)",
-            ])
+        // Cached files are served while the index loads; only writes wait for it.
+        DispatchQueue.global(qos: .userInitiated).async { [logger, configuration] in
+            let report = store.loadIndex()
+            logger.notice(
+                "cache loaded",
+                metadata: [
+                    "folder": "\(configuration.cacheDirectory)", "entries": "\(report.files)",
+                    "modules": "\(report.groups)", "used": "\(ByteSize.format(report.diskUsage))",
+                    "limit": "\(configuration.maxCacheSize)", "removed_leftovers": "\(report.removedLeftovers)",
+                    "ms": "\(report.duration.milliseconds)",
+                ])
+        }
 
         let engine = CurlEngine(configuration: configuration.client)
         defer { engine.shutdown() }

@@ -194,7 +194,7 @@ public final class ModuleProxy: Sendable {
         defer { hit.release() }
         guard let bytes = try? hit.readAll(), let record = CachedRecord(decoding: bytes) else {
             // Not a record (a damaged file): forget it rather than serve it.
-            store.remove(group: key.group)
+            if store.isIndexLoaded { store.remove(group: key.group) }
             return nil
         }
         return StoredRecord(record: record, storedAt: hit.storedAt)
