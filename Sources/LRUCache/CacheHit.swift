@@ -24,19 +24,21 @@ public final class CacheHit: Sendable {
 
     private struct State {
         var descriptor: Int32?
-        var onRelease: (@Sendable () -> Void)?
+        /// The store whose pin on the group this hit holds, until released,
+        /// and the generation of the group it pinned.
+        var pin: (store: DiskCache, generation: UInt64)?
     }
     private let state: Mutex<State>
 
     init(
         key: CacheKey, descriptor: Int32, size: Int64, storedAt: Int64, isStored: Bool,
-        onRelease: (@Sendable () -> Void)?
+        pin: (store: DiskCache, generation: UInt64)?
     ) {
         self.key = key
         self.size = size
         self.storedAt = storedAt
         self.isStored = isStored
-        self.state = Mutex(State(descriptor: descriptor, onRelease: onRelease))
+        self.state = Mutex(State(descriptor: descriptor, pin: pin))
     }
 
     deinit { release() }
@@ -78,14 +80,14 @@ public final class CacheHit: Sendable {
 
     /// Closes the descriptor unless it was taken, and unpins the group. Idempotent.
     public func release() {
-        let (descriptor, onRelease) = state.withLock { state in
+        let (descriptor, pin) = state.withLock { state in
             defer {
                 state.descriptor = nil
-                state.onRelease = nil
+                state.pin = nil
             }
-            return (state.descriptor, state.onRelease)
+            return (state.descriptor, state.pin)
         }
         if let descriptor { close(descriptor) }
-        onRelease?()
+        if let pin { pin.store.unpin(key, generation: pin.generation) }
     }
 }

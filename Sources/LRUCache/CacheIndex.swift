@@ -14,6 +14,9 @@ struct CacheIndex {
         var diskUsage: Int64
         /// When the content was stored or last revalidated (nanoseconds since the epoch).
         var storedAt: Int64
+        /// The content itself, for small files read since they were stored:
+        /// served from memory with no file access.
+        var content: [UInt8]? = nil
     }
 
     struct Group: Sendable {
@@ -28,8 +31,12 @@ struct CacheIndex {
         var persistedUse: Int64
         /// Readers currently sending one of the group's files: pinned groups are never evicted.
         var pins: Int
+        /// Tells this group apart from an earlier one under the same key
+        /// (removed, then stored again), so a late unpin cannot reach it.
+        var generation: UInt64 = 0
 
         var diskUsage: Int64 { directoryUsage + files.reduce(0) { $0 + $1.diskUsage } }
+        var contentBytes: Int { files.reduce(0) { $0 + ($1.content?.count ?? 0) } }
         var size: Int64 { files.reduce(0) { $0 + $1.size } }
 
         func file(named name: String) -> File? { files.first { $0.name == name } }
@@ -46,9 +53,12 @@ struct CacheIndex {
     private var slotByKey: [String: Int] = [:]
     private var newest = -1
     private var oldest = -1
+    private var generations: UInt64 = 0
 
     /// Disk usage of all groups: their files and their directories.
     private(set) var diskUsage: Int64 = 0
+    /// Bytes of file content held in memory.
+    private(set) var contentBytes = 0
     private(set) var fileCount = 0
     var groupCount: Int { slotByKey.count }
 
@@ -75,6 +85,7 @@ struct CacheIndex {
                 group.lastUsed = max(group.lastUsed, now)
             }
             diskUsage += file.diskUsage - (replaced?.diskUsage ?? 0)
+            contentBytes += (file.content?.count ?? 0) - (replaced?.content?.count ?? 0)
             if replaced == nil { fileCount += 1 }
             moveToNewest(slot)
         } else {
@@ -89,6 +100,9 @@ struct CacheIndex {
     /// groups oldest first).
     mutating func insert(_ group: Group) {
         precondition(slotByKey[group.key] == nil, "group inserted twice")
+        var group = group
+        generations += 1
+        group.generation = generations
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
@@ -99,6 +113,7 @@ struct CacheIndex {
         }
         slotByKey[group.key] = slot
         diskUsage += group.diskUsage
+        contentBytes += group.contentBytes
         fileCount += group.files.count
         linkAsNewest(slot)
     }
@@ -119,13 +134,22 @@ struct CacheIndex {
         return persist
     }
 
-    mutating func pin(_ key: String) {
-        guard let slot = slotByKey[key] else { return }
-        modify(slot) { $0.pins += 1 }
+    /// Pins a group; returns its generation, to unpin with, or nil if absent.
+    @discardableResult
+    mutating func pin(_ key: String) -> UInt64? {
+        guard let slot = slotByKey[key] else { return nil }
+        var generation: UInt64 = 0
+        modify(slot) { group in
+            group.pins += 1
+            generation = group.generation
+        }
+        return generation
     }
 
-    mutating func unpin(_ key: String) {
-        guard let slot = slotByKey[key] else { return }
+    /// Unpins the group pinned as `generation`; a group that has since been
+    /// removed (and perhaps stored again) is left alone.
+    mutating func unpin(_ key: String, generation: UInt64) {
+        guard let slot = slotByKey[key], nodes[slot].group?.generation == generation else { return }
         modify(slot) { group in
             precondition(group.pins > 0, "unbalanced unpin")
             group.pins -= 1
@@ -141,6 +165,25 @@ struct CacheIndex {
         }
     }
 
+    /// Keeps `content` in memory for the file, if it is still the one that
+    /// was read (same size and time). Returns whether it was kept.
+    @discardableResult
+    mutating func setContent(_ content: [UInt8], for key: CacheKey, storedAt: Int64) -> Bool {
+        guard let slot = slotByKey[key.group] else { return false }
+        var kept = false
+        modify(slot) { group in
+            if let index = group.files.firstIndex(where: { $0.name == key.name }),
+                group.files[index].content == nil, group.files[index].storedAt == storedAt,
+                group.files[index].size == Int64(content.count)
+            {
+                group.files[index].content = content
+                kept = true
+            }
+        }
+        if kept { contentBytes += content.count }
+        return kept
+    }
+
     @discardableResult
     mutating func removeGroup(_ key: String) -> Group? {
         guard let slot = slotByKey.removeValue(forKey: key), let group = nodes[slot].group else { return nil }
@@ -148,6 +191,7 @@ struct CacheIndex {
         nodes[slot].group = nil
         freeSlots.append(slot)
         diskUsage -= group.diskUsage
+        contentBytes -= group.contentBytes
         fileCount -= group.files.count
         return group
     }
@@ -163,6 +207,7 @@ struct CacheIndex {
         }
         modify(slot) { $0.files.remove(at: position) }
         diskUsage -= file.diskUsage
+        contentBytes -= file.content?.count ?? 0
         fileCount -= 1
         return (file, nil)
     }

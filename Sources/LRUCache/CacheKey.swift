@@ -15,16 +15,28 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     /// name or the file name is not a plain short name.
     public init(group: String, name: String) throws(CacheKeyError) {
         guard !group.isEmpty else { throw .emptyGroup }
-        guard GroupDirectoryName.encode(group) != nil else { throw .groupTooLong(group) }
+        guard let directoryName = GroupDirectoryName.encode(group) else { throw .groupTooLong(group) }
         guard Self.isValidFileName(name) else { throw .invalidFileName(name) }
         self.group = group
         self.name = name
+        self.relativePath =
+            GroupDirectoryName.shardDirectoryName(GroupDirectoryName.shard(of: group)) + "/" + directoryName + "/" + name
     }
+
+    /// `shard/group/name` below the data folder, worked out once.
+    let relativePath: String
 
     /// The group's directory name under its shard.
     var directoryName: String {
         // Validated in init: the encoding exists.
         GroupDirectoryName.encode(group)!
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.group == rhs.group && lhs.name == rhs.name }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(group)
+        hasher.combine(name)
     }
 
     public var description: String { "\(group)#\(name)" }

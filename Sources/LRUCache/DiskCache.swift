@@ -37,10 +37,17 @@ public final class DiskCache: Sendable {
         /// on it; the in-memory order is exact.
         public var accessTimeResolution: Duration
 
-        public init(directory: String, maxSize: Int64, accessTimeResolution: Duration = .seconds(10)) {
+        /// Small files are kept in memory once read, up to this many bytes in
+        /// all, so that hits on them need no file access.
+        public var memoryBudget: Int
+
+        public init(
+            directory: String, maxSize: Int64, accessTimeResolution: Duration = .seconds(10), memoryBudget: Int = 16 << 20
+        ) {
             self.directory = directory
             self.maxSize = maxSize
             self.accessTimeResolution = accessTimeResolution
+            self.memoryBudget = memoryBudget
         }
     }
 
@@ -177,12 +184,12 @@ public final class DiskCache: Sendable {
     public func lookup(_ key: CacheKey) -> CacheHit? {
         let now = FileSystem.now()
         var loaded = true
-        let found: (file: CacheIndex.File, persistUse: Bool)? = state.withLock { state in
+        let found: (file: CacheIndex.File, persistUse: Bool, generation: UInt64)? = state.withLock { state in
             loaded = state.indexLoaded
             guard let file = state.index.file(key) else { return nil }
             let persist = state.index.recordUse(of: key.group, now: now, resolution: resolution)
-            state.index.pin(key.group)
-            return (file, persist)
+            let generation = state.index.pin(key.group) ?? 0
+            return (file, persist, generation)
         }
         guard let found else { return loaded ? nil : lookupBeforeIndex(key, now: now) }
         let path = Self.path(of: key)
@@ -190,7 +197,7 @@ public final class DiskCache: Sendable {
         guard fd >= 0 else {
             // Deleted behind our back: forget it.
             state.withLock { state in
-                state.index.unpin(key.group)
+                state.index.unpin(key.group, generation: found.generation)
                 _ = state.index.removeFile(key)
             }
             return nil
@@ -198,7 +205,7 @@ public final class DiskCache: Sendable {
         if found.persistUse { Self.setAccessTime(fd, now) }
         return CacheHit(
             key: key, descriptor: fd, size: found.file.size, storedAt: found.file.storedAt, isStored: true,
-            onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
+            pin: (self, found.generation))
     }
 
     /// Another handle on the same file, pinned on its own: for each of several
@@ -206,13 +213,52 @@ public final class DiskCache: Sendable {
     public func duplicate(_ hit: CacheHit) -> CacheHit? {
         guard let copy = hit.duplicateDescriptor() else { return nil }
         guard hit.isStored else {
-            return CacheHit(key: hit.key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: false, onRelease: nil)
+            return CacheHit(key: hit.key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: false, pin: nil)
         }
         let key = hit.key
-        state.withLock { $0.index.pin(key.group) }
+        guard let generation = state.withLock({ $0.index.pin(key.group) }) else {
+            // The group is gone already: the copy is readable but pins nothing.
+            return CacheHit(key: key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: true, pin: nil)
+        }
         return CacheHit(
             key: key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: true,
-            onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
+            pin: (self, generation))
+    }
+
+    /// The content of a small stored file (at most `limit` bytes), from
+    /// memory when it was read before; nil when not stored or larger.
+    /// Reading it keeps it in memory while the budget allows.
+    public func content(_ key: CacheKey, limit: Int) -> (bytes: [UInt8], storedAt: Int64)? {
+        let now = FileSystem.now()
+        enum Found { case memory([UInt8], Int64, persist: Bool), disk(Int64, Int64), none }
+        let found: Found = state.withLock { state in
+            guard state.indexLoaded, let file = state.index.file(key), file.size <= limit else { return .none }
+            let persist = state.index.recordUse(of: key.group, now: now, resolution: resolution)
+            if let content = file.content { return .memory(content, file.storedAt, persist: persist) }
+            return .disk(file.size, file.storedAt)
+        }
+        switch found {
+        case .none:
+            return nil
+        case .memory(let bytes, let storedAt, let persist):
+            if persist { FileSystem.setTimes(key.relativePath, relativeTo: dataDirectory, access: now, modification: nil) }
+            return (bytes, storedAt)
+        case .disk(let size, let storedAt):
+            let path = key.relativePath
+            let fd = openat(dataDirectory, path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            Self.setAccessTime(fd, now)
+            guard let bytes = try? FileSystem.readAll(fd, path: path, limit: Int(size) + 1),
+                bytes.count == Int(size)
+            else { return nil }
+            state.withLock { state in
+                if state.index.contentBytes + bytes.count <= configuration.memoryBudget {
+                    state.index.setContent(bytes, for: key, storedAt: storedAt)
+                }
+            }
+            return (bytes, storedAt)
+        }
     }
 
     /// While the index loads, a file at its final path is complete (it got
@@ -226,7 +272,7 @@ public final class DiskCache: Sendable {
             return nil
         }
         Self.setAccessTime(fd, now)
-        return CacheHit(key: key, descriptor: fd, size: status.size, storedAt: status.modificationTime, isStored: true, onRelease: nil)
+        return CacheHit(key: key, descriptor: fd, size: status.size, storedAt: status.modificationTime, isStored: true, pin: nil)
     }
 
     /// Facts about a stored file without opening it.
@@ -304,6 +350,10 @@ public final class DiskCache: Sendable {
         return false
     }
 
+    func unpin(_ key: CacheKey, generation: UInt64) {
+        state.withLock { $0.index.unpin(key.group, generation: generation) }
+    }
+
     func releaseReservation(_ bytes: Int64) {
         guard bytes > 0 else { return }
         state.withLock { $0.reserved -= bytes }
@@ -320,6 +370,7 @@ public final class DiskCache: Sendable {
         let filePath = groupPath + "/" + key.name
         var trash: [Trash] = []
         defer { delete(trash) }
+        var generation: UInt64 = 0
         let (fd, file): (Int32, CacheIndex.File) = try state.withLock { state in
             if state.shardUsage[Int(shard)] == nil {
                 try FileSystem.makeDirectory(shardName, relativeTo: dataDirectory)
@@ -349,7 +400,7 @@ public final class DiskCache: Sendable {
             writer.reserved = 0
             let fd = openat(dataDirectory, filePath, O_RDONLY | O_CLOEXEC)
             try FileSystem.check(fd, "open", filePath)
-            state.index.pin(key.group)
+            generation = state.index.pin(key.group) ?? 0
             // The estimate may have been short by a block: restore the bound.
             let excess = state.totalUsage - configuration.maxSize
             if excess > 0 { trash = evict(shortfall: excess, &state) }
@@ -357,7 +408,7 @@ public final class DiskCache: Sendable {
         }
         return CacheHit(
             key: key, descriptor: fd, size: file.size, storedAt: file.storedAt, isStored: true,
-            onRelease: { [self] in state.withLock { $0.index.unpin(key.group) } })
+            pin: (self, generation))
     }
 
     private func updateShardUsage(_ shard: UInt8, _ state: inout State) {
@@ -373,7 +424,7 @@ public final class DiskCache: Sendable {
         let fd = openat(temporaryDirectory, writer.temporaryName, O_RDONLY | O_CLOEXEC)
         try FileSystem.check(fd, "open", "tmp/" + writer.temporaryName)
         unlinkat(temporaryDirectory, writer.temporaryName, 0)
-        return CacheHit(key: writer.key, descriptor: fd, size: size, storedAt: FileSystem.now(), isStored: false, onRelease: nil)
+        return CacheHit(key: writer.key, descriptor: fd, size: size, storedAt: FileSystem.now(), isStored: false, pin: nil)
     }
 
     func discardTemporaryFile(_ name: String) {
@@ -466,7 +517,7 @@ public final class DiskCache: Sendable {
             CacheStatistics(
                 groups: state.index.groupCount, files: state.index.fileCount, diskUsage: state.totalUsage,
                 reserved: state.reserved, maxSize: configuration.maxSize, evictions: state.evictions,
-                evictedBytes: state.evictedBytes)
+                evictedBytes: state.evictedBytes, memoryUsage: state.index.contentBytes)
         }
     }
 
@@ -483,10 +534,7 @@ public final class DiskCache: Sendable {
 
     // MARK: Paths
 
-    static func path(of key: CacheKey) -> String {
-        GroupDirectoryName.shardDirectoryName(GroupDirectoryName.shard(of: key.group)) + "/" + key.directoryName
-            + "/" + key.name
-    }
+    static func path(of key: CacheKey) -> String { key.relativePath }
 
     private static func setAccessTime(_ fd: Int32, _ time: Int64) {
         var times = [
@@ -524,6 +572,8 @@ public struct CacheStatistics: Sendable, Equatable {
     public var maxSize: Int64
     public var evictions: Int
     public var evictedBytes: Int64
+    /// Bytes of small files' content held in memory.
+    public var memoryUsage: Int
 }
 
 public enum DiskCacheError: Error, CustomStringConvertible {

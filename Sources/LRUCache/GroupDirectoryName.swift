@@ -84,6 +84,7 @@ enum GroupDirectoryName {
     }
 
     static func shardDirectoryName(_ shard: UInt8) -> String {
-        String(decoding: [hexDigit(shard >> 4), hexDigit(shard & 0xF)], as: UTF8.self).lowercased()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: [digits[Int(shard >> 4)], digits[Int(shard & 0xF)]], as: UTF8.self)
     }
 }

@@ -39,13 +39,24 @@ import Testing
         _ = index.recordUse(of: "a", now: 2, resolution: 0)
         #expect(index.evictionCandidates().map(\.key) == ["b", "c", "d", "a"])
 
-        index.pin("b")
+        let generation = index.pin("b")!
         index.pin("b")
         #expect(index.evictionCandidates().map(\.key) == ["c", "d", "a"])
-        index.unpin("b")
+        index.unpin("b", generation: generation)
         #expect(index.evictionCandidates().map(\.key) == ["c", "d", "a"])
-        index.unpin("b")
+        index.unpin("b", generation: generation)
         #expect(index.evictionCandidates().map(\.key) == ["b", "c", "d", "a"])
+
+        // A pin on a group that was removed and stored again does not reach the new one.
+        let old = index.pin("c")!
+        index.removeGroup("c")
+        index.store(file("zip", usage: 4096), inGroup: "c", directoryUsage: 4096, now: 2)
+        let fresh = index.pin("c")!
+        #expect(fresh != old)
+        index.unpin("c", generation: old)
+        #expect(index.group("c")?.pins == 1)
+        index.unpin("c", generation: fresh)
+        #expect(index.group("c")?.pins == 0)
 
         index.removeGroup("c")
         #expect(index.groupsByRecency().map(\.key) == ["a", "d", "b"])

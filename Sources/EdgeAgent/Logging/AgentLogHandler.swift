@@ -78,15 +78,23 @@ struct AgentLogHandler: LogHandler {
         }
     }
 
+    /// The date and time to the second, formatted once per second.
+    private static let secondPrefix = Mutex<(second: Int, text: String)>((-1, ""))
+
     private static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var parts = tm()
-        var seconds = now.tv_sec
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let prefix = secondPrefix.withLock { cached -> String in
+            if cached.second == now.tv_sec { return cached.text }
+            var parts = tm()
+            var seconds = now.tv_sec
+            gmtime_r(&seconds, &parts)
+            func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+            let text = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+            cached = (now.tv_sec, text)
+            return text
+        }
         let millis = now.tv_nsec / 1_000_000
-        let millisText = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millisText)Z"
+        return prefix + (millis < 10 ? ".00" : millis < 100 ? ".0" : ".") + String(millis) + "Z"
     }
 }

@@ -32,6 +32,7 @@ final class HTTPServer: Sendable {
         connectionObserver: (@Sendable () -> (any ChannelHandler & Sendable))? = nil, logger: Logger
     ) async throws -> HTTPServer {
         let quiescing = ServerQuiescingHelper(group: group)
+        let routes = RouteMemo()
         var channels: [any Channel] = []
         do {
             for listener in listeners {
@@ -54,11 +55,8 @@ final class HTTPServer: Sendable {
                     .childChannelOption(.maxMessagesPerRead, value: 16)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                                withPipeliningAssistance: true, withErrorHandling: false)
-                            try channel.pipeline.syncOperations.addHandler(BadRequestHandler())
                             try channel.pipeline.syncOperations.addHandler(
-                                ProxyRequestHandler(proxy: proxy, agentEndpoints: agentEndpoints, logger: logger))
+                                ProxyRequestHandler(proxy: proxy, routes: routes, agentEndpoints: agentEndpoints, logger: logger))
                         }
                     }
                 if isTCP { bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1) }

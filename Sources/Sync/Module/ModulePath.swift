@@ -11,7 +11,7 @@ public struct ModulePath: Hashable, Sendable, CustomStringConvertible {
     public let escaped: String
 
     public init(_ path: String) throws(ModuleNameError) {
-        if let problem = ModuleNameRules.checkModulePath(path) {
+        if let problem = ModuleNameRules.checkModulePath(Array(path.utf8)) {
             throw ModuleNameError(kind: .path, value: path, reason: problem)
         }
         self.path = path
@@ -19,13 +19,14 @@ public struct ModulePath: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(escaped: String) throws(ModuleNameError) {
-        guard let path = ModuleNameRules.unescape(escaped) else {
+        guard let bytes = ModuleNameRules.unescape(escaped.utf8) else {
             throw ModuleNameError(kind: .escapedPath, value: escaped, reason: "bad case encoding")
         }
-        if let problem = ModuleNameRules.checkModulePath(path) {
+        if let problem = ModuleNameRules.checkModulePath(bytes) {
             throw ModuleNameError(kind: .escapedPath, value: escaped, reason: problem)
         }
-        self.path = path
+        // Without upper case the two forms are the same string.
+        self.path = bytes.count == escaped.utf8.count ? escaped : String(decoding: bytes, as: UTF8.self)
         self.escaped = escaped
     }
 
@@ -39,32 +40,33 @@ public struct ModuleVersion: Hashable, Sendable, CustomStringConvertible {
     public let text: String
     /// The case-encoded form, as in proxy URLs.
     public let escaped: String
-    public let semantic: SemanticVersion?
+    /// True for versions whose files never change: what the go command
+    /// sends for `.mod` and `.zip`, and what a query resolves to.
+    public let isCanonical: Bool
+
+    /// The version parsed for ordering, nil for queries that are not semver.
+    public var semantic: SemanticVersion? { SemanticVersion(text) }
 
     public init(_ text: String) throws(ModuleNameError) {
-        if let problem = ModuleNameRules.checkVersion(text) {
+        if let problem = ModuleNameRules.checkVersion(Array(text.utf8)) {
             throw ModuleNameError(kind: .version, value: text, reason: problem)
         }
         self.text = text
         self.escaped = ModuleNameRules.escape(text)
-        self.semantic = SemanticVersion(text)
+        self.isCanonical = SemanticVersion(text)?.isCanonical ?? false
     }
 
     public init(escaped: String) throws(ModuleNameError) {
-        guard let text = ModuleNameRules.unescape(escaped) else {
+        guard let bytes = ModuleNameRules.unescape(escaped.utf8) else {
             throw ModuleNameError(kind: .escapedVersion, value: escaped, reason: "bad case encoding")
         }
-        if let problem = ModuleNameRules.checkVersion(text) {
+        if let problem = ModuleNameRules.checkVersion(bytes) {
             throw ModuleNameError(kind: .escapedVersion, value: escaped, reason: problem)
         }
-        self.text = text
+        self.text = bytes.count == escaped.utf8.count ? escaped : String(decoding: bytes, as: UTF8.self)
         self.escaped = escaped
-        self.semantic = SemanticVersion(text)
+        self.isCanonical = SemanticVersion(text)?.isCanonical ?? false
     }
-
-    /// True for versions whose files never change: what the go command
-    /// sends for `.mod` and `.zip`, and what a query resolves to.
-    public var isCanonical: Bool { semantic?.isCanonical ?? false }
 
     public var description: String { text }
 }
@@ -87,144 +89,162 @@ public struct ModuleNameError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The checks of golang.org/x/mod/module (CheckPath, checkElem, escaping),
-/// ported rule for rule.
+/// ported rule for rule. They work on bytes: module paths are ASCII by rule,
+/// and so are versions in the protocol (EscapeVersion refuses anything else).
 enum ModuleNameRules {
-    static func checkModulePath(_ path: String) -> String? {
-        if let problem = checkPath(path, kind: .module) { return problem }
-        let first = path.prefix { $0 != "/" }
+    private typealias Byte = UInt8
+
+    static func checkModulePath(_ path: [UInt8]) -> String? {
+        if let problem = checkPath(path) { return problem }
+        let firstEnd = path.firstIndex(of: slash) ?? path.endIndex
+        let first = path[..<firstEnd]
         if first.isEmpty { return "leading slash" }
-        if !first.contains(".") { return "missing dot in first path element" }
-        if path.first == "-" { return "leading dash in first path element" }
-        if let bad = first.unicodeScalars.first(where: { !isFirstElementCharacter($0) }) {
-            return "invalid char '\(bad)' in first path element"
+        if !first.contains(dot) { return "missing dot in first path element" }
+        if path.first == dash { return "leading dash in first path element" }
+        if let bad = first.first(where: { !isFirstElementByte($0) }) {
+            return "invalid char '\(Unicode.Scalar(bad))' in first path element"
         }
         if !hasValidMajorVersionSuffix(path) { return "invalid version" }
         return nil
     }
 
-    static func checkVersion(_ version: String) -> String? {
+    static func checkVersion(_ version: [UInt8]) -> String? {
         // EscapeVersion refuses `!` and anything outside ASCII.
-        if version.contains("!") || !version.utf8.allSatisfy({ $0 < 0x80 }) { return "disallowed version string" }
-        return checkElement(Substring(version), kind: .file)
+        if version.contains(bang) || version.contains(where: { $0 >= 0x80 }) { return "disallowed version string" }
+        return checkElement(version[...], module: false)
     }
 
-    enum ElementKind { case module, file }
+    private static let slash = UInt8(ascii: "/")
+    private static let dot = UInt8(ascii: ".")
+    private static let dash = UInt8(ascii: "-")
+    private static let bang = UInt8(ascii: "!")
+    private static let tilde = UInt8(ascii: "~")
 
-    private static func checkPath(_ path: String, kind: ElementKind) -> String? {
+    private static func checkPath(_ path: [UInt8]) -> String? {
         if path.isEmpty { return "empty string" }
-        if path.first == "-" { return "leading dash" }
-        if path.contains("//") { return "double slash" }
-        if path.last == "/" { return "trailing slash" }
-        for element in path.split(separator: "/", omittingEmptySubsequences: false) {
-            if let problem = checkElement(element, kind: kind) { return problem }
+        if path.first == dash { return "leading dash" }
+        if zip(path, path.dropFirst()).contains(where: { $0 == slash && $1 == slash }) { return "double slash" }
+        if path.last == slash { return "trailing slash" }
+        var start = 0
+        for index in 0...path.count where index == path.count || path[index] == slash {
+            if let problem = checkElement(path[start..<index], module: true) { return problem }
+            start = index + 1
         }
         return nil
     }
 
-    private static let windowsReservedNames: Set<String> = [
-        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-    ]
+    private static let windowsReservedNames: Set<[UInt8]> = Set(
+        ["CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+         "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9"].map { Array($0.utf8) })
 
-    private static func checkElement(_ element: Substring, kind: ElementKind) -> String? {
+    private static func checkElement(_ element: ArraySlice<UInt8>, module: Bool) -> String? {
         if element.isEmpty { return "empty path element" }
-        if element.allSatisfy({ $0 == "." }) { return "invalid path element \"\(element)\"" }
-        if element.first == "." && kind == .module { return "leading dot in path element" }
-        if element.last == "." { return "trailing dot in path element" }
-        for scalar in element.unicodeScalars {
-            let allowed = kind == .module ? isModulePathCharacter(scalar) : isFileNameCharacter(scalar)
-            if !allowed { return "invalid char '\(scalar)'" }
+        if element.allSatisfy({ $0 == dot }) { return "invalid path element \"\(String(decoding: element, as: UTF8.self))\"" }
+        if element.first == dot && module { return "leading dot in path element" }
+        if element.last == dot { return "trailing dot in path element" }
+        if let bad = element.first(where: { module ? !isModulePathByte($0) : !isFileNameByte($0) }) {
+            return "invalid char '\(Unicode.Scalar(bad))'"
         }
-        let short = element.prefix { $0 != "." }
-        if windowsReservedNames.contains(short.uppercased()) {
-            return "\"\(short)\" disallowed as path element component on Windows"
+        let short = element.prefix { $0 != dot }
+        if short.count >= 3 && short.count <= 4 && windowsReservedNames.contains(short.map(uppercased)) {
+            return "\"\(String(decoding: short, as: UTF8.self))\" disallowed as path element component on Windows"
         }
-        if kind == .module, let tilde = short.lastIndex(of: "~"), short.index(after: tilde) < short.endIndex,
-            short[short.index(after: tilde)...].allSatisfy({ $0.isASCII && $0.isNumber })
+        if module, let position = short.lastIndex(of: tilde), position < short.endIndex - 1,
+            short[(position + 1)...].allSatisfy(isDigit)
         {
             return "trailing tilde and digits in path element"
         }
         return nil
     }
 
-    private static func isFirstElementCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "-" || scalar == "." || ("0"..."9").contains(scalar) || ("a"..."z").contains(scalar)
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+    private static func isLower(_ byte: UInt8) -> Bool { byte >= 0x61 && byte <= 0x7A }
+    private static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+    private static func uppercased(_ byte: UInt8) -> UInt8 { isLower(byte) ? byte - 32 : byte }
+
+    private static func isFirstElementByte(_ byte: UInt8) -> Bool {
+        byte == dash || byte == dot || isDigit(byte) || isLower(byte)
     }
 
-    private static func isModulePathCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "-" || scalar == "." || scalar == "_" || scalar == "~" || ("0"..."9").contains(scalar)
-            || ("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar)
+    private static func isModulePathByte(_ byte: UInt8) -> Bool {
+        byte == dash || byte == dot || byte == UInt8(ascii: "_") || byte == tilde || isDigit(byte) || isLower(byte)
+            || isUpper(byte)
     }
 
-    private static func isFileNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.isASCII {
-            return ("0"..."9").contains(scalar) || ("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar)
-                || "!#$%&()+,-.=@[]^_{}~ ".unicodeScalars.contains(scalar)
+    /// module's fileNameOK for ASCII: letters, digits and `!#$%&()+,-.=@[]^_{}~ `.
+    private static func isFileNameByte(_ byte: UInt8) -> Bool {
+        if isDigit(byte) || isLower(byte) || isUpper(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: "-"),
+            UInt8(ascii: "."), UInt8(ascii: "="), UInt8(ascii: "@"), UInt8(ascii: "["), UInt8(ascii: "]"),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "~"),
+            UInt8(ascii: " "):
+            return true
+        default:
+            return false
         }
-        return scalar.properties.isAlphabetic
     }
 
     /// module.SplitPathVersion's check: a `/vN` suffix must be N ≥ 2 with no
     /// leading zero; gopkg.in paths must end in `.vN`.
-    private static func hasValidMajorVersionSuffix(_ path: String) -> Bool {
-        let bytes = Array(path.utf8)
-        if path.hasPrefix("gopkg.in/") {
+    private static func hasValidMajorVersionSuffix(_ bytes: [UInt8]) -> Bool {
+        if bytes.starts(with: "gopkg.in/".utf8) {
             var end = bytes.count
-            if path.hasSuffix("-unstable") { end -= "-unstable".utf8.count }
+            if bytes.reversed().starts(with: "elbatsnu-".utf8) { end -= "-unstable".utf8.count }
             var start = end
-            while start > 0 && bytes[start - 1] >= UInt8(ascii: "0") && bytes[start - 1] <= UInt8(ascii: "9") { start -= 1 }
-            guard start > 1, bytes[start - 1] == UInt8(ascii: "v"), bytes[start - 2] == UInt8(ascii: ".") else {
-                return false
-            }
+            while start > 0 && isDigit(bytes[start - 1]) { start -= 1 }
+            guard start > 1, bytes[start - 1] == UInt8(ascii: "v"), bytes[start - 2] == dot else { return false }
             let digits = bytes[start..<end]
             return !digits.isEmpty && (digits.first != UInt8(ascii: "0") || digits.count == 1)
         }
         var start = bytes.count
-        var dot = false
-        while start > 0 && ((bytes[start - 1] >= UInt8(ascii: "0") && bytes[start - 1] <= UInt8(ascii: "9")) || bytes[start - 1] == UInt8(ascii: ".")) {
-            if bytes[start - 1] == UInt8(ascii: ".") { dot = true }
+        var sawDot = false
+        while start > 0 && (isDigit(bytes[start - 1]) || bytes[start - 1] == dot) {
+            if bytes[start - 1] == dot { sawDot = true }
             start -= 1
         }
-        guard start > 1, start < bytes.count, bytes[start - 1] == UInt8(ascii: "v"), bytes[start - 2] == UInt8(ascii: "/") else {
+        guard start > 1, start < bytes.count, bytes[start - 1] == UInt8(ascii: "v"), bytes[start - 2] == slash else {
             return true
         }
         let suffix = bytes[start...]
-        return !(dot || suffix.first == UInt8(ascii: "0") || (suffix.count == 1 && suffix.first == UInt8(ascii: "1")))
+        return !(sawDot || suffix.first == UInt8(ascii: "0") || (suffix.count == 1 && suffix.first == UInt8(ascii: "1")))
     }
 
     static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return text }
-        var result = ""
+        guard text.utf8.contains(where: isUpper) else { return text }
+        var result: [UInt8] = []
         result.reserveCapacity(text.utf8.count + 8)
-        for scalar in text.unicodeScalars {
-            if ("A"..."Z").contains(scalar) {
-                result.append("!")
-                result.unicodeScalars.append(Unicode.Scalar(scalar.value + 32)!)
+        for byte in text.utf8 {
+            if isUpper(byte) {
+                result.append(bang)
+                result.append(byte + 32)
             } else {
-                result.unicodeScalars.append(scalar)
+                result.append(byte)
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
-    static func unescape(_ escaped: String) -> String? {
-        var result = ""
-        var bang = false
-        for scalar in escaped.unicodeScalars {
-            guard scalar.isASCII else { return nil }
-            if bang {
-                bang = false
-                guard ("a"..."z").contains(scalar) else { return nil }
-                result.unicodeScalars.append(Unicode.Scalar(scalar.value - 32)!)
+    static func unescape(_ escaped: String.UTF8View) -> [UInt8]? {
+        var result: [UInt8] = []
+        result.reserveCapacity(escaped.count)
+        var afterBang = false
+        for byte in escaped {
+            guard byte < 0x80 else { return nil }
+            if afterBang {
+                afterBang = false
+                guard isLower(byte) else { return nil }
+                result.append(byte - 32)
                 continue
             }
-            if scalar == "!" {
-                bang = true
+            if byte == bang {
+                afterBang = true
                 continue
             }
-            if ("A"..."Z").contains(scalar) { return nil }
-            result.unicodeScalars.append(scalar)
+            if isUpper(byte) { return nil }
+            result.append(byte)
         }
-        return bang ? nil : result
+        return afterBang ? nil : result
     }
 }

@@ -70,54 +70,59 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
     }
 
     private static func parse(_ text: String) -> SemanticVersion? {
-        guard text.first == "v" else { return nil }
-        var rest = text.dropFirst()
-        guard let major = number(&rest) else { return nil }
-        if rest.isEmpty {
+        // ASCII only, so UTF-8 positions are character positions.
+        let bytes = text.utf8
+        guard bytes.first == UInt8(ascii: "v"), bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var position = bytes.index(after: bytes.startIndex)
+        func number() -> Substring? {
+            let start = position
+            while position < bytes.endIndex, (0x30...0x39).contains(bytes[position]) { position = bytes.index(after: position) }
+            let digits = text[start..<position]
+            guard !digits.isEmpty, !(digits.utf8.first == UInt8(ascii: "0") && digits.utf8.count > 1) else { return nil }
+            return digits
+        }
+        func take(_ byte: UInt8) -> Bool {
+            guard position < bytes.endIndex, bytes[position] == byte else { return false }
+            position = bytes.index(after: position)
+            return true
+        }
+        guard let major = number() else { return nil }
+        if position == bytes.endIndex {
             return SemanticVersion(text: text, major: major, minor: "0", patch: "0", isShorthand: true, prerelease: "", build: "")
         }
-        guard rest.first == "." else { return nil }
-        rest = rest.dropFirst()
-        guard let minor = number(&rest) else { return nil }
-        if rest.isEmpty {
+        guard take(UInt8(ascii: ".")), let minor = number() else { return nil }
+        if position == bytes.endIndex {
             return SemanticVersion(text: text, major: major, minor: minor, patch: "0", isShorthand: true, prerelease: "", build: "")
         }
-        guard rest.first == "." else { return nil }
-        rest = rest.dropFirst()
-        guard let patch = number(&rest) else { return nil }
+        guard take(UInt8(ascii: ".")), let patch = number() else { return nil }
         var prerelease: Substring = ""
         var build: Substring = ""
-        if rest.first == "-" {
-            let end = rest.firstIndex(of: "+") ?? rest.endIndex
-            prerelease = rest[..<end]
-            guard identifiers(prerelease.dropFirst(), rejectLeadingZeros: true) else { return nil }
-            rest = rest[end...]
+        if position < bytes.endIndex, bytes[position] == UInt8(ascii: "-") {
+            let end = bytes[position...].firstIndex(of: UInt8(ascii: "+")) ?? bytes.endIndex
+            prerelease = text[position..<end]
+            guard identifiers(prerelease.utf8.dropFirst(), rejectLeadingZeros: true) else { return nil }
+            position = end
         }
-        if rest.first == "+" {
-            build = rest
-            guard identifiers(build.dropFirst(), rejectLeadingZeros: false) else { return nil }
-            rest = rest[rest.endIndex...]
+        if position < bytes.endIndex, bytes[position] == UInt8(ascii: "+") {
+            build = text[position...]
+            guard identifiers(build.utf8.dropFirst(), rejectLeadingZeros: false) else { return nil }
+            position = bytes.endIndex
         }
-        guard rest.isEmpty else { return nil }
+        guard position == bytes.endIndex else { return nil }
         return SemanticVersion(
             text: text, major: major, minor: minor, patch: patch, isShorthand: false, prerelease: prerelease, build: build)
     }
 
-    private static func number(_ text: inout Substring) -> Substring? {
-        let digits = text.prefix(while: { $0.isASCII && $0.isNumber })
-        guard !digits.isEmpty, !(digits.first == "0" && digits.count > 1) else { return nil }
-        text = text[digits.endIndex...]
-        return digits
-    }
-
-    private static func identifiers(_ text: Substring, rejectLeadingZeros: Bool) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    private static func identifiers(_ text: Substring.UTF8View.SubSequence, rejectLeadingZeros: Bool) -> Bool {
+        let parts = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         return parts.allSatisfy { part in
-            guard !part.isEmpty, part.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
-                return false
+            let isAlphanumeric: (UInt8) -> Bool = {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "-")
             }
+            guard !part.isEmpty, part.allSatisfy(isAlphanumeric) else { return false }
             // A numeric identifier may not have leading zeros.
-            return !(rejectLeadingZeros && part.count > 1 && part.first == "0" && part.allSatisfy(\.isNumber))
+            let numeric = part.allSatisfy { (0x30...0x39).contains($0) }
+            return !(rejectLeadingZeros && numeric && part.count > 1 && part.first == UInt8(ascii: "0"))
         }
     }
 

@@ -21,6 +21,8 @@ public final class ModuleProxy: Sendable {
 
     /// Largest error body kept from an upstream (the go command shows the first lines).
     static let errorBodyLimit: Int64 = 64 << 10
+    /// Stored files up to this size (not zips) are answered from memory once read.
+    static let memoryServedLimit = 64 << 10
 
     public init(store: DiskCache, chain: UpstreamChain, freshness: FreshnessPolicy, logger: Logger) {
         self.store = store
@@ -36,13 +38,24 @@ public final class ModuleProxy: Sendable {
     /// The answer when the cache has it fresh: no waiting, no upstream. The
     /// server tries this on its event loop before going asynchronous.
     public func cachedAnswer(for resource: ProxyResource) -> ProxyAnswer? {
-        guard let key = resource.cacheKey else { return nil }
+        cachedAnswer(for: ProxyRequest(resource))
+    }
+
+    /// ``cachedAnswer(for:)`` with the cache keys already worked out.
+    public func cachedAnswer(for request: ProxyRequest) -> ProxyAnswer? {
+        let resource = request.resource
+        guard let key = request.cacheKey else { return nil }
         let lifetime = resource.lifetime
         if lifetime == .immutable {
+            // Small files come from memory; zips always go out with sendfile.
+            if case .zip = resource {
+            } else if let small = store.content(key, limit: Self.memoryServedLimit) {
+                return ProxyAnswer(status: 200, reason: "OK", contentType: resource.contentType, body: .bytes(small.bytes), cacheStatus: .hit)
+            }
             if let hit = store.lookup(key) {
                 return answer(resource, file: hit, cacheStatus: .hit)
             }
-            guard let negativeKey = resource.negativeCacheKey,
+            guard let negativeKey = request.negativeCacheKey,
                 let remembered = loadRecord(negativeKey),
                 isFresh(remembered, lifetime)
             else { return nil }
@@ -54,12 +67,18 @@ public final class ModuleProxy: Sendable {
 
     /// The answer for `resource`, from the cache or from the upstreams.
     public func answer(_ resource: ProxyResource, priority: TransferRequest.Priority = .client) async -> ProxyAnswer {
-        if let cached = cachedAnswer(for: resource) { return cached }
-        guard let key = resource.cacheKey else {
+        await answer(ProxyRequest(resource), priority: priority)
+    }
+
+    /// ``answer(_:priority:)`` with the cache keys already worked out.
+    public func answer(_ request: ProxyRequest, priority: TransferRequest.Priority = .client) async -> ProxyAnswer {
+        if let cached = cachedAnswer(for: request) { return cached }
+        let resource = request.resource
+        guard let key = request.cacheKey else {
             return await passThrough(resource, priority: priority)
         }
         let (answer, _) = await flights.answer(
-            for: key, recheck: { cachedAnswer(for: resource) },
+            for: key, recheck: { cachedAnswer(for: request) },
             fetch: { [self] in await fetch(resource, key: key, priority: priority) })
         return answer
     }
@@ -190,14 +209,20 @@ public final class ModuleProxy: Sendable {
     }
 
     private func loadRecord(_ key: CacheKey) -> StoredRecord? {
-        guard let hit = store.lookup(key) else { return nil }
-        defer { hit.release() }
-        guard let bytes = try? hit.readAll(), let record = CachedRecord(decoding: bytes) else {
+        let stored: (bytes: [UInt8], storedAt: Int64)
+        if let small = store.content(key, limit: Self.memoryServedLimit) {
+            stored = small
+        } else {
+            guard let hit = store.lookup(key) else { return nil }
+            defer { hit.release() }
+            stored = ((try? hit.readAll()) ?? [], hit.storedAt)
+        }
+        guard let record = CachedRecord(decoding: stored.bytes) else {
             // Not a record (a damaged file): forget it rather than serve it.
             if store.isIndexLoaded { store.remove(group: key.group) }
             return nil
         }
-        return StoredRecord(record: record, storedAt: hit.storedAt)
+        return StoredRecord(record: record, storedAt: stored.storedAt)
     }
 
     private func storeRecord(_ record: CachedRecord, at key: CacheKey) {

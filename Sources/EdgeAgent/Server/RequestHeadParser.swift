@@ -1,0 +1,156 @@
+import NIOCore
+import NIOHTTP1
+
+/// One request as the agent needs it: method, target, version, and whether
+/// the connection stays open afterwards.
+struct RequestHead: Sendable {
+    var method: HTTPMethod
+    var uri: String
+    var version: HTTPVersion
+    var keepAlive: Bool
+}
+
+/// Reads HTTP/1.x request heads (RFC 9112) from the bytes of a connection.
+///
+/// The agent answers GET and HEAD only, so requests never carry a body: a
+/// non-zero `Content-Length` or any `Transfer-Encoding` is refused rather
+/// than framed, which keeps this parser small and leaves no way to desync
+/// requests on a connection. Everything else malformed is refused too, with
+/// the status a client should see. Bytes are scanned in place; the only
+/// allocation is the target's String.
+enum RequestHeadParser {
+    /// Longest request line accepted (the router refuses paths over 4 KiB itself).
+    static let maximumRequestLine = 8192
+    /// Longest head accepted, request line and header fields together.
+    static let maximumHead = 16384
+
+    enum Outcome: Equatable {
+        /// A complete head, and how many bytes it took.
+        case request(RequestHead, consumed: Int)
+        /// The head is not complete yet.
+        case needMoreBytes
+        /// The request cannot be served: answer `status` and close.
+        case refused(status: Int, reason: String)
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        guard let lineEnd = endOfLine(in: bytes, from: 0) else {
+            return bytes.count > maximumRequestLine
+                ? .refused(status: 414, reason: "request line longer than \(maximumRequestLine) bytes") : .needMoreBytes
+        }
+        // Find the end of the head before judging it, so that a head that is
+        // merely incomplete is never refused.
+        var lineStart = lineEnd.next
+        var headerLines: [Range<Int>] = []
+        while true {
+            guard let end = endOfLine(in: bytes, from: lineStart) else {
+                return bytes.count > maximumHead
+                    ? .refused(status: 431, reason: "request head longer than \(maximumHead) bytes") : .needMoreBytes
+            }
+            if end.content.isEmpty {
+                lineStart = end.next
+                break
+            }
+            headerLines.append(end.content)
+            lineStart = end.next
+        }
+        if lineStart > maximumHead { return .refused(status: 431, reason: "request head longer than \(maximumHead) bytes") }
+
+        // Request line: METHOD SP target SP HTTP/1.x
+        let line = lineEnd.content
+        guard let firstSpace = bytes[line].firstIndex(of: space),
+            let secondSpace = bytes[(firstSpace + 1)..<line.upperBound].firstIndex(of: space),
+            firstSpace > line.lowerBound, secondSpace > firstSpace + 1
+        else { return .refused(status: 400, reason: "malformed request line") }
+        let methodBytes = bytes[line.lowerBound..<firstSpace]
+        let target = bytes[(firstSpace + 1)..<secondSpace]
+        let versionBytes = bytes[(secondSpace + 1)..<line.upperBound]
+        guard methodBytes.allSatisfy(isTokenByte) else { return .refused(status: 400, reason: "malformed method") }
+        guard target.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
+            return .refused(status: 400, reason: "request target has spaces or control characters")
+        }
+        guard versionBytes.count == 8, versionBytes.starts(with: "HTTP/".utf8),
+            versionBytes[versionBytes.startIndex + 6] == UInt8(ascii: "."),
+            let major = digit(versionBytes[versionBytes.startIndex + 5]),
+            let minor = digit(versionBytes[versionBytes.startIndex + 7])
+        else { return .refused(status: 400, reason: "malformed HTTP version") }
+        guard major == 1 else { return .refused(status: 505, reason: "only HTTP/1.0 and HTTP/1.1 are served") }
+
+        // Header fields: only the ones that change how the connection is used matter.
+        var keepAlive = minor >= 1
+        for field in headerLines {
+            let fieldBytes = bytes[field]
+            guard let colon = fieldBytes.firstIndex(of: UInt8(ascii: ":")), colon > field.lowerBound else {
+                return .refused(status: 400, reason: "malformed header field")
+            }
+            let name = bytes[field.lowerBound..<colon]
+            // No space before the colon, and no obsolete line folding (RFC 9112 §5).
+            guard name.allSatisfy(isTokenByte) else { return .refused(status: 400, reason: "malformed header field name") }
+            let value = trimmed(bytes[(colon + 1)..<field.upperBound])
+            if equalsIgnoringCase(name, "connection") {
+                for option in value.split(separator: UInt8(ascii: ",")) {
+                    let token = trimmed(option)
+                    if equalsIgnoringCase(token, "close") { keepAlive = false }
+                    if equalsIgnoringCase(token, "keep-alive") { keepAlive = true }
+                }
+            } else if equalsIgnoringCase(name, "content-length") {
+                guard !value.isEmpty, value.allSatisfy({ digit($0) != nil }) else {
+                    return .refused(status: 400, reason: "malformed Content-Length")
+                }
+                if value.contains(where: { $0 != UInt8(ascii: "0") }) {
+                    return .refused(status: 413, reason: "request bodies are not accepted")
+                }
+            } else if equalsIgnoringCase(name, "transfer-encoding") {
+                return .refused(status: 413, reason: "request bodies are not accepted")
+            }
+        }
+        let method = HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
+        let head = RequestHead(
+            method: method, uri: String(decoding: target, as: UTF8.self),
+            version: HTTPVersion(major: 1, minor: minor), keepAlive: keepAlive)
+        return .request(head, consumed: lineStart)
+    }
+
+    private static let space = UInt8(ascii: " ")
+
+    /// The line starting at `start`: its content without the terminator
+    /// (CRLF, or a bare LF, which RFC 9112 lets a recipient accept), and
+    /// where the next line begins.
+    private static func endOfLine(in bytes: UnsafeRawBufferPointer, from start: Int) -> (content: Range<Int>, next: Int)? {
+        guard start < bytes.count, let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let end = newline > start && bytes[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
+        return (start..<end, newline + 1)
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
+    }
+
+    /// RFC 9110 tchar.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+
+    private static func trimmed<C: BidirectionalCollection<UInt8>>(_ bytes: C) -> C.SubSequence {
+        let isBlank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else {
+            return bytes[bytes.endIndex...]
+        }
+        return bytes[first...last]
+    }
+
+    private static func equalsIgnoringCase(_ bytes: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        return zip(bytes, expected).allSatisfy { ($0 | 0x20) == $1 || $0 == $1 }
+    }
+}
+
+extension RequestHead: Equatable {}
