@@ -92,6 +92,19 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        @Test func aStalledTransferIsAbandonedAfterTheStallTimeout() throws {
+            let upstream = try GoProxyFixture()
+            let cache = TemporaryDirectory()
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--stall-timeout", "1s"])
+            let started = ContinuousClock.now
+            let response = try agent.get("/example.com/stall/@v/v1.0.0.zip")
+            #expect(response.status == 502)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(CacheBehaviour.storedFiles(cache).isEmpty)
+            #expect(cache.files(under: "tmp").isEmpty)
+            #expect(agent.terminate() == 0)
+        }
+
         @Test func credentialsNeverAppearInLogsOrAnswers() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()

@@ -55,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     var connectTimeout: String?
 
     @Option(help: ArgumentHelp(
-        "An upstream transfer that stalls (no data) this long is abandoned. (default: 30s)", valueName: "duration"))
+        "An upstream transfer that receives nothing for this long is abandoned. (default: 30s)", valueName: "duration"))
     var stallTimeout: String?
 
     @Option(help: ArgumentHelp(

@@ -49,8 +49,13 @@ struct AgentLogHandler: LogHandler {
         }
         text += "\n"
         Self.output.withLock { fd in
-            text.utf8CString.withUnsafeBytes { bytes in
-                _ = write(fd, bytes.baseAddress, bytes.count - 1)
+            text.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written <= 0 && errno != EINTR { break }
+                    offset += max(written, 0)
+                }
             }
         }
     }

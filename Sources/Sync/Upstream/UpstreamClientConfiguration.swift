@@ -2,9 +2,9 @@
 public struct UpstreamClientConfiguration: Sendable {
     /// Giving up on connecting (DNS, TCP and TLS) after this long.
     public var connectTimeout: Duration
-    /// A transfer that moves less than one byte per second for this long is
-    /// abandoned (libcurl's low-speed limit); there is no overall time limit,
-    /// since a large zip on a slow link may rightly take long.
+    /// A transfer that receives nothing for this long is abandoned; there is
+    /// no overall time limit, since a large zip on a slow link may rightly
+    /// take long.
     public var stallTimeout: Duration
     /// The netrc file with upstream credentials: `$NETRC` or, when unset,
     /// libcurl's default `~/.netrc` (the go command's own convention).

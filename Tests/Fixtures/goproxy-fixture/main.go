@@ -249,7 +249,7 @@ func coreCatalog() *catalog {
 		goMod: goMod("example.com/pseudo"), files: pkg("pseudo", `func Rev() string { return "abcdef" }`)})
 	c.queries["example.com/pseudo"] = map[string]string{"master": pseudo, "abcdefab": pseudo}
 	// Large, incompressible zips for concurrency, eviction and interrupted downloads.
-	for _, path := range []string{"example.com/big", "example.com/slow", "example.com/truncated"} {
+	for _, path := range []string{"example.com/big", "example.com/slow", "example.com/truncated", "example.com/stall"} {
 		c.add(&version{path: path, version: "v1.0.0", time: day(40), goMod: goMod(path),
 			files: map[string]string{"big.go": "package big\n", "data.bin": incompressible(2 << 20)}})
 	}
@@ -490,6 +490,11 @@ func (s *server) serveZip(w http.ResponseWriter, v *version) {
 			w.(http.Flusher).Flush()
 			time.Sleep(60 * time.Millisecond)
 		}
+	case "example.com/stall":
+		// Start, then go quiet for longer than any test waits.
+		w.Write(v.zip[:1024])
+		w.(http.Flusher).Flush()
+		time.Sleep(120 * time.Second)
 	case "example.com/truncated":
 		// Promise the whole zip, send half, and hang up.
 		w.Write(v.zip[:len(v.zip)/2])

@@ -78,6 +78,21 @@ public final class CurlEngine: Sendable {
         }
     }
 
+    /// Gives up on transfers that received nothing for the stall timeout
+    /// (libcurl's own low-speed check averages over several seconds).
+    private func abandonStalled(_ active: inout [UnsafeMutableRawPointer: CurlTransfer]) {
+        let limit = configuration.stallTimeout
+        let now = ContinuousClock.now
+        for (handle, transfer) in active where now - transfer.lastProgress > limit {
+            active.removeValue(forKey: handle)
+            curl_multi_remove_handle(multi.handle, handle)
+            if transfer.request.priority == .background {
+                queues.withLock { $0.runningBackground -= 1 }
+            }
+            transfer.fail(TransportError(kind: .timeout, message: "no data from upstream for \(limit)"))
+        }
+    }
+
     private func run() {
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         while true {
@@ -123,7 +138,8 @@ public final class CurlEngine: Sendable {
                 }
                 transfer.finish(code)
             }
-            curl_multi_poll(multi.handle, nil, 0, 1000, nil)
+            abandonStalled(&active)
+            curl_multi_poll(multi.handle, nil, 0, 250, nil)
         }
     }
 }

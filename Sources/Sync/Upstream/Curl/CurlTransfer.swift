@@ -12,6 +12,8 @@ final class CurlTransfer: @unchecked Sendable {
     private var sink: (any ResponseBodySink)?
     private var continuation: CheckedContinuation<TransferResult, Never>?
     private let started = ContinuousClock.now
+    /// When the last header or body bytes arrived (or the transfer started).
+    private(set) var lastProgress = ContinuousClock.now
 
     init(request: TransferRequest, continuation: CheckedContinuation<TransferResult, Never>) {
         self.request = request
@@ -39,8 +41,6 @@ final class CurlTransfer: @unchecked Sendable {
         set(CURLOPT_NETRC, goedge_curl_netrc_optional())
         if let netrc = configuration.netrcFile { set(CURLOPT_NETRC_FILE, netrc) }
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.milliseconds))
-        set(CURLOPT_LOW_SPEED_LIMIT, 1)
-        set(CURLOPT_LOW_SPEED_TIME, max(1, Int(configuration.stallTimeout.milliseconds / 1000)))
         set(CURLOPT_USERAGENT, configuration.userAgent)
         // Prefer waiting for a multiplexed HTTP/2 stream over opening another connection.
         set(CURLOPT_PIPEWAIT, 1)
@@ -57,6 +57,7 @@ final class CurlTransfer: @unchecked Sendable {
         goedge_curl_easy_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
+            transfer.lastProgress = .now
             let line = UnsafeRawBufferPointer(start: data, count: length)
             transfer.parser.consume(line: Substring(decoding: line, as: UTF8.self))
             return length
@@ -65,6 +66,7 @@ final class CurlTransfer: @unchecked Sendable {
         goedge_curl_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
+            transfer.lastProgress = .now
             return transfer.currentSink().receive(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
         }
     }
