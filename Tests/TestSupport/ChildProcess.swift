@@ -15,8 +15,11 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var exitStatus: Int32?
 
+    /// Starts `executable`. `passing` descriptors become the child's 3, 4, …
+    /// (as systemd passes sockets).
     public init(
-        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
+        passing descriptors: [Int32] = []
     ) throws {
         self.executable = executable
         logs = TemporaryDirectory()
@@ -29,6 +32,10 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        for (offset, descriptor) in descriptors.enumerated() {
+            // dup2 clears close-on-exec on the copy.
+            posix_spawn_file_actions_adddup2(&actions, descriptor, 3 + Int32(offset))
+        }
         // glibc's posix_spawn_file_actions_addchdir_np does not import; coreutils' env -C does the same.
         let command = directory.map { ["/usr/bin/env", "-C", $0, executable] } ?? [executable]
         let argv = (command + arguments).map { strdup($0) } + [nil]

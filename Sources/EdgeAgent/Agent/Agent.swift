@@ -8,12 +8,21 @@ import ServiceLifecycle
 import Sync
 
 /// The running agent: the store, the upstream client, the proxy and the
-/// HTTP listeners, shut down in order on SIGTERM or SIGINT.
+/// HTTP listeners, shut down in order on SIGTERM, SIGINT or idle exit.
 struct Agent {
     let configuration: AgentConfiguration
     let logger = Logger(label: "goedge")
 
     func run() async throws {
+        // First, before anything could start a child: read and unset LISTEN_FDS.
+        let inherited: [SocketActivation.InheritedSocket]?
+        do {
+            inherited = try SocketActivation.inheritedSockets()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+        let notifier = ServiceNotifier()
         let store: DiskCache
         do {
             store = try DiskCache(
@@ -22,8 +31,13 @@ struct Agent {
             logger.critical("cannot open the cache folder", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
             throw ExitCode(1)
         }
+        let statistics = ServerStatistics()
+        let readiness = Readiness {
+            notifier.ready(status: AgentStatus.describe(store: store, statistics: statistics))
+        }
         // Cached files are served while the index loads; only writes wait for it.
-        DispatchQueue.global(qos: .userInitiated).async { [logger, configuration] in
+        // Default priority: a hardened service may not raise its own (no CAP_SYS_NICE).
+        DispatchQueue.global().async { [logger, configuration] in
             let report = store.loadIndex()
             logger.notice(
                 "cache loaded",
@@ -33,6 +47,7 @@ struct Agent {
                     "limit": "\(configuration.maxCacheSize)", "removed_leftovers": "\(report.removedLeftovers)",
                     "ms": "\(report.duration.milliseconds)",
                 ])
+            readiness.indexLoaded()
         }
 
         let engine = CurlEngine(configuration: configuration.client)
@@ -40,48 +55,42 @@ struct Agent {
         let proxy = ModuleProxy(
             store: store, chain: UpstreamChain(list: configuration.upstreams, engine: engine),
             freshness: configuration.freshness, logger: logger)
+
+        let listeners: [HTTPServer.Listener]
+        if let inherited {
+            listeners = inherited.map { .descriptor($0.descriptor) }
+            if configuration.listenWasGiven {
+                logger.notice("socket-activated: serving the sockets systemd passed, not --listen")
+            }
+        } else {
+            listeners = [.address(configuration.listen)]
+        }
+        // Idle exit is for socket activation, where the next connection starts goedge again.
+        let idleTimeout = configuration.idleTimeout.duration(socketActivated: inherited != nil)
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let server = HTTPServerService(
-            listeners: [.address(configuration.listen)], group: group, proxy: proxy,
-            shutdownTimeout: configuration.shutdownTimeout, logger: logger)
+        let service = HTTPServerService(
+            listeners: listeners, group: group,
+            context: HTTPServer.Context(
+                proxy: proxy, agentEndpoints: { _, _ in nil }, statistics: statistics, activity: ActivityTracker(),
+                logger: logger),
+            shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,
+            notifier: notifier, store: store)
         // The group traps SIGTERM and SIGINT before it starts the server, so
         // no signal can arrive unhandled once goedge says it listens.
+        // The server returning on its own (the idle exit) is a normal end too.
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()
         } catch {
+            logger.critical("stopped on an error", metadata: ["error": "\(error)"])
             try? await group.shutdownGracefully()
             throw ExitCode(1)
         }
         try? await group.shutdownGracefully()
         logger.notice("stopped")
-    }
-}
-
-/// Opens the listeners, keeps them until a graceful shutdown, then drains them.
-struct HTTPServerService: Service {
-    let listeners: [HTTPServer.Listener]
-    let group: any EventLoopGroup
-    let proxy: ModuleProxy
-    let shutdownTimeout: Duration
-    let logger: Logger
-
-    func run() async throws {
-        let server: HTTPServer
-        do {
-            server = try await HTTPServer.start(
-                listeners: listeners, group: group, proxy: proxy, agentEndpoints: { _, _ in nil }, logger: logger)
-        } catch {
-            logger.critical("cannot listen", metadata: ["listeners": "\(listeners)", "error": "\(error)"])
-            throw error
-        }
-        logger.notice(
-            "goedge \(GoEdge.version) listening",
-            metadata: ["urls": "\(server.urls.joined(separator: " "))", "upstream": "\(proxy.chain.list)"])
-        try? await gracefulShutdown()
-        logger.notice("shutting down: no new connections, finishing responses in flight")
-        await server.shutdown(timeout: shutdownTimeout)
     }
 }

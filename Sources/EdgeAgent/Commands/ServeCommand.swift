@@ -63,6 +63,12 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownTimeout: String?
 
     @Option(help: ArgumentHelp(
+        "Exit after this long with no connection, download or prefetch; 0 never exits. "
+            + "(default: 5m when started by systemd socket activation, else 0)",
+        valueName: "duration"))
+    var idleTimeout: String?
+
+    @Option(help: ArgumentHelp(
         "trace, debug, info (one line per request), notice, warning, error or critical. (default: info)",
         valueName: "level"))
     var logLevel: String?
@@ -85,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logLevel = try parse(logLevel, "--log-level", Logger.Level.init(rawValue:)) ?? .info
         let defaults = FreshnessPolicy()
         let clientDefaults = UpstreamClientConfiguration()
-        return AgentConfiguration(
+        var configuration = AgentConfiguration(
             listen: listen,
             upstreams: upstreams,
             cacheDirectory: cacheDir ?? AgentConfiguration.defaultCacheDirectory(environment: environment),
@@ -100,7 +106,11 @@ struct ServeCommand: AsyncParsableCommand {
                 stallTimeout: try duration(stallTimeout, "--stall-timeout") ?? clientDefaults.stallTimeout,
                 netrcFile: environment["NETRC"],
                 userAgent: "goedge/\(GoEdge.version)"),
-            shutdownTimeout: try duration(shutdownTimeout, "--shutdown-timeout") ?? .seconds(10))
+            shutdownTimeout: try duration(shutdownTimeout, "--shutdown-timeout") ?? .seconds(10),
+            idleTimeout: try duration(idleTimeout, "--idle-timeout").map { $0 == .zero ? .never : .after($0) }
+                ?? .whenSocketActivated)
+        configuration.listenWasGiven = self.listen != nil
+        return configuration
     }
 
     private func parse<T>(_ text: String?, _ name: String, _ make: (String) -> T?) throws -> T? {

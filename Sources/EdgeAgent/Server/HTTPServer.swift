@@ -1,38 +1,58 @@
 import Logging
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 import NIOPosix
 import Synchronization
 import Sync
 
-/// The agent's HTTP/1.1 listeners: one server channel per address (or per
+/// The agent's HTTP/1.1 listeners: one listening channel per address (or per
 /// socket handed over by systemd), all serving the same proxy.
+///
+/// Every listening channel runs on one event loop, `acceptLoop`, and counts
+/// the connections it accepts there; the idle exit checks on that same loop,
+/// so it can never decide "idle" while a connection is being accepted.
 final class HTTPServer: Sendable {
     /// Where to listen.
-    enum Listener: Sendable {
+    enum Listener: Sendable, CustomStringConvertible {
         case address(ListenAddress)
         /// An already bound, listening socket (socket activation).
         case descriptor(Int32)
+
+        var description: String {
+            switch self {
+            case .address(let address): "\(address)"
+            case .descriptor(let descriptor): "fd \(descriptor)"
+            }
+        }
+    }
+
+    /// What every connection needs.
+    struct Context: Sendable {
+        let proxy: ModuleProxy
+        let agentEndpoints: ProxyRequestHandler.AgentEndpoints
+        let statistics: ServerStatistics
+        let activity: ActivityTracker
+        let logger: Logger
+        /// Keep-alive connections with no request for this long are closed.
+        var keepAliveTimeout: Duration = .seconds(75)
     }
 
     let channels: [any Channel]
+    let acceptLoop: any EventLoop
     private let group: any EventLoopGroup
     private let quiescing: ServerQuiescingHelper
 
-    private init(channels: [any Channel], group: any EventLoopGroup, quiescing: ServerQuiescingHelper) {
+    private init(channels: [any Channel], acceptLoop: any EventLoop, group: any EventLoopGroup, quiescing: ServerQuiescingHelper) {
         self.channels = channels
+        self.acceptLoop = acceptLoop
         self.group = group
         self.quiescing = quiescing
     }
 
-    static func start(
-        listeners: [Listener], group: any EventLoopGroup, proxy: ModuleProxy,
-        agentEndpoints: @escaping ProxyRequestHandler.AgentEndpoints,
-        connectionObserver: (@Sendable () -> (any ChannelHandler & Sendable))? = nil, logger: Logger
-    ) async throws -> HTTPServer {
+    static func start(listeners: [Listener], group: any EventLoopGroup, context: Context) async throws -> HTTPServer {
         let quiescing = ServerQuiescingHelper(group: group)
         let routes = RouteMemo()
+        let acceptLoop = group.next()
         var channels: [any Channel] = []
         do {
             for listener in listeners {
@@ -41,25 +61,26 @@ final class HTTPServer: Sendable {
                 case .address(let address): if case .unix = address.kind { isTCP = false } else { isTCP = true }
                 case .descriptor: isTCP = true
                 }
-                var bootstrap = ServerBootstrap(group: group)
+                var bootstrap = ServerBootstrap(group: acceptLoop, childGroup: group)
                     .serverChannelOption(.backlog, value: 256)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .serverChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
-                            if let observer = connectionObserver {
-                                try channel.pipeline.syncOperations.addHandler(observer())
-                            }
+                            try channel.pipeline.syncOperations.addHandler(ConnectionCounter(tracker: context.activity))
                         }
                     }
                     .childChannelOption(.maxMessagesPerRead, value: 16)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
-                                ProxyRequestHandler(proxy: proxy, routes: routes, agentEndpoints: agentEndpoints, logger: logger))
+                                IdleStateHandler(readTimeout: .nanoseconds(context.keepAliveTimeout.nanoseconds)))
+                            try channel.pipeline.syncOperations.addHandler(
+                                ProxyRequestHandler(context: context, routes: routes))
                         }
                     }
-                if isTCP { bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1) }
+                // TCP_NODELAY is a TCP-level option (at the socket level, option 1 would be SO_DEBUG).
+                if isTCP { bootstrap = bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: 1) }
                 let channel: any Channel
                 switch listener {
                 case .address(let address):
@@ -78,7 +99,7 @@ final class HTTPServer: Sendable {
             for channel in channels { try? await channel.close() }
             throw error
         }
-        return HTTPServer(channels: channels, group: group, quiescing: quiescing)
+        return HTTPServer(channels: channels, acceptLoop: acceptLoop, group: group, quiescing: quiescing)
     }
 
     /// Listening addresses as URLs, for the log and for clients.
@@ -93,6 +114,15 @@ final class HTTPServer: Sendable {
         }
     }
 
+    /// Closes the listening channels at once. Called on `acceptLoop`, after
+    /// that nothing more is accepted; under socket activation the sockets
+    /// themselves stay open in systemd, which keeps new connections queued
+    /// for the next start.
+    func stopAccepting() {
+        acceptLoop.preconditionInEventLoop()
+        for channel in channels { channel.close(promise: nil) }
+    }
+
     /// Stops accepting, lets every response in flight finish and closes idle
     /// connections; gives up waiting after `timeout`.
     func shutdown(timeout: Duration) async {
@@ -104,7 +134,7 @@ final class HTTPServer: Sendable {
                 if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume() }
             }
             promise.futureResult.whenComplete { _ in resumeOnce() }
-            group.next().scheduleTask(in: .milliseconds(timeout.milliseconds)) { resumeOnce() }
+            group.next().scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { resumeOnce() }
         }
     }
 }
@@ -112,5 +142,9 @@ final class HTTPServer: Sendable {
 extension Duration {
     var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

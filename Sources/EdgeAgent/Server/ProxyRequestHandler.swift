@@ -29,6 +29,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let proxy: ModuleProxy
     private let routes: RouteMemo
     private let agentEndpoints: AgentEndpoints
+    private let statistics: ServerStatistics
+    private let activity: ActivityTracker
     private let logger: Logger
 
     /// Bytes received but not yet parsed into a request.
@@ -37,12 +39,18 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var queued: [RequestHead] = []
     /// Set by a quiesce request or an unreadable request: close once the current response is out.
     private var closing = false
+    /// Whether any request arrived on this connection yet.
+    private var servedAny = false
+    /// A graceful shutdown began: at most one more response, then close.
+    private var quiesced = false
 
-    init(proxy: ModuleProxy, routes: RouteMemo, agentEndpoints: @escaping AgentEndpoints, logger: Logger) {
-        self.proxy = proxy
+    init(context: HTTPServer.Context, routes: RouteMemo) {
+        self.proxy = context.proxy
         self.routes = routes
-        self.agentEndpoints = agentEndpoints
-        self.logger = logger
+        self.agentEndpoints = context.agentEndpoints
+        self.statistics = context.statistics
+        self.activity = context.activity
+        self.logger = context.logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -82,13 +90,29 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is ChannelShouldQuiesceEvent else {
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            // Shutting down: finish what is in progress, take no new work.
+            quiesced = true
+            queued.removeAll()
+            if responding { return }
+            if servedAny && unparsed == nil {
+                context.close(promise: nil)
+                return
+            }
+            // Just accepted, or a request half-read: it may be on the way. Answer
+            // it if it comes within a second, then close.
+            let channel = context.channel
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .seconds(1)) {
+                if !bound.value.responding { channel.close(promise: nil) }
+            }
+        case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
+            // A keep-alive connection that went quiet: let the client open a new one when it needs it.
+            if !responding { context.close(promise: nil) }
+        default:
             context.fireUserInboundEventTriggered(event)
-            return
         }
-        closing = true
-        queued.removeAll()
-        if !responding { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -98,6 +122,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private func handle(_ head: RequestHead, context: ChannelHandlerContext) {
         responding = true
+        servedAny = true
         let started = NIODeadline.now()
         switch routes.route(method: head.method, uri: head.uri) {
         case .failure(let error):
@@ -138,7 +163,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             answer.release()
             return
         }
-        let keepAlive = request.keepAlive && !closing
+        let keepAlive = request.keepAlive && !closing && !quiesced
         let sendsBody = request.method != .HEAD
         var smallBody: [UInt8] = []
         if sendsBody, case .bytes(let bytes) = answer.body { smallBody = bytes }
@@ -167,6 +192,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
         }
         AccessLog.record(request: request, answer: answer, started: started, logger: logger)
+        statistics.record(answer.cacheStatus)
+        if answer.upstreamDuration != nil { activity.touch() }
 
         responding = false
         if !keepAlive {

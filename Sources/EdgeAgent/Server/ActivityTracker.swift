@@ -1,0 +1,53 @@
+import NIOCore
+import Synchronization
+
+/// Counts open connections and remembers when the agent last did anything,
+/// for the idle exit.
+final class ActivityTracker: Sendable {
+    private let connections = Atomic<Int>(0)
+    private let lastActivity = Atomic<Int64>(ActivityTracker.monotonicNow())
+
+    var openConnections: Int { connections.load(ordering: .relaxed) }
+
+    func connectionOpened() {
+        connections.add(1, ordering: .relaxed)
+        touch()
+    }
+
+    func connectionClosed() {
+        connections.subtract(1, ordering: .relaxed)
+        touch()
+    }
+
+    func touch() {
+        lastActivity.store(Self.monotonicNow(), ordering: .relaxed)
+    }
+
+    /// Time since the last connection opened or closed, or `touch()`.
+    var idleFor: Duration {
+        .nanoseconds(Self.monotonicNow() - lastActivity.load(ordering: .relaxed))
+    }
+
+    private static func monotonicNow() -> Int64 {
+        Int64(NIODeadline.now().uptimeNanoseconds)
+    }
+}
+
+/// Sits in a listening channel's pipeline and counts the connections it accepts.
+final class ConnectionCounter: ChannelInboundHandler, Sendable {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+
+    private let tracker: ActivityTracker
+
+    init(tracker: ActivityTracker) {
+        self.tracker = tracker
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let child = unwrapInboundIn(data)
+        tracker.connectionOpened()
+        child.closeFuture.whenComplete { [tracker] _ in tracker.connectionClosed() }
+        context.fireChannelRead(data)
+    }
+}
