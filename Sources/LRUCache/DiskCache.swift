@@ -147,6 +147,11 @@ public final class DiskCache: Sendable {
         return report
     }
 
+    /// ``loadIndex()`` on a thread of its own; `completion` gets the report.
+    public func loadIndexInBackground(completion: @escaping @Sendable (RebuildReport) -> Void) {
+        DetachedThread.run { [self] in completion(loadIndex()) }
+    }
+
     public var isIndexLoaded: Bool { state.withLock { $0.indexLoaded } }
 
     /// Blocks until the index is loaded.

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Dispatch
 import Synchronization
 
 /// What rebuilding the index from the directory found.
@@ -58,7 +57,7 @@ struct IndexRebuild {
         let partial = Mutex(result)
         let workers = 2
         let shardsToScan = shards
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        DetachedThread.runAll(workers) { worker in
             var mine = Result()
             for (shard, name) in shardsToScan.enumerated().filter({ $0.offset % workers == worker }).map(\.element) {
                 scanShard(shard, name, into: &mine)

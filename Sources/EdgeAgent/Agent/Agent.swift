@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import LRUCache
 import Logging
 import NIOCore
@@ -36,9 +35,7 @@ struct Agent {
             notifier.ready(status: AgentStatus.describe(store: store, statistics: statistics))
         }
         // Cached files are served while the index loads; only writes wait for it.
-        // Default priority: a hardened service may not raise its own (no CAP_SYS_NICE).
-        DispatchQueue.global().async { [logger, configuration] in
-            let report = store.loadIndex()
+        store.loadIndexInBackground { [logger, configuration] report in
             logger.notice(
                 "cache loaded",
                 metadata: [

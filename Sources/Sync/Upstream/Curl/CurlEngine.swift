@@ -30,22 +30,31 @@ public final class CurlEngine: Sendable {
     }()
 
     public let configuration: UpstreamClientConfiguration
-    private let multi: Multi
+    /// Made on first use: initializing libcurl (and OpenSSL with it) costs
+    /// milliseconds that a socket-activated start answering from the cache
+    /// should not spend.
+    private let running = Mutex<(multi: Multi, thread: pthread_t)?>(nil)
     private let queues = Mutex(Queues())
-    private let thread = Mutex<pthread_t?>(nil)
 
     public init(configuration: UpstreamClientConfiguration) {
-        _ = Self.globalInitialization
         self.configuration = configuration
-        multi = Multi(handle: curl_multi_init()!)
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { context in
-            let engine = Unmanaged<CurlEngine>.fromOpaque(context!).takeRetainedValue()
-            engine.run()
-            return nil
-        }, box)
-        self.thread.withLock { $0 = thread }
+    }
+
+    private func multiHandle() -> Multi {
+        running.withLock { running in
+            if let running { return running.multi }
+            _ = Self.globalInitialization
+            let multi = Multi(handle: curl_multi_init()!)
+            let box = Unmanaged.passRetained(self).toOpaque()
+            var thread = pthread_t()
+            pthread_create(&thread, nil, { context in
+                let engine = Unmanaged<CurlEngine>.fromOpaque(context!).takeRetainedValue()
+                engine.run()
+                return nil
+            }, box)
+            running = (multi, thread)
+            return multi
+        }
     }
 
     /// Performs one GET; never throws: transport failures are a result too.
@@ -62,7 +71,8 @@ public final class CurlEngine: Sendable {
                 return true
             }
             if accepted {
-                curl_multi_wakeup(multi.handle)
+                // The first transfer starts the engine; its loop picks up what is queued.
+                curl_multi_wakeup(multiHandle().handle)
             } else {
                 transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
             }
@@ -72,15 +82,15 @@ public final class CurlEngine: Sendable {
     /// Fails queued and running transfers and stops the thread.
     public func shutdown() {
         queues.withLock { $0.stopping = true }
-        curl_multi_wakeup(multi.handle)
-        if let thread = thread.withLock({ thread in defer { thread = nil }; return thread }) {
-            pthread_join(thread, nil)
-        }
+        guard let started = running.withLock({ $0 }) else { return }
+        curl_multi_wakeup(started.multi.handle)
+        pthread_join(started.thread, nil)
+        running.withLock { $0 = nil }
     }
 
     /// Gives up on transfers that received nothing for the stall timeout
     /// (libcurl's own low-speed check averages over several seconds).
-    private func abandonStalled(_ active: inout [UnsafeMutableRawPointer: CurlTransfer]) {
+    private func abandonStalled(_ active: inout [UnsafeMutableRawPointer: CurlTransfer], multi: Multi) {
         let limit = configuration.stallTimeout
         let now = ContinuousClock.now
         for (handle, transfer) in active where now - transfer.lastProgress > limit {
@@ -94,6 +104,7 @@ public final class CurlEngine: Sendable {
     }
 
     private func run() {
+        let multi = running.withLock { $0!.multi }
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         while true {
             let (admitted, stopping) = queues.withLock { queues in
@@ -138,7 +149,7 @@ public final class CurlEngine: Sendable {
                 }
                 transfer.finish(code)
             }
-            abandonStalled(&active)
+            abandonStalled(&active, multi: multi)
             curl_multi_poll(multi.handle, nil, 0, 250, nil)
         }
     }
