@@ -164,7 +164,8 @@ extension Integration {
             for option in ["--listen", "--allow-remote", "--upstream", "--cache-dir", "--max-cache-size", "--log-level"] {
                 #expect(help.output.contains(option), "serve --help lacks \(option)")
             }
-            let remote = try ChildProcess.run(Paths.goedge, ["serve", "--listen", "0.0.0.0:7179", "--cache-dir", "/nonexistent"])
+            let remote = try ChildProcess.run(
+                Paths.goedge, ["serve", "--config", "/dev/null", "--listen", "0.0.0.0:7179", "--cache-dir", "/nonexistent"])
             #expect(remote.status != 0)
             #expect(remote.errorOutput.contains("--allow-remote"))
         }

@@ -37,7 +37,7 @@ extension Integration {
             let port = try Self.freePort()
             let activator = try ChildProcess(
                 which("systemd-socket-activate")!,
-                ["-l", "127.0.0.1:\(port)", "-l", "[::1]:\(port)", Paths.goedge, "serve", "--upstream", upstream.url,
+                ["-l", "127.0.0.1:\(port)", "-l", "[::1]:\(port)", Paths.goedge, "serve", "--config", "/dev/null", "--upstream", upstream.url,
                  "--cache-dir", cache.path, "--idle-timeout", "1s", "--listen", "127.0.0.1:1"])
             _ = try activator.waitForLine(containing: "Listening on [::1]", inErrorOutput: true)
             #expect(try RawHTTP.get(port: port, "/example.com/hello/@v/list").status == 200)
@@ -57,7 +57,7 @@ extension Integration {
             let port = try Self.freePort()
             let activator = try ChildProcess(
                 which("systemd-socket-activate")!,
-                ["-l", "127.0.0.1:\(port)", Paths.goedge, "serve", "--upstream", upstream.url, "--cache-dir", cache.path,
+                ["-l", "127.0.0.1:\(port)", Paths.goedge, "serve", "--config", "/dev/null", "--upstream", upstream.url, "--cache-dir", cache.path,
                  "--idle-timeout", "1s"])
             _ = try activator.waitForLine(containing: "Listening on", inErrorOutput: true)
             // The slow zip takes about four seconds, four times the idle timeout.
@@ -72,7 +72,7 @@ extension Integration {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
             let supervisor = try ActivationSupervisor(
-                arguments: ["serve", "--upstream", upstream.url, "--cache-dir", cache.path, "--idle-timeout", "500ms"],
+                arguments: ["serve", "--config", "/dev/null", "--upstream", upstream.url, "--cache-dir", cache.path, "--idle-timeout", "500ms"],
                 environment: ["WATCHDOG_USEC": "200000"])
             defer { supervisor.stop() }
             let port = supervisor.ports[0]
@@ -120,7 +120,7 @@ extension Integration {
             var environment = ProcessInfo.processInfo.environment
             environment["LISTEN_FDS"] = "1"
             let child = try ChildProcess(
-                "/bin/sh", ["-c", #"export LISTEN_PID=$$; exec "$0" "$@""#, Paths.goedge, "serve", "--upstream", "off",
+                "/bin/sh", ["-c", #"export LISTEN_PID=$$; exec "$0" "$@""#, Paths.goedge, "serve", "--config", "/dev/null", "--upstream", "off",
                             "--cache-dir", cache.path],
                 environment: environment, passing: [fd])
             let status = child.waitForExit()

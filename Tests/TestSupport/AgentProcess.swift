@@ -7,16 +7,20 @@ public final class AgentProcess: @unchecked Sendable {
     public let cacheDirectory: String
     public var url: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts `goedge serve` and waits until it listens.
+    /// Starts `goedge serve` and waits until it listens. Unless `configFile`
+    /// says otherwise it reads no configuration file (`--config /dev/null`),
+    /// so that a host's /etc/goedge cannot change what a test sees.
     public init(
         upstream: String, cacheDirectory: String, arguments: [String] = [], environment: [String: String] = [:],
-        wrapper: [String] = []
+        configFile: String = "/dev/null", wrapper: [String] = []
     ) throws {
         self.cacheDirectory = cacheDirectory
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "JOURNAL_STREAM")
         env.merge(environment) { $1 }
-        let command = ["serve", "--listen", "127.0.0.1:0", "--upstream", upstream, "--cache-dir", cacheDirectory] + arguments
+        let command =
+            ["serve", "--config", configFile, "--listen", "127.0.0.1:0", "--upstream", upstream, "--cache-dir", cacheDirectory]
+            + arguments
         if wrapper.isEmpty {
             process = try ChildProcess(Paths.goedge, command, environment: env)
         } else {

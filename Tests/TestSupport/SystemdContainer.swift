@@ -4,40 +4,34 @@ import Foundation
 import Glibc
 #endif
 
-/// A real systemd, for testing goedge's units: this machine's own Debian
-/// booted in a systemd-nspawn container, on an overlay whose changes go to a
-/// tmpfs and vanish with it. The container shares the host's network, so
-/// tests reach its sockets on 127.0.0.1; it boots to basic.target, so none of
-/// the host's installed services (nginx, databases) start in it.
+/// A real systemd, for testing goedge's units and package: this machine's
+/// own Debian booted in a systemd-nspawn container on an ``OverlayRoot``,
+/// so every change vanishes with it. The container shares the host's
+/// network, so tests reach its sockets on 127.0.0.1; it boots to
+/// basic.target, so none of the host's installed services (nginx,
+/// databases) start in it.
 ///
 /// Needs root, systemd-nspawn (Debian's systemd-container) and overlayfs.
 public final class SystemdContainer: @unchecked Sendable {
+    /// The container's file system.
+    public let overlay: OverlayRoot
     /// The container's root folder: files written here are inside it.
-    public let root: String
-    private let base: String
+    public var root: String { overlay.path }
     private let nspawn: ChildProcess
     private let leader: pid_t
 
     public static var isAvailable: Bool {
-        getuid() == 0 && which("systemd-nspawn") != nil && which("nsenter") != nil
+        OverlayRoot.isAvailable && which("systemd-nspawn") != nil && which("nsenter") != nil
     }
 
-    public init() throws {
-        var template = Array("/var/tmp/goedge-container-XXXXXX".utf8CString)
-        base = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        root = base + "/root"
-        let layers = base + "/layers"
-        try FileManager.default.createDirectory(atPath: layers, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try Self.mount(["-t", "tmpfs", "tmpfs", layers])
-        try FileManager.default.createDirectory(atPath: layers + "/upper", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: layers + "/work", withIntermediateDirectories: true)
-        // The root file system only: /dev, /proc, /tmp and the rest come fresh from nspawn.
-        try Self.mount(["-t", "overlay", "overlay", "-o", "lowerdir=/,upperdir=\(layers)/upper,workdir=\(layers)/work", root])
+    /// Boots the container; `prepare` can change its file system first.
+    public init(prepare: (OverlayRoot) throws -> Void = { _ in }) throws {
+        overlay = try OverlayRoot()
+        try prepare(overlay)
 
         nspawn = try ChildProcess(
             which("systemd-nspawn")!,
-            ["-D", root, "--register=no", "--keep-unit", "--quiet", "--machine=goedge-test-\(getpid())", "-b",
+            ["-D", overlay.path, "--register=no", "--keep-unit", "--quiet", "--machine=goedge-test-\(getpid())", "-b",
              "systemd.unit=basic.target"])
         // The container's init: nspawn's child, once it runs systemd in a PID
         // namespace of its own (before that, nsenter would enter the host's).
@@ -58,7 +52,7 @@ public final class SystemdContainer: @unchecked Sendable {
         }
         guard found != 0 else {
             let log = nspawn.output + nspawn.errorOutput
-            Self.stop(nspawn: nspawn, leader: nil, base: base)
+            Self.stop(nspawn: nspawn, leader: nil)
             throw TestFailure("the container did not start:\n\(log)")
         }
         leader = found
@@ -72,18 +66,18 @@ public final class SystemdContainer: @unchecked Sendable {
             usleep(100_000)
         }
         guard ["running", "degraded"].contains(state) else {
-            Self.stop(nspawn: nspawn, leader: leader, base: base)
+            Self.stop(nspawn: nspawn, leader: leader)
             throw TestFailure("the container's systemd did not come up: \(attempt.map { "\($0)" } ?? "")")
         }
     }
 
     deinit {
-        Self.stop(nspawn: nspawn, leader: leader, base: base)
+        Self.stop(nspawn: nspawn, leader: leader)
     }
 
     /// Powers the container off, or failing that kills its init (which ends
-    /// every process in its PID namespace), then removes its file systems.
-    private static func stop(nspawn: ChildProcess, leader: pid_t?, base: String) {
+    /// every process in its PID namespace); the overlay goes with the object.
+    private static func stop(nspawn: ChildProcess, leader: pid_t?) {
         if let leader {
             _ = try? ChildProcess.run(which("nsenter")!, ["-t", String(leader), "-a", "--", "systemctl", "poweroff"], timeout: .seconds(10))
         }
@@ -91,7 +85,6 @@ public final class SystemdContainer: @unchecked Sendable {
             if let leader { kill(leader, SIGKILL) }
             nspawn.kill()
         }
-        cleanUp(base)
     }
 
     /// Runs a command inside the container.
@@ -104,20 +97,12 @@ public final class SystemdContainer: @unchecked Sendable {
 
     /// Writes a file inside the container.
     public func write(_ path: String, _ text: String, mode: Int = 0o644) throws {
-        let full = root + path
-        try FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: full, atomically: false, encoding: .utf8)
-        chmod(full, mode_t(mode))
+        try overlay.write(path, text, mode: mode)
     }
 
     /// Copies a host file into the container.
     public func copy(_ source: String, to path: String) throws {
-        let full = root + path
-        try FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try? FileManager.default.removeItem(atPath: full)
-        try FileManager.default.copyItem(atPath: source, toPath: full)
+        try overlay.copy(source, to: path)
     }
 
     /// `systemctl show` properties of a unit.
@@ -129,16 +114,5 @@ public final class SystemdContainer: @unchecked Sendable {
             properties[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         return properties
-    }
-
-    private static func mount(_ arguments: [String]) throws {
-        let result = try ChildProcess.run("/bin/mount", arguments)
-        guard result.status == 0 else { throw TestFailure("mount \(arguments): \(result)") }
-    }
-
-    private static func cleanUp(_ base: String) {
-        _ = try? ChildProcess.run("/bin/umount", ["--lazy", base + "/root"])
-        _ = try? ChildProcess.run("/bin/umount", ["--lazy", base + "/layers"])
-        try? FileManager.default.removeItem(atPath: base)
     }
 }

@@ -6,7 +6,7 @@ import Sync
 struct AgentConfiguration {
     var listen: ListenAddress
     /// Whether the listen address was asked for (rather than the default).
-    var listenWasGiven = false
+    var listenWasGiven: Bool
     var upstreams: UpstreamList
     var cacheDirectory: String
     var maxCacheSize: ByteSize
@@ -15,7 +15,7 @@ struct AgentConfiguration {
     var client: UpstreamClientConfiguration
     /// How long SIGTERM waits for responses in flight.
     var shutdownTimeout: Duration
-    var idleTimeout: IdleTimeout = .whenSocketActivated
+    var idleTimeout: IdleTimeout
 
     static let defaultListen = ListenAddress(host: "127.0.0.1", port: 7179)
     static let defaultUpstream = "https://proxy.golang.org"
@@ -37,6 +37,38 @@ struct AgentConfiguration {
             case .after(let duration): duration
             }
         }
+    }
+
+    /// Builds the agent's configuration from the settings in effect.
+    init(layers: ConfigurationLayers, environment: [String: String]) throws(ConfigurationError) {
+        let home = environment["HOME"] ?? "/"
+        listen = layers.string(Settings.listen).flatMap(ListenAddress.init(parsing:)) ?? Self.defaultListen
+        listenWasGiven = layers.value(Settings.listen) != nil
+        if !listen.isLocalOnly && layers.boolean(Settings.allowRemote) != true {
+            let source = layers.value(Settings.listen)?.source.description ?? "default"
+            throw ConfigurationError([
+                "listen = \"\(listen)\" (\(source)) can be reached from other hosts; set allow-remote "
+                    + "(--allow-remote) if that is what you want"
+            ])
+        }
+        // Checked when loaded: it parses.
+        upstreams = try! UpstreamList(parsing: layers.string(Settings.upstream) ?? Self.defaultUpstream)
+        cacheDirectory = layers.path(Settings.cacheDir, home: home) ?? Self.defaultCacheDirectory(environment: environment)
+        maxCacheSize = layers.size(Settings.maxCacheSize) ?? Self.defaultMaxCacheSize
+        logLevel = layers.string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let freshness = FreshnessPolicy()
+        self.freshness = FreshnessPolicy(
+            moduleMetadataTTL: layers.duration(Settings.metadataTTL) ?? freshness.moduleMetadataTTL,
+            notFoundTTL: layers.duration(Settings.notFoundTTL) ?? freshness.notFoundTTL,
+            checksumDatabaseTTL: layers.duration(Settings.sumdbTTL) ?? freshness.checksumDatabaseTTL)
+        let client = UpstreamClientConfiguration()
+        self.client = UpstreamClientConfiguration(
+            connectTimeout: layers.duration(Settings.connectTimeout) ?? client.connectTimeout,
+            stallTimeout: layers.duration(Settings.stallTimeout) ?? client.stallTimeout,
+            netrcFile: environment["NETRC"],
+            userAgent: "goedge/\(GoEdge.version)")
+        shutdownTimeout = layers.duration(Settings.shutdownTimeout) ?? .seconds(10)
+        idleTimeout = layers.duration(Settings.idleTimeout).map { $0 == .zero ? .never : .after($0) } ?? .whenSocketActivated
     }
 
     /// `$CACHE_DIRECTORY` (set by systemd's CacheDirectory=), else
