@@ -13,7 +13,12 @@ enum ConfigurationFile {
     /// The file's settings; nil when it does not exist.
     static func read(_ path: String) throws(ConfigurationError) -> [String: Entry]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
+        // A file handle, not FileManager.contents: that gives nil for /dev/null.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ConfigurationError(["\(path): cannot be opened"])
+        }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() ?? Data(), let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(["\(path): cannot be read as UTF-8 text"])
         }
         return try parse(text, path: path)
