@@ -7,9 +7,9 @@ import Musl
 /// Runs blocking work on a thread of its own, not on Dispatch's or Swift
 /// concurrency's shared threads, which the work would otherwise starve
 /// (on two cores, a scan of the cache folder would hold up the server's start).
-enum DetachedThread {
+package enum DetachedThread {
     /// Starts `work` on a new thread.
-    static func run(_ work: @escaping @Sendable () -> Void) {
+    package static func run(_ work: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(WorkBox(work)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { context in
@@ -26,7 +26,7 @@ enum DetachedThread {
     }
 
     /// Runs `work` on `count` threads (index 0..<count) and waits for all.
-    static func runAll(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
+    package static func runAll(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
         var threads: [pthread_t] = []
         for index in 1..<max(count, 1) {
             let box = Unmanaged.passRetained(WorkBox { work(index) }).toOpaque()

@@ -1,0 +1,34 @@
+import LRUCache
+import Sync
+
+/// Runs a ``FolderWatcher`` on a thread of its own (it blocks in `poll`)
+/// and hands its batches of changed folders over as a stream.
+enum WatchLoop {
+    enum Batch: Sendable {
+        case changed(Set<String>)
+        /// Watching cannot go on (out of inotify watches, say).
+        case failed(WatchError)
+    }
+
+    static func changes(of watcher: FolderWatcher) -> AsyncStream<Batch> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Batch.self)
+        let box = WatcherBox(watcher)
+        DetachedThread.run {
+            do throws(WatchError) {
+                while true {
+                    continuation.yield(.changed(try box.watcher.nextChanges()))
+                }
+            } catch {
+                continuation.yield(.failed(error))
+                continuation.finish()
+            }
+        }
+        return stream
+    }
+}
+
+/// The watcher moves to its thread once and is used only there.
+private final class WatcherBox: @unchecked Sendable {
+    let watcher: FolderWatcher
+    init(_ watcher: FolderWatcher) { self.watcher = watcher }
+}
