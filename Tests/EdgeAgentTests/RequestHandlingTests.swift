@@ -57,7 +57,8 @@ extension Integration {
         @Test func answersCarryTheRightTypeAndLength() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
-            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
+            // Without read-ahead, so that each first request is a miss.
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--no-read-ahead"])
             let cases: [(path: String, type: String)] = [
                 ("/example.com/hello/@v/list", "text/plain; charset=utf-8"),
                 ("/example.com/hello/@latest", "application/json"),

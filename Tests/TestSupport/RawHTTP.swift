@@ -61,6 +61,13 @@ public enum RawHTTP {
         return try exchange(port: port, request: Array(request.utf8), isHead: method == "HEAD")
     }
 
+    /// POST of `body` to `path` with `Connection: close`.
+    public static func post(port: Int, _ path: String, body: [UInt8], contentType: String = "application/json") throws -> HTTPResponse {
+        let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+            + "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\r\n"
+        return try exchange(port: port, request: Array(head.utf8) + body)
+    }
+
     /// GET of an `http://127.0.0.1:PORT/path` URL.
     public static func get(url: String) throws -> HTTPResponse {
         guard let parsed = URL(string: url), let port = parsed.port else { throw TestFailure("bad URL \(url)") }
@@ -82,10 +89,28 @@ public enum RawHTTP {
         }
         var body = Array(bytes[(end + 4)...])
         if isHead { body = [] }
+        let chunked = headers.contains { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased() == "chunked" }
+        if chunked && !isHead { body = try dechunked(body) }
         let response = HTTPResponse(status: status, reason: statusLine.count > 2 ? String(statusLine[2]) : "", headers: headers, body: body)
         if !isHead, let length = response.header("Content-Length").flatMap(Int.init), length != body.count {
             throw TestFailure("body has \(body.count) bytes, Content-Length says \(length)")
         }
         return response
+    }
+
+    /// A chunked body's content; fails unless it ends with the last chunk.
+    static func dechunked(_ bytes: [UInt8]) throws -> [UInt8] {
+        var content: [UInt8] = []
+        var index = 0
+        while true {
+            guard let lineEnd = (index..<max(index, bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
+                let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self), radix: 16)
+            else { throw TestFailure("malformed chunked body at byte \(index)") }
+            let start = lineEnd + 2
+            if size == 0 { return content }
+            guard start + size + 2 <= bytes.count else { throw TestFailure("chunked body cut short") }
+            content += bytes[start..<(start + size)]
+            index = start + size + 2
+        }
     }
 }

@@ -51,7 +51,9 @@ struct Agent {
         defer { engine.shutdown() }
         let proxy = ModuleProxy(
             store: store, chain: UpstreamChain(list: configuration.upstreams, engine: engine),
-            freshness: configuration.freshness, logger: logger)
+            freshness: configuration.freshness, readAhead: ReadAhead(enabled: configuration.readAhead), logger: logger)
+        let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
+        let endpoints = AgentEndpoints(prefetch: PrefetchEndpoint(prefetcher: prefetcher))
 
         let listeners: [HTTPServer.Listener]
         if let inherited {
@@ -69,8 +71,9 @@ struct Agent {
         let service = HTTPServerService(
             listeners: listeners, group: group,
             context: HTTPServer.Context(
-                proxy: proxy, agentEndpoints: { _, _ in nil }, statistics: statistics, activity: ActivityTracker(),
-                logger: logger),
+                proxy: proxy, agentEndpoints: { await endpoints.reply(path: $0, head: $1, body: $2) }, statistics: statistics,
+                activity: ActivityTracker(), logger: logger),
+            busy: { proxy.fetchesInFlight > 0 || prefetcher.jobsInFlight > 0 },
             shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,
             notifier: notifier, store: store)
         // The group traps SIGTERM and SIGINT before it starts the server, so
@@ -88,6 +91,9 @@ struct Agent {
             throw ExitCode(1)
         }
         try? await group.shutdownGracefully()
-        logger.notice("stopped")
+        let readAhead = proxy.readAhead.statistics
+        logger.notice(
+            "stopped",
+            metadata: ["files_read_ahead": "\(readAhead.filesReadAhead)", "read_ahead_used": "\(readAhead.filesUsed)"])
     }
 }

@@ -16,6 +16,9 @@ struct AgentConfiguration {
     /// How long SIGTERM waits for responses in flight.
     var shutdownTimeout: Duration
     var idleTimeout: IdleTimeout
+    var readAhead: Bool
+    /// Background downloads at once (prefetch and read-ahead).
+    var prefetchConcurrency: Int
 
     static let defaultListen = ListenAddress(host: "127.0.0.1", port: 7179)
     static let defaultUpstream = "https://proxy.golang.org"
@@ -61,12 +64,15 @@ struct AgentConfiguration {
             moduleMetadataTTL: layers.duration(Settings.metadataTTL) ?? freshness.moduleMetadataTTL,
             notFoundTTL: layers.duration(Settings.notFoundTTL) ?? freshness.notFoundTTL,
             checksumDatabaseTTL: layers.duration(Settings.sumdbTTL) ?? freshness.checksumDatabaseTTL)
+        readAhead = layers.boolean(Settings.readAhead) ?? true
+        prefetchConcurrency = layers.count(Settings.prefetchConcurrency) ?? 8
         let client = UpstreamClientConfiguration()
         self.client = UpstreamClientConfiguration(
             connectTimeout: layers.duration(Settings.connectTimeout) ?? client.connectTimeout,
             stallTimeout: layers.duration(Settings.stallTimeout) ?? client.stallTimeout,
             netrcFile: environment["NETRC"],
-            userAgent: "goedge/\(GoEdge.version)")
+            userAgent: "goedge/\(GoEdge.version)",
+            backgroundConcurrency: prefetchConcurrency)
         shutdownTimeout = layers.duration(Settings.shutdownTimeout) ?? .seconds(10)
         idleTimeout = layers.duration(Settings.idleTimeout).map { $0 == .zero ? .never : .after($0) } ?? .whenSocketActivated
     }

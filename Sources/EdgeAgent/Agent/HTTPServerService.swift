@@ -11,6 +11,8 @@ struct HTTPServerService: Service {
     let listeners: [HTTPServer.Listener]
     let group: any EventLoopGroup
     let context: HTTPServer.Context
+    /// Whether downloads or prefetch jobs are under way (the idle exit waits for them).
+    let busy: @Sendable () -> Bool
     let shutdownTimeout: Duration
     let idleTimeout: Duration?
     let readiness: Readiness
@@ -41,7 +43,7 @@ struct HTTPServerService: Service {
         let idleExit = idleTimeout.map { timeout in
             IdleExit(
                 timeout: timeout, activity: context.activity, loop: server.acceptLoop,
-                busy: { [proxy = context.proxy] in proxy.fetchesInFlight > 0 },
+                busy: busy,
                 onIdle: {
                     server.stopAccepting()
                     idleReached.yield()

@@ -39,6 +39,12 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.idleTimeout.help, valueName: "duration"))
     var idleTimeout: String?
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(Settings.readAhead.help))
+    var readAhead: Bool?
+
+    @Option(help: ArgumentHelp(Settings.prefetchConcurrency.help, valueName: "count"))
+    var prefetchConcurrency: String?
+
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
@@ -49,12 +55,14 @@ struct ServeOptions: ParsableArguments {
             (Settings.listen, listen), (Settings.upstream, upstream), (Settings.cacheDir, cacheDir),
             (Settings.maxCacheSize, maxCacheSize), (Settings.metadataTTL, metadataTtl), (Settings.notFoundTTL, notFoundTtl),
             (Settings.sumdbTTL, sumdbTtl), (Settings.connectTimeout, connectTimeout), (Settings.stallTimeout, stallTimeout),
-            (Settings.shutdownTimeout, shutdownTimeout), (Settings.idleTimeout, idleTimeout), (Settings.logLevel, logLevel),
+            (Settings.shutdownTimeout, shutdownTimeout), (Settings.idleTimeout, idleTimeout),
+            (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.logLevel, logLevel),
         ]
         for (setting, text) in texts {
             if let text { given[setting.name] = setting.value(fromText: text) }
         }
         if let allowRemote { given[Settings.allowRemote.name] = .boolean(allowRemote) }
+        if let readAhead { given[Settings.readAhead.name] = .boolean(readAhead) }
         return given
     }
 }

@@ -78,7 +78,7 @@ enum ConfigurationFile {
     /// The line each top-level key is on (TOMLKit does not say).
     private static func keyLines(_ text: String) -> [String: Int] {
         var lines: [String: Int] = [:]
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let trimmed = String(line).trimmed()
             if trimmed.hasPrefix("[") {
                 let name = trimmed.drop { $0 == "[" }.prefix { $0 != "]" }.trimmingCharacters(in: .whitespaces)

@@ -38,13 +38,25 @@ enum Settings {
     static let idleTimeout = Setting(
         name: "idle-timeout", kind: .duration(allowZero: true), defaultText: "5m when socket-activated, else 0",
         summary: "Exit after this long with no connection, download or prefetch; 0 never exits.")
+    static let readAhead = Setting(
+        name: "read-ahead", kind: .boolean, defaultText: "true",
+        summary: "On a miss, fetch what the go command will ask for next (the version's other files, the go.mod files of its requirements) before it asks.")
+    static let prefetchConcurrency = Setting(
+        name: "prefetch-concurrency", kind: .count, defaultText: "8",
+        summary: "Background downloads (prefetch and read-ahead) at once; client requests never wait behind them.")
+    static let agent = Setting(
+        name: "agent", kind: .url, defaultText: "http:// and the listen address",
+        summary: "The agent goedge prefetch and goedge watch send work to: http://HOST:PORT or unix:PATH.")
+    static let watchFolders = Setting(
+        name: "watch-folders", kind: .folders, defaultText: "none",
+        summary: "Folders goedge watch watches when none are named on its command line (colon-separated in GOEDGE_WATCH_FOLDERS).")
     static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
 
     static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, logLevel,
+        stallTimeout, shutdownTimeout, idleTimeout, readAhead, prefetchConcurrency, agent, watchFolders, logLevel,
     ]
 
     static func named(_ name: String) -> Setting? {

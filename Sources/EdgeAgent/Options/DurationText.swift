@@ -25,6 +25,12 @@ enum DurationText {
         return total
     }
 
+    /// Seconds with one decimal, for reports: `1.2s`.
+    static func formatSeconds(_ duration: Duration) -> String {
+        let tenths = (duration.components.seconds * 10) + duration.components.attoseconds / 100_000_000_000_000_000
+        return "\(tenths / 10).\(tenths % 10)s"
+    }
+
     /// The shortest text that parses back to the same duration: `5m`, `1h30m`, `250ms`.
     static func format(_ duration: Duration) -> String {
         var milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000

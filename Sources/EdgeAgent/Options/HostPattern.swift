@@ -51,7 +51,7 @@ struct HostPattern: Equatable, Sendable, CustomStringConvertible {
             var raw = in6_addr()
             withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: network) }
             inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count))
-            address = String(cString: text)
+            address = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         return prefixLength == network.count * 8 ? address : "\(address)/\(prefixLength)"
     }

@@ -29,7 +29,7 @@ final class HTTPServer: Sendable {
     /// What every connection needs.
     struct Context: Sendable {
         let proxy: ModuleProxy
-        let agentEndpoints: ProxyRequestHandler.AgentEndpoints
+        let agentEndpoints: ProxyRequestHandler.AgentEndpointHandler
         let statistics: ServerStatistics
         let activity: ActivityTracker
         let logger: Logger

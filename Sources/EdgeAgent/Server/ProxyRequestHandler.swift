@@ -9,8 +9,9 @@ import Sync
 ///
 /// Requests are read by ``RequestHeadParser`` and responses written here as
 /// bytes (head and small body in one buffer, one write): for a GET/HEAD-only
-/// server the generic HTTP/1 pipeline costs more than the rest of a cache
-/// hit. Cached zips go out with sendfile through a `FileRegion`.
+/// proxy the generic HTTP/1 pipeline costs more than the rest of a cache
+/// hit. Cached zips go out with sendfile through a `FileRegion`; the agent's
+/// own streamed answers (prefetch progress) go out chunked.
 ///
 /// Requests are answered in order, one at a time; requests pipelined behind
 /// one in progress wait in ``queued``. On `ChannelShouldQuiesceEvent`
@@ -20,23 +21,25 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = IOData
 
-    /// Answers requests under `/-/`; nil answers 404.
-    typealias AgentEndpoints = @Sendable (_ path: String, _ head: RequestHead) async -> ProxyAnswer?
+    /// Answers requests under `/-/` (path after it, request, body); nil answers 404.
+    typealias AgentEndpointHandler = @Sendable (_ path: String, _ head: RequestHead, _ body: [UInt8]) async -> AgentReply?
 
     /// Requests pipelined beyond this many are not queued: the connection closes.
     static let maximumQueuedRequests = 32
 
     private let proxy: ModuleProxy
     private let routes: RouteMemo
-    private let agentEndpoints: AgentEndpoints
+    private let agentEndpoints: AgentEndpointHandler
     private let statistics: ServerStatistics
     private let activity: ActivityTracker
     private let logger: Logger
 
     /// Bytes received but not yet parsed into a request.
     private var unparsed: ByteBuffer?
+    /// A request whose body is still arriving.
+    private var receivingBody: (head: RequestHead, remaining: Int, body: [UInt8])?
     private var responding = false
-    private var queued: [RequestHead] = []
+    private var queued: [(head: RequestHead, body: [UInt8])] = []
     /// Set by a quiesce request or an unreadable request: close once the current response is out.
     private var closing = false
     /// Whether any request arrived on this connection yet.
@@ -62,6 +65,19 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             unparsed!.writeBuffer(&incoming)
         }
         while !closing, var buffer = unparsed, buffer.readableBytes > 0 {
+            if var receiving = receivingBody {
+                let take = min(receiving.remaining, buffer.readableBytes)
+                receiving.body += buffer.readBytes(length: take) ?? []
+                receiving.remaining -= take
+                unparsed = buffer.readableBytes > 0 ? buffer : nil
+                if receiving.remaining > 0 {
+                    receivingBody = receiving
+                    return
+                }
+                receivingBody = nil
+                received(receiving.head, body: receiving.body, context: context)
+                continue
+            }
             let outcome = buffer.withUnsafeReadableBytes { RequestHeadParser.parse($0) }
             switch outcome {
             case .needMoreBytes:
@@ -79,13 +95,21 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             case .request(let head, let consumed):
                 buffer.moveReaderIndex(forwardBy: consumed)
                 unparsed = buffer.readableBytes > 0 ? buffer : nil
-                if responding {
-                    queued.append(head)
-                    if queued.count > Self.maximumQueuedRequests { context.close(promise: nil) }
+                if head.contentLength > 0 {
+                    receivingBody = (head, head.contentLength, [])
                 } else {
-                    handle(head, context: context)
+                    received(head, body: [], context: context)
                 }
             }
+        }
+    }
+
+    private func received(_ head: RequestHead, body: [UInt8], context: ChannelHandlerContext) {
+        if responding {
+            queued.append((head, body))
+            if queued.count > Self.maximumQueuedRequests { context.close(promise: nil) }
+        } else {
+            handle(head, body: body, context: context)
         }
     }
 
@@ -96,7 +120,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             quiesced = true
             queued.removeAll()
             if responding { return }
-            if servedAny && unparsed == nil {
+            if servedAny && unparsed == nil && receivingBody == nil {
                 context.close(promise: nil)
                 return
             }
@@ -120,7 +144,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         context.close(promise: nil)
     }
 
-    private func handle(_ head: RequestHead, context: ChannelHandlerContext) {
+    private func handle(_ head: RequestHead, body: [UInt8], context: ChannelHandlerContext) {
         responding = true
         servedAny = true
         let started = NIODeadline.now()
@@ -129,29 +153,30 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             respond(to: head, with: .text(error.status, "goedge: \(error.message)"), extraHeader: error.allow.map { ("Allow", $0) },
                 started: started, context: context)
         case .success(.proxy(let request)):
-            if let answer = proxy.cachedAnswer(for: request) {
+            if let answer = proxy.cachedClientAnswer(for: request) {
                 respond(to: head, with: answer, started: started, context: context)
                 return
             }
             let proxy = self.proxy
-            respondLater(to: head, started: started, context: context) { await proxy.answer(request) }
+            respondLater(to: head, started: started, context: context) { AgentReply(await proxy.answer(request)) }
         case .success(.agent(let path)):
             let endpoints = agentEndpoints
             respondLater(to: head, started: started, context: context) {
-                await endpoints(path, head) ?? .text(404, "goedge: no agent endpoint /-/\(path)")
+                await endpoints(path, head, body) ?? .text(404, "no agent endpoint /-/\(path)")
             }
         }
     }
 
     private func respondLater(
         to head: RequestHead, started: NIODeadline, context: ChannelHandlerContext,
-        _ work: @escaping @Sendable () async -> ProxyAnswer
+        _ work: @escaping @Sendable () async -> AgentReply
     ) {
-        let promise = context.eventLoop.makePromise(of: ProxyAnswer.self)
+        let promise = context.eventLoop.makePromise(of: AgentReply.self)
         promise.completeWithTask(work)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        promise.futureResult.whenSuccess { answer in
-            bound.value.handler.respond(to: head, with: answer, started: started, context: bound.value.context)
+        promise.futureResult.whenSuccess { reply in
+            bound.value.handler.respond(
+                to: head, with: reply.answer, extraHeader: reply.extraHeader, started: started, context: bound.value.context)
         }
     }
 
@@ -163,14 +188,25 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             answer.release()
             return
         }
-        let keepAlive = request.keepAlive && !closing && !quiesced
+        // A stream without chunked encoding (HTTP/1.0) ends with the connection.
+        let chunked: Bool
+        if case .stream = answer.body { chunked = request.version.minor >= 1 } else { chunked = false }
+        let streamsToClose = answer.contentLength == nil && !chunked
+        let keepAlive = request.keepAlive && !closing && !quiesced && !streamsToClose
         let sendsBody = request.method != .HEAD
         var smallBody: [UInt8] = []
         if sendsBody, case .bytes(let bytes) = answer.body { smallBody = bytes }
         var buffer = context.channel.allocator.buffer(capacity: 192 + smallBody.count)
         ResponseHeadWriter.write(
-            version: request.version, answer: answer, keepAlive: keepAlive, extraHeader: extraHeader, into: &buffer)
+            version: request.version, answer: answer, keepAlive: keepAlive, chunked: chunked, extraHeader: extraHeader,
+            into: &buffer)
         buffer.writeBytes(smallBody)
+
+        if case .stream(let chunks) = answer.body {
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            self.stream(chunks, chunked: chunked && sendsBody, request: request, answer: answer, keepAlive: keepAlive, started: started, context: context)
+            return
+        }
         let fileHandle = sendsBody ? fileBody(of: answer) : nil
         if fileHandle == nil && keepAlive, case .bytes = answer.body {
             // Nothing to release or close afterwards: no completion to wait for.
@@ -191,7 +227,50 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 if !keepAlive { channel.close(promise: nil) }
             }
         }
-        AccessLog.record(request: request, answer: answer, started: started, logger: logger)
+        finished(request, answer: answer, bytes: sendsBody ? answer.contentLength ?? 0 : 0, keepAlive: keepAlive, started: started, context: context)
+    }
+
+    /// Sends a streamed body as it comes, then ends the response.
+    private func stream(
+        _ chunks: AsyncStream<[UInt8]>, chunked: Bool, request: RequestHead, answer: ProxyAnswer, keepAlive: Bool,
+        started: NIODeadline, context: ChannelHandlerContext
+    ) {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let sendsBody = request.method != .HEAD
+        Task {
+            var sent: Int64 = 0
+            for await chunk in chunks where sendsBody && !chunk.isEmpty {
+                sent += Int64(chunk.count)
+                loop.execute {
+                    let context = bound.value.context
+                    var buffer = context.channel.allocator.buffer(capacity: chunk.count + 16)
+                    if chunked { buffer.writeString(String(chunk.count, radix: 16) + "\r\n") }
+                    buffer.writeBytes(chunk)
+                    if chunked { buffer.writeStaticString("\r\n") }
+                    context.writeAndFlush(bound.value.handler.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+                }
+            }
+            let total = sent
+            loop.execute {
+                let (handler, context) = bound.value
+                let end = context.eventLoop.makePromise(of: Void.self)
+                var buffer = context.channel.allocator.buffer(capacity: 8)
+                if chunked && sendsBody { buffer.writeStaticString("0\r\n\r\n") }
+                context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer)), promise: end)
+                let channel = context.channel
+                end.futureResult.whenComplete { _ in if !keepAlive { channel.close(promise: nil) } }
+                handler.finished(request, answer: answer, bytes: total, keepAlive: keepAlive, started: started, context: context)
+            }
+        }
+    }
+
+    /// Logs and counts a response, then goes on with the next request.
+    private func finished(
+        _ request: RequestHead, answer: ProxyAnswer, bytes: Int64, keepAlive: Bool, started: NIODeadline,
+        context: ChannelHandlerContext
+    ) {
+        AccessLog.record(request: request, answer: answer, bytes: bytes, started: started, logger: logger)
         statistics.record(answer.cacheStatus)
         if answer.upstreamDuration != nil { activity.touch() }
 
@@ -200,7 +279,8 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             closing = true
             queued.removeAll()
         } else if !queued.isEmpty {
-            handle(queued.removeFirst(), context: context)
+            let next = queued.removeFirst()
+            handle(next.head, body: next.body, context: context)
         }
     }
 }
@@ -216,7 +296,8 @@ extension ProxyRequestHandler {
 /// The status line and headers of a response, written as bytes.
 enum ResponseHeadWriter {
     static func write(
-        version: HTTPVersion, answer: ProxyAnswer, keepAlive: Bool, extraHeader: (String, String)?, into buffer: inout ByteBuffer
+        version: HTTPVersion, answer: ProxyAnswer, keepAlive: Bool, chunked: Bool = false, extraHeader: (String, String)?,
+        into buffer: inout ByteBuffer
     ) {
         buffer.writeStaticString(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
         buffer.writeString(String(answer.status))
@@ -224,8 +305,12 @@ enum ResponseHeadWriter {
         writeValue(answer.reason, into: &buffer)
         buffer.writeStaticString("\r\nContent-Type: ")
         writeValue(answer.contentType, into: &buffer)
-        buffer.writeStaticString("\r\nContent-Length: ")
-        buffer.writeString(String(answer.contentLength))
+        if let length = answer.contentLength {
+            buffer.writeStaticString("\r\nContent-Length: ")
+            buffer.writeString(String(length))
+        } else if chunked {
+            buffer.writeStaticString("\r\nTransfer-Encoding: chunked")
+        }
         buffer.writeStaticString("\r\nX-Cache: ")
         buffer.writeString(answer.cacheStatus.rawValue)
         if let warning = answer.warning {
@@ -259,10 +344,10 @@ enum ResponseHeadWriter {
 /// cache outcome, time taken and time spent upstream. Written as one
 /// preformatted message, since it runs for every request.
 enum AccessLog {
-    static func record(request: RequestHead, answer: ProxyAnswer, started: NIODeadline, logger: Logger) {
+    static func record(request: RequestHead, answer: ProxyAnswer, bytes: Int64, started: NIODeadline, logger: Logger) {
         guard logger.logLevel <= .info else { return }
         let elapsed = (NIODeadline.now() - started).nanoseconds
-        var line = "\(request.method.rawValue) \(request.uri) \(answer.status) bytes=\(request.method == .HEAD ? 0 : answer.contentLength)"
+        var line = "\(request.method.rawValue) \(request.uri) \(answer.status) bytes=\(bytes)"
         line += " cache=\(answer.cacheStatus.rawValue) ms=\(milliseconds(elapsed))"
         if let upstream = answer.upstreamDuration {
             line += " upstream_ms=\(milliseconds(upstream.components.seconds * 1_000_000_000 + upstream.components.attoseconds / 1_000_000_000))"

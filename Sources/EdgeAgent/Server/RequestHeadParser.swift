@@ -8,21 +8,25 @@ struct RequestHead: Sendable {
     var uri: String
     var version: HTTPVersion
     var keepAlive: Bool
+    /// Bytes of body that follow the head (Content-Length).
+    var contentLength: Int = 0
 }
 
 /// Reads HTTP/1.x request heads (RFC 9112) from the bytes of a connection.
 ///
-/// The agent answers GET and HEAD only, so requests never carry a body: a
-/// non-zero `Content-Length` or any `Transfer-Encoding` is refused rather
-/// than framed, which keeps this parser small and leaves no way to desync
-/// requests on a connection. Everything else malformed is refused too, with
-/// the status a client should see. Bytes are scanned in place; the only
-/// allocation is the target's String.
+/// A body is framed by `Content-Length` only (the agent's own clients send
+/// one, and proxy requests have none): `Transfer-Encoding` is refused
+/// rather than framed, which keeps this parser small and leaves no way to
+/// desync requests on a connection. Everything else malformed is refused
+/// too, with the status a client should see. Bytes are scanned in place; the
+/// only allocation is the target's String.
 enum RequestHeadParser {
     /// Longest request line accepted (the router refuses paths over 4 KiB itself).
     static let maximumRequestLine = 8192
     /// Longest head accepted, request line and header fields together.
     static let maximumHead = 16384
+    /// Largest body accepted (a workspace's go.mod and go.sum files).
+    static let maximumBody = 16 << 20
 
     enum Outcome: Equatable {
         /// A complete head, and how many bytes it took.
@@ -78,6 +82,7 @@ enum RequestHeadParser {
 
         // Header fields: only the ones that change how the connection is used matter.
         var keepAlive = minor >= 1
+        var contentLength = 0
         for field in headerLines {
             let fieldBytes = bytes[field]
             guard let colon = fieldBytes.firstIndex(of: UInt8(ascii: ":")), colon > field.lowerBound else {
@@ -94,20 +99,21 @@ enum RequestHeadParser {
                     if equalsIgnoringCase(token, "keep-alive") { keepAlive = true }
                 }
             } else if equalsIgnoringCase(name, "content-length") {
-                guard !value.isEmpty, value.allSatisfy({ digit($0) != nil }) else {
+                guard !value.isEmpty, value.count <= 12, value.allSatisfy({ digit($0) != nil }) else {
                     return .refused(status: 400, reason: "malformed Content-Length")
                 }
-                if value.contains(where: { $0 != UInt8(ascii: "0") }) {
-                    return .refused(status: 413, reason: "request bodies are not accepted")
+                contentLength = value.reduce(0) { $0 * 10 + digit($1)! }
+                if contentLength > maximumBody {
+                    return .refused(status: 413, reason: "request body larger than \(maximumBody) bytes")
                 }
             } else if equalsIgnoringCase(name, "transfer-encoding") {
-                return .refused(status: 413, reason: "request bodies are not accepted")
+                return .refused(status: 411, reason: "send request bodies with a Content-Length")
             }
         }
         let method = HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
         let head = RequestHead(
             method: method, uri: String(decoding: target, as: UTF8.self),
-            version: HTTPVersion(major: 1, minor: minor), keepAlive: keepAlive)
+            version: HTTPVersion(major: 1, minor: minor), keepAlive: keepAlive, contentLength: contentLength)
         return .request(head, consumed: lineStart)
     }
 

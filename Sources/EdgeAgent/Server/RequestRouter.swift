@@ -24,7 +24,8 @@ enum RequestRouter {
     static let maximumPathLength = 4096
 
     static func route(method: HTTPMethod, uri: String) -> Result<Route, RouteError> {
-        guard method == .GET || method == .HEAD else {
+        // The agent's own endpoints check their methods themselves.
+        guard method == .GET || method == .HEAD || uri.hasPrefix("/-/") else {
             return .failure(RouteError(status: 405, message: "method \(method.rawValue) not allowed: use GET or HEAD", allow: "GET, HEAD"))
         }
         // Bytes, not Characters: paths are ASCII once decoded (anything else

@@ -10,9 +10,10 @@ final class ServerStatistics: Sendable {
     private let negative = Atomic<Int>(0)
     private let passThrough = Atomic<Int>(0)
     private let error = Atomic<Int>(0)
+    private let agent = Atomic<Int>(0)
 
     func record(_ status: ProxyAnswer.CacheStatus) {
-        withCounter(status) { $0.add(1, ordering: .relaxed) }
+        _ = withCounter(status) { $0.add(1, ordering: .relaxed) }
     }
 
     func count(_ status: ProxyAnswer.CacheStatus) -> Int {
@@ -37,6 +38,7 @@ final class ServerStatistics: Sendable {
         case .negative: body(negative)
         case .passThrough: body(passThrough)
         case .error: body(error)
+        case .agent: body(agent)
         }
     }
 }

@@ -36,7 +36,7 @@ enum ContentCheck {
             }
         case .mod:
             guard let text = String(validating: bytes, as: UTF8.self),
-                text.split(separator: "\n").contains(where: { $0.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("module") })
+                text.textLines.contains(where: { $0.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("module") })
             else { throw Failure(description: "not a go.mod file") }
         case .list:
             guard String(validating: bytes, as: UTF8.self) != nil else { throw Failure(description: "not a version list") }

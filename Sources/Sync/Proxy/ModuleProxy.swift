@@ -17,18 +17,23 @@ public final class ModuleProxy: Sendable {
     public let chain: UpstreamChain
     public let freshness: FreshnessPolicy
     private let flights: SingleFlight
-    private let logger: Logger
+    let logger: Logger
+    /// Fetching what clients will ask for next (see ModuleProxy+ReadAhead.swift).
+    public let readAhead: ReadAhead
 
     /// Largest error body kept from an upstream (the go command shows the first lines).
     static let errorBodyLimit: Int64 = 64 << 10
     /// Stored files up to this size (not zips) are answered from memory once read.
     static let memoryServedLimit = 64 << 10
 
-    public init(store: DiskCache, chain: UpstreamChain, freshness: FreshnessPolicy, logger: Logger) {
+    public init(
+        store: DiskCache, chain: UpstreamChain, freshness: FreshnessPolicy, readAhead: ReadAhead = ReadAhead(), logger: Logger
+    ) {
         self.store = store
         self.chain = chain
         self.freshness = freshness
         self.flights = SingleFlight(store: store)
+        self.readAhead = readAhead
         self.logger = logger
     }
 
@@ -39,6 +44,14 @@ public final class ModuleProxy: Sendable {
     /// server tries this on its event loop before going asynchronous.
     public func cachedAnswer(for resource: ProxyResource) -> ProxyAnswer? {
         cachedAnswer(for: ProxyRequest(resource))
+    }
+
+    /// ``cachedAnswer(for:)`` for a client: what it was given is counted
+    /// and starts read-ahead, as when ``answer(_:priority:verify:)`` gives it.
+    public func cachedClientAnswer(for request: ProxyRequest) -> ProxyAnswer? {
+        guard let cached = cachedAnswer(for: request) else { return nil }
+        readAhead.clientAnswered(request.resource, cached, proxy: self)
+        return cached
     }
 
     /// ``cachedAnswer(for:)`` with the cache keys already worked out.
@@ -71,21 +84,36 @@ public final class ModuleProxy: Sendable {
     }
 
     /// ``answer(_:priority:)`` with the cache keys already worked out.
-    public func answer(_ request: ProxyRequest, priority: TransferRequest.Priority = .client) async -> ProxyAnswer {
-        if let cached = cachedAnswer(for: request) { return cached }
+    ///
+    /// `expectedHash` (a go.sum `h1:`) is checked before a fetched `.mod` or
+    /// `.zip` is stored: a mismatch is never cached. A file already cached, or
+    /// fetched for another request, is not checked here (see ``verify(_:expectedHash:)``).
+    public func answer(
+        _ request: ProxyRequest, priority: TransferRequest.Priority = .client, verify expectedHash: String? = nil
+    ) async -> ProxyAnswer {
+        if let cached = priority == .client ? cachedClientAnswer(for: request) : cachedAnswer(for: request) {
+            return cached
+        }
         let resource = request.resource
         guard let key = request.cacheKey else {
             return await passThrough(resource, priority: priority)
         }
+        let engine = chain.engine
         let (answer, _) = await flights.answer(
-            for: key, recheck: { cachedAnswer(for: request) },
-            fetch: { [self] in await fetch(resource, key: key, priority: priority) })
+            for: key, priority: priority, recheck: { cachedAnswer(for: request) }, promoted: { engine.wakeUp() },
+            fetch: { [self] promotion in
+                await fetch(resource, key: key, priority: priority, promotion: promotion, expectedHash: expectedHash)
+            })
+        if priority == .client { readAhead.clientAnswered(resource, answer, proxy: self) }
         return answer
     }
 
     // MARK: Fetching
 
-    private func fetch(_ resource: ProxyResource, key: CacheKey, priority: TransferRequest.Priority) async -> ProxyAnswer {
+    private func fetch(
+        _ resource: ProxyResource, key: CacheKey, priority: TransferRequest.Priority, promotion: Promotion,
+        expectedHash: String?
+    ) async -> ProxyAnswer {
         let lifetime = resource.lifetime
         // What is stored, even if stale: for a conditional request and for stale-if-error.
         let previousKey = lifetime == .immutable ? resource.negativeCacheKey : key
@@ -97,7 +125,7 @@ public final class ModuleProxy: Sendable {
         }
 
         let store = self.store
-        let result = await chain.fetch(path: resource.upstreamPath, headers: headers, priority: priority) { head in
+        let result = await chain.fetch(path: resource.upstreamPath, headers: headers, priority: priority, promotion: promotion) { head in
             if head.status == 200 && lifetime == .immutable {
                 if let length = head.contentLength, length > resource.maximumSize {
                     return MemorySink(limit: resource.maximumSize)
@@ -114,7 +142,7 @@ public final class ModuleProxy: Sendable {
         case .response(let head, let sink, let upstream):
             switch head.status {
             case 200:
-                answer = await accept(resource, key: key, head: head, sink: sink, from: upstream)
+                answer = await accept(resource, key: key, head: head, sink: sink, from: upstream, expectedHash: expectedHash)
             case 304 where previous != nil:
                 store.markRevalidated(previousKey!)
                 answer = self.answer(resource, record: previous!.record, cacheStatus: .revalidated)
@@ -145,22 +173,32 @@ public final class ModuleProxy: Sendable {
 
     /// Takes a 200 answer in: checks it, stores it, and answers with it.
     private func accept(
-        _ resource: ProxyResource, key: CacheKey, head: ResponseHead, sink: any ResponseBodySink, from upstream: UpstreamURL
+        _ resource: ProxyResource, key: CacheKey, head: ResponseHead, sink: any ResponseBodySink, from upstream: UpstreamURL,
+        expectedHash: String?
     ) async -> ProxyAnswer {
         if let stored = sink as? StoreSink {
             let writer = stored.writer
             do {
-                let hit = try await BlockingIO.run {
+                let (hit, zipHash) = try await BlockingIO.run {
                     if let length = head.contentLength, length != writer.bytesWritten {
                         throw ContentCheck.Failure(description: "\(writer.bytesWritten) of \(length) bytes arrived")
                     }
                     try ContentCheck.verify(resource, fileAt: writer.temporaryPath, length: writer.bytesWritten)
-                    return try writer.commit()
+                    let hash = try expectedHash.map { _ in try Checksums.hash(of: resource, fileAt: writer.temporaryPath) }
+                    if let expectedHash, let hash, hash != expectedHash {
+                        throw Checksums.Mismatch(resource: resource, expected: expectedHash, actual: hash)
+                    }
+                    return (try writer.commit(), resource.isZip ? hash : nil)
                 }
+                if let zipHash { storeZipHash(zipHash, for: resource) }
                 if !hit.isStored {
                     logger.notice("passed through without storing: no room in the cache", metadata: ["path": "\(resource)"])
                 }
                 return answer(resource, file: hit, cacheStatus: .miss)
+            } catch let mismatch as Checksums.Mismatch {
+                writer.abandon()
+                logger.warning("checksum mismatch: not stored", metadata: ["path": "\(resource)", "upstream": "\(upstream)", "problem": "\(mismatch)"])
+                return .text(502, "goedge: \(mismatch)")
             } catch let failure as ContentCheck.Failure {
                 writer.abandon()
                 logger.warning("damaged file from upstream", metadata: ["path": "\(resource)", "upstream": "\(upstream)", "problem": "\(failure)"])

@@ -7,6 +7,9 @@ public struct ProxyAnswer: Sendable {
         /// A complete file, opened and pinned; the receiver releases it.
         case file(CacheHit)
         case bytes([UInt8])
+        /// A body produced as it goes (progress of the agent's own work),
+        /// sent chunked.
+        case stream(AsyncStream<[UInt8]>)
     }
 
     /// How the answer was obtained, for logs and metrics.
@@ -25,6 +28,8 @@ public struct ProxyAnswer: Sendable {
         case passThrough = "pass"
         /// goedge's own error (no upstream reachable, a damaged file).
         case error
+        /// An answer from one of the agent's own endpoints (`/-/…`).
+        case agent
     }
 
     public var status: Int
@@ -37,10 +42,25 @@ public struct ProxyAnswer: Sendable {
     /// Time spent on upstream transfers for this answer.
     public var upstreamDuration: Duration?
 
-    public var contentLength: Int64 {
+    public init(
+        status: Int, reason: String, contentType: String, body: Body, cacheStatus: CacheStatus, warning: String? = nil,
+        upstreamDuration: Duration? = nil
+    ) {
+        self.status = status
+        self.reason = reason
+        self.contentType = contentType
+        self.body = body
+        self.cacheStatus = cacheStatus
+        self.warning = warning
+        self.upstreamDuration = upstreamDuration
+    }
+
+    /// The body's length; nil for a stream.
+    public var contentLength: Int64? {
         switch body {
         case .file(let hit): hit.size
         case .bytes(let bytes): Int64(bytes.count)
+        case .stream: nil
         }
     }
 

@@ -21,13 +21,23 @@ final class SingleFlight: Sendable {
     /// The answer for `key`: from `recheck` if the cache now has it, else
     /// from the fetch in flight, else from a new fetch running `fetch`.
     /// `joined` tells whether this request waited on another's fetch.
+    ///
+    /// A client joining a fetch that runs in the background raises its
+    /// ``Promotion`` and calls `promoted`, so the fetch stops waiting behind
+    /// other background work.
     func answer(
-        for key: CacheKey, recheck: () -> ProxyAnswer?, fetch: @escaping @Sendable () async -> ProxyAnswer
+        for key: CacheKey, priority: TransferRequest.Priority, recheck: () -> ProxyAnswer?,
+        promoted: @Sendable () -> Void = {},
+        fetch: @escaping @Sendable (Promotion) async -> ProxyAnswer
     ) async -> (answer: ProxyAnswer, joined: Bool) {
         enum Role { case cached(ProxyAnswer), joined(Flight), leader(Flight) }
         let role: Role = flights.withLock { flights in
             if let flight = flights[key] {
                 flight.register()
+                if priority == .client && !flight.promotion.isRaised {
+                    flight.promotion.raise()
+                    promoted()
+                }
                 return .joined(flight)
             }
             // A fetch may have finished between the caller's first look and now.
@@ -42,6 +52,7 @@ final class SingleFlight: Sendable {
                 return copy
             })
             flight.register()
+            if priority == .client { flight.promotion.raise() }
             flights[key] = flight
             return .leader(flight)
         }
@@ -52,7 +63,7 @@ final class SingleFlight: Sendable {
             return (await flight.wait(), true)
         case .leader(let flight):
             Task {
-                let answer = await fetch()
+                let answer = await fetch(flight.promotion)
                 // Stored before the flight ends, so later requests find the file.
                 flights.withLock { _ = $0.removeValue(forKey: key) }
                 flight.finish(answer)
@@ -77,6 +88,8 @@ final class Flight: Sendable {
     }
     private let state = Mutex(State())
     private let copy: @Sendable (ProxyAnswer) -> ProxyAnswer
+    /// Raised once a client waits for this fetch.
+    let promotion = Promotion()
 
     init(copy: @escaping @Sendable (ProxyAnswer) -> ProxyAnswer) {
         self.copy = copy

@@ -33,7 +33,7 @@ public struct UpstreamChain: Sendable {
 
     public func fetch(
         path: String, headers: [(name: String, value: String)] = [], priority: TransferRequest.Priority,
-        chooseSink: @escaping @Sendable (ResponseHead) -> any ResponseBodySink
+        promotion: Promotion? = nil, chooseSink: @escaping @Sendable (ResponseHead) -> any ResponseBodySink
     ) async -> Result {
         var result = Result(outcome: .exhausted(reason: "no upstream"), duration: .zero, attempts: [])
         for (position, entry) in list.entries.enumerated() {
@@ -48,9 +48,12 @@ public struct UpstreamChain: Sendable {
                 result.outcome = .exhausted(reason: "module lookup disabled by goedge's upstream list (off)")
                 return result
             case .proxy(let upstream, let fallBackOnAnyError):
+                // A promoted background fetch asks as a client from then on.
+                let lane: TransferRequest.Priority = promotion?.isRaised == true ? .client : priority
                 let transfer = await engine.perform(
                     TransferRequest(
-                        url: upstream.url(for: path), headers: headers, priority: priority, chooseSink: chooseSink))
+                        url: upstream.url(for: path), headers: headers, priority: lane, promotion: promotion,
+                        chooseSink: chooseSink))
                 result.duration += transfer.duration
                 switch transfer.outcome {
                 case .failed(let error):

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How goedge talks to its upstreams.
 public struct UpstreamClientConfiguration: Sendable {
     /// Giving up on connecting (DNS, TCP and TLS) after this long.
@@ -69,18 +71,44 @@ public struct TransferRequest: Sendable {
     public var url: String
     public var headers: [(name: String, value: String)]
     public var priority: Priority
+    /// Set when a client comes to wait for this background transfer: a
+    /// transfer still queued then moves to the client lane.
+    public var promotion: Promotion?
+    /// A POST body (the CLI talking to the agent); nil for a GET.
+    public var body: [UInt8]?
+    /// A unix socket to connect through instead of TCP.
+    public var unixSocketPath: String?
+    /// Connect straight to the host whatever `http_proxy` and the like say
+    /// (the CLI talking to the agent on this host).
+    public var bypassesProxy: Bool
     /// Picks the sink for the final response's body once its head is known.
     public var chooseSink: @Sendable (ResponseHead) -> any ResponseBodySink
 
     public init(
         url: String, headers: [(name: String, value: String)] = [], priority: Priority = .client,
+        promotion: Promotion? = nil, body: [UInt8]? = nil, unixSocketPath: String? = nil, bypassesProxy: Bool = false,
         chooseSink: @escaping @Sendable (ResponseHead) -> any ResponseBodySink
     ) {
+        self.bypassesProxy = bypassesProxy
         self.url = url
         self.headers = headers
         self.priority = priority
+        self.promotion = promotion
+        self.body = body
+        self.unixSocketPath = unixSocketPath
         self.chooseSink = chooseSink
     }
+}
+
+/// Raised when a client waits for work that was started in the background.
+public final class Promotion: Sendable {
+    private let raised = Mutex(false)
+
+    public init() {}
+
+    public var isRaised: Bool { raised.withLock { $0 } }
+
+    public func raise() { raised.withLock { $0 = true } }
 }
 
 /// What came of a ``TransferRequest``.

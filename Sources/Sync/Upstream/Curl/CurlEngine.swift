@@ -79,6 +79,12 @@ public final class CurlEngine: Sendable {
         }
     }
 
+    /// Makes the engine look at its queues again (after a promotion).
+    public func wakeUp() {
+        guard let multi = running.withLock({ $0?.multi }) else { return }
+        curl_multi_wakeup(multi.handle)
+    }
+
     /// Fails queued and running transfers and stops the thread.
     public func shutdown() {
         queues.withLock { $0.stopping = true }
@@ -110,6 +116,14 @@ public final class CurlEngine: Sendable {
             let (admitted, stopping) = queues.withLock { queues in
                 var admitted = queues.client
                 queues.client.removeAll()
+                // Background transfers a client now waits for go with the clients.
+                let promoted = queues.background.filter { $0.request.promotion?.isRaised == true }
+                if !promoted.isEmpty {
+                    queues.background.removeAll { $0.request.promotion?.isRaised == true }
+                    // Counted as running background work, so that finishing balances.
+                    queues.runningBackground += promoted.count
+                    admitted.append(contentsOf: promoted)
+                }
                 let room = max(0, configuration.backgroundConcurrency - queues.runningBackground)
                 let background = queues.background.prefix(room)
                 queues.background.removeFirst(background.count)

@@ -31,7 +31,15 @@ final class CurlTransfer: @unchecked Sendable {
     func configure(_ configuration: UpstreamClientConfiguration) {
         set(CURLOPT_URL, request.url)
         set(CURLOPT_NOSIGNAL, 1)
-        set(CURLOPT_HTTPGET, 1)
+        if let body = request.body {
+            // libcurl copies the body (COPYPOSTFIELDS), so its storage need not outlive this call.
+            set(CURLOPT_POSTFIELDSIZE, body.count)
+            _ = body.withUnsafeBytes { goedge_curl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+        } else {
+            set(CURLOPT_HTTPGET, 1)
+        }
+        if let socket = request.unixSocketPath { set(CURLOPT_UNIX_SOCKET_PATH, socket) }
+        if request.bypassesProxy { set(CURLOPT_NOPROXY, "*") }
         set(CURLOPT_PROTOCOLS_STR, "http,https")
         // Redirects are followed here, resolved against the upstream's URL,
         // never handed to the client; credentials are not sent to other hosts.

@@ -1,0 +1,94 @@
+import Foundation
+import Sync
+import Synchronization
+
+/// How `goedge prefetch` and `goedge watch` talk to the agent: over its own
+/// listening socket, so that under socket activation the request starts it.
+struct AgentClient: Sendable {
+    let agent: AgentURL
+    private let engine: CurlEngine
+
+    /// Why the agent could not do what was asked.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(agent: AgentURL) {
+        self.agent = agent
+        // A prefetch may stay quiet while the agent waits on a large download
+        // upstream; the agent gives up on stalled downloads itself.
+        engine = CurlEngine(
+            configuration: UpstreamClientConfiguration(
+                connectTimeout: .seconds(10), stallTimeout: .seconds(600), userAgent: "goedge/\(GoEdge.version)"))
+    }
+
+    func shutdown() {
+        engine.shutdown()
+    }
+
+    /// Sends a workspace to prefetch; `onEvent` sees each step as the agent
+    /// reports it. Returns the agent's summary.
+    func prefetch(
+        _ files: WorkspaceFiles, onEvent: @escaping @Sendable (PrefetchEvent) -> Void
+    ) async throws(Failure) -> PrefetchSummary {
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(files))
+        } catch {
+            throw Failure(description: "cannot encode the workspace: \(error)")
+        }
+        let summary = SummaryBox()
+        let request = TransferRequest(
+            url: url("/-/prefetch"), headers: [("Content-Type", "application/json"), ("Expect", "")],
+            body: body, unixSocketPath: socketPath, bypassesProxy: true
+        ) { head in
+            guard head.status == 200 else { return ErrorBodySink() }
+            let decoder = JSONDecoder()
+            return JSONLineSink { line in
+                guard let event = try? decoder.decode(PrefetchEvent.self, from: Data(line)) else { return }
+                if event.kind == .done, let final = event.summary { summary.set(final) }
+                onEvent(event)
+            }
+        }
+        let result = await engine.perform(request)
+        switch result.outcome {
+        case .failed(let error):
+            throw Failure(description: "cannot reach the agent at \(agent): \(error)\(hint(for: error))")
+        case .response(let head, let sink):
+            guard head.status == 200 else {
+                let text = (sink as? ErrorBodySink).map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+                throw Failure(
+                    description: "the agent at \(agent) answered \(head.status) \(head.reason)"
+                        + (text.isEmpty ? "" : ": " + text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            }
+            guard let final = summary.value else {
+                throw Failure(description: "the agent at \(agent) stopped before the prefetch was done")
+            }
+            return final
+        }
+    }
+
+    private var socketPath: String? {
+        if case .unix(let path) = agent.address.kind { return path }
+        return nil
+    }
+
+    private func url(_ path: String) -> String {
+        switch agent.address.kind {
+        case .unix: "http://localhost" + path
+        case .tcp: agent.description + path
+        }
+    }
+
+    private func hint(for error: TransportError) -> String {
+        guard error.kind == .connect else { return "" }
+        return " (is the agent running? systemctl --user start goedge.socket, or goedge serve; --agent picks another)"
+    }
+}
+
+/// The summary, once the `done` event brought it.
+private final class SummaryBox: Sendable {
+    private let summary = Mutex<PrefetchSummary?>(nil)
+    var value: PrefetchSummary? { summary.withLock { $0 } }
+    func set(_ value: PrefetchSummary) { summary.withLock { $0 = value } }
+}

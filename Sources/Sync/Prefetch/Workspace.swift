@@ -1,0 +1,98 @@
+/// The go.mod, go.work and go.sum files of a workspace, as a client sends
+/// them to the agent (by their paths on the client's machine).
+public struct WorkspaceFiles: Sendable, Codable, Equatable {
+    public struct File: Sendable, Codable, Equatable {
+        public var path: String
+        public var content: String
+
+        public init(path: String, content: String) {
+            self.path = path
+            self.content = content
+        }
+
+        /// `go.mod`, `go.work`, `go.sum` or `go.work.sum`.
+        public var name: String { String(path.split(separator: "/").last ?? "") }
+        public var folder: String {
+            guard let slash = path.lastIndex(of: "/") else { return "." }
+            return slash == path.startIndex ? "/" : String(path[..<slash])
+        }
+    }
+
+    public var files: [File]
+
+    public init(files: [File]) {
+        self.files = files
+    }
+}
+
+/// A workspace read: its main modules, the rules they set, the hashes go.sum
+/// knows, and what did not parse.
+struct Workspace {
+    var mainModules: [GoModFile] = []
+    var replacements: [GoModFile.Replacement] = []
+    var exclusions: Set<ModuleVersionKey> = []
+    var sums: [GoSumFile] = []
+    var problems: [GoFileError] = []
+
+    /// With a go.work, its `use` folders are the main modules; otherwise every go.mod sent is one.
+    init(_ workspace: WorkspaceFiles) {
+        let byPath = Dictionary(workspace.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        var moduleFiles: [WorkspaceFiles.File] = []
+        if let work = workspace.files.first(where: { $0.name == "go.work" }) {
+            do {
+                let parsed = try GoWorkFile(parsing: work.content, file: work.path)
+                replacements += parsed.replacements
+                for use in parsed.uses {
+                    let folder = Self.join(work.folder, use)
+                    if let goMod = byPath[folder + "/go.mod"] {
+                        moduleFiles.append(goMod)
+                    } else {
+                        problems.append(GoFileError(file: work.path, line: 0, message: "no go.mod sent for use \(use)"))
+                    }
+                }
+            } catch {
+                problems.append(error)
+            }
+        } else {
+            moduleFiles = workspace.files.filter { $0.name == "go.mod" }
+        }
+        for file in moduleFiles {
+            do {
+                let goMod = try GoModFile(parsing: file.content, file: file.path)
+                mainModules.append(goMod)
+                replacements += goMod.replacements
+                exclusions.formUnion(goMod.exclusions)
+            } catch {
+                problems.append(error)
+            }
+        }
+        for file in workspace.files where file.name == "go.sum" || file.name == "go.work.sum" {
+            do {
+                sums.append(try GoSumFile(parsing: file.content, file: file.path))
+            } catch {
+                problems.append(error)
+            }
+        }
+    }
+
+    func hash(of key: ModuleVersionKey, goMod: Bool) -> String? {
+        for sum in sums {
+            if let hash = sum.hash(of: key, goMod: goMod) { return hash }
+        }
+        return nil
+    }
+
+    /// A folder relative to another, with `.` and `..` worked out.
+    static func join(_ base: String, _ relative: String) -> String {
+        var parts = relative.hasPrefix("/") ? [] : base.split(separator: "/").map(String.init)
+        for part in relative.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(String(part))
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        return base.hasPrefix("/") || relative.hasPrefix("/") ? "/" + joined : joined
+    }
+}
