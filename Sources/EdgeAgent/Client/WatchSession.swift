@@ -43,7 +43,7 @@ final class WatchSession {
             let summary = try await agent.prefetch(files) { _ in }
             let text = "prefetched \(folder): " + PrefetchProgress.describe(summary, duration: ContinuousClock.now - started)
             if summary.failures.isEmpty {
-                logger.info("\(text)")
+                logger.notice("\(text)")
             } else {
                 logger.warning("\(text); failures: \(summary.failures.joined(separator: "; "))")
             }

@@ -5,10 +5,11 @@ import Synchronization
 ///
 /// A cold `go mod download` or `go build` is bound by round trips: the go
 /// command asks for one file at a time. When a client asks for the `.info`
-/// or `.mod` of a version, its `.mod` and `.zip` are fetched at once; when a
-/// `.mod` had to be fetched, the `.mod` files of its requirements are fetched
-/// too (and below a module older than go 1.17, theirs, to a bounded depth),
-/// as the go command's graph loading will want them. All of it runs as
+/// or `.mod` of a version, that version's other files are fetched at once;
+/// when a client gets a `.mod` that had to be fetched (or was read ahead and
+/// is now used for the first time), the `.mod` files of its requirements are
+/// fetched too (and below a module older than go 1.17, theirs, to a bounded
+/// depth), as the go command's graph loading will want them. All of it runs as
 /// background work: it never delays a client, and a client asking for a file
 /// in flight joins that fetch.
 ///
@@ -48,9 +49,12 @@ public final class ReadAhead: Sendable {
 
     /// Called with every answer a client got.
     func clientAnswered(_ resource: ProxyResource, _ answer: ProxyAnswer, proxy: ModuleProxy) {
+        var wasReadAhead = false
         if let key = resource.cacheKey {
-            state.withLock { state in
-                if state.unused.remove(key) != nil { state.statistics.filesUsed += 1 }
+            wasReadAhead = state.withLock { state in
+                guard state.unused.remove(key) != nil else { return false }
+                state.statistics.filesUsed += 1
+                return true
             }
         }
         guard isEnabled, answer.status == 200, let (module, version) = resource.moduleVersion, version.isCanonical else {
@@ -61,9 +65,13 @@ public final class ReadAhead: Sendable {
             start(.mod(module, version), depth: 0, proxy: proxy, readsRequirements: true)
             start(.zip(module, version), depth: 0, proxy: proxy)
         case .mod:
+            start(.info(module, version), depth: 0, proxy: proxy)
             start(.zip(module, version), depth: 0, proxy: proxy)
-            // A go.mod fetched just now: its requirements' go.mod files come next.
-            if answer.cacheStatus == .miss, let text = Self.text(of: answer) {
+            // A go.mod fetched just now, or read ahead and now used: its
+            // requirements' go.mod files come next. So read-ahead stays a
+            // level ahead of the go command's graph loading, and goes no
+            // further than what the go command really reads.
+            if answer.cacheStatus == .miss || wasReadAhead, let text = Self.text(of: answer) {
                 requirementsFetched(text, module: module, version: version, depth: 0, proxy: proxy)
             }
         default:
@@ -85,9 +93,12 @@ public final class ReadAhead: Sendable {
     /// is in flight; for a go.mod, then its requirements' if `readsRequirements`.
     private func start(_ resource: ProxyResource, depth: Int, proxy: ModuleProxy, readsRequirements: Bool = false) {
         let request = ProxyRequest(resource)
-        guard depth <= maximumDepth, let key = request.cacheKey, proxy.store.info(key) == nil else { return }
+        // Cached, or on its way for someone already: nothing to read ahead.
+        guard depth <= maximumDepth, let key = request.cacheKey, proxy.store.info(key) == nil, !proxy.isFetching(key) else {
+            return
+        }
         let admitted = state.withLock { state in
-            guard state.outstanding < maximumOutstanding else { return false }
+            guard state.outstanding < maximumOutstanding, !state.unused.contains(key) else { return false }
             state.outstanding += 1
             // Remembered from the start, so a client joining the fetch in flight counts as a use.
             if state.unused.count < Self.rememberedKeys { state.unused.insert(key) }

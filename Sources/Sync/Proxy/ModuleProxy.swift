@@ -40,6 +40,9 @@ public final class ModuleProxy: Sendable {
     /// Fetches in flight right now.
     public var fetchesInFlight: Int { flights.count }
 
+    /// Whether `key` is being fetched right now.
+    func isFetching(_ key: CacheKey) -> Bool { flights.contains(key) }
+
     /// The answer when the cache has it fresh: no waiting, no upstream. The
     /// server tries this on its event loop before going asynchronous.
     public func cachedAnswer(for resource: ProxyResource) -> ProxyAnswer? {

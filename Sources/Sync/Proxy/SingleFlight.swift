@@ -18,6 +18,9 @@ final class SingleFlight: Sendable {
     /// Number of fetches in flight.
     var count: Int { flights.withLock { $0.count } }
 
+    /// Whether a fetch for `key` is in flight.
+    func contains(_ key: CacheKey) -> Bool { flights.withLock { $0[key] != nil } }
+
     /// The answer for `key`: from `recheck` if the cache now has it, else
     /// from the fetch in flight, else from a new fetch running `fetch`.
     /// `joined` tells whether this request waited on another's fetch.
