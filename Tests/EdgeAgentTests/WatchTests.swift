@@ -98,6 +98,37 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// Events lost to a full kernel queue (the watcher stopped while
+        /// thousands of files are written): the folders are scanned again, and
+        /// the go.mod saved after the queue was full is prefetched all the same.
+        @Test func anOverflowedQueueIsRescanned() throws {
+            let limit = try #require(Int(try String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            try #require(limit <= 1 << 17, "fs.inotify.max_queued_events is too large to overflow quickly")
+            let upstream = try GoProxyFixture()
+            let cache = TemporaryDirectory()
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
+            let root = TemporaryDirectory()
+            try root.write("app/main.go", Prefetch.main)
+            try FileManager.default.createDirectory(atPath: root.path + "/noise", withIntermediateDirectories: true)
+            let watch = try Self.start(agent: agent, [root.path])
+
+            watch.signal(SIGSTOP)
+            // Each file is two events (created, closed after writing).
+            for index in 0..<(limit / 2 + 64) {
+                let fd = open(root.path + "/noise/\(index)", O_WRONLY | O_CREAT, 0o644)
+                #expect(fd >= 0)
+                close(fd)
+            }
+            try Self.saveByRename(Self.helloOnly, to: root.path + "/app/go.mod")
+            watch.signal(SIGCONT)
+
+            #expect(Self.waitForPrefetches(watch, of: root.path + "/app", count: 1), "\(watch.errorOutput)")
+            #expect(watch.errorOutput.contains("events were lost"), "\(watch.errorOutput)")
+            watch.kill()
+            #expect(agent.terminate() == 0)
+        }
+
         /// .git, vendor and node_modules are not watched; the cache folder neither.
         @Test func skippedFoldersTriggerNothing() throws {
             let upstream = try GoProxyFixture()

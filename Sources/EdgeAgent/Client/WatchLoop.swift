@@ -5,7 +5,9 @@ import Sync
 /// and hands its batches of changed folders over as a stream.
 enum WatchLoop {
     enum Batch: Sendable {
-        case changed(Set<String>)
+        /// `rescanned`: events were lost and the folders scanned again, so
+        /// `folders` are every workspace in them.
+        case changed(_ folders: Set<String>, rescanned: Bool)
         /// Watching cannot go on (out of inotify watches, say).
         case failed(WatchError)
     }
@@ -16,7 +18,9 @@ enum WatchLoop {
         DetachedThread.run {
             do throws(WatchError) {
                 while true {
-                    continuation.yield(.changed(try box.watcher.nextChanges()))
+                    let rescans = box.watcher.rescans
+                    let folders = try box.watcher.nextChanges()
+                    continuation.yield(.changed(folders, rescanned: box.watcher.rescans != rescans))
                 }
             } catch {
                 continuation.yield(.failed(error))

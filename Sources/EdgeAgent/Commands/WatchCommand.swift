@@ -72,7 +72,12 @@ struct WatchCommand: AsyncParsableCommand {
         ResidentMemory.trim()
         for await batch in WatchLoop.changes(of: watcher) {
             switch batch {
-            case .changed(let folders):
+            case .changed(let folders, let rescanned):
+                if rescanned {
+                    logger.warning(
+                        "events were lost (the inotify queue overflowed; fs.inotify.max_queued_events): scanned the folders again, prefetching every workspace in them"
+                    )
+                }
                 for folder in folders.sorted() { await session.prefetch(folder) }
                 ResidentMemory.trim()
             case .failed(let error):
