@@ -1,7 +1,10 @@
+import CoreMetrics
 import Synchronization
 import Sync
 
-/// Answers served, by how they were obtained.
+/// Answers served, by how they were obtained: kept here for systemd's
+/// STATUS line, and counted in the metrics by kind of request and result,
+/// with the bytes sent from the cache and from upstreams.
 final class ServerStatistics: Sendable {
     private let hit = Atomic<Int>(0)
     private let miss = Atomic<Int>(0)
@@ -12,8 +15,36 @@ final class ServerStatistics: Sendable {
     private let error = Atomic<Int>(0)
     private let agent = Atomic<Int>(0)
 
+    /// `goedge_requests_total{kind, result}`, made once: the server counts every request.
+    private let requests: [RequestKind: [ProxyAnswer.CacheStatus: Counter]]
+    private let bytesFromCache = Counter(label: "goedge_served_bytes_total", dimensions: [("source", "cache")])
+    private let bytesFromUpstream = Counter(label: "goedge_served_bytes_total", dimensions: [("source", "upstream")])
+
+    init() {
+        var requests: [RequestKind: [ProxyAnswer.CacheStatus: Counter]] = [:]
+        for kind in RequestKind.allCases {
+            for status in ProxyAnswer.CacheStatus.allCases {
+                requests[kind, default: [:]][status] = Counter(
+                    label: "goedge_requests_total", dimensions: [("kind", kind.rawValue), ("result", status.rawValue)])
+            }
+        }
+        self.requests = requests
+    }
+
     func record(_ status: ProxyAnswer.CacheStatus) {
         _ = withCounter(status) { $0.add(1, ordering: .relaxed) }
+    }
+
+    /// Counts a finished response: its kind and result, and the body bytes sent.
+    func record(_ status: ProxyAnswer.CacheStatus, kind: RequestKind, bytes: Int64) {
+        record(status)
+        requests[kind]?[status]?.increment()
+        guard bytes > 0 else { return }
+        switch status {
+        case .hit, .stale, .revalidated, .negative: bytesFromCache.increment(by: bytes)
+        case .miss, .passThrough: bytesFromUpstream.increment(by: bytes)
+        case .error, .agent: break
+        }
     }
 
     func count(_ status: ProxyAnswer.CacheStatus) -> Int {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import LRUCache
 import Synchronization
 
@@ -72,11 +73,18 @@ public final class Prefetcher: Sendable {
     public let proxy: ModuleProxy
     public let concurrency: Int
     private let jobs = Atomic<Int>(0)
+    private let history = Mutex(PrefetchHistory())
+    private let jobsCounter = Counter(label: "goedge_prefetch_jobs_total")
+    private let modulesCounter = Counter(label: "goedge_prefetch_modules_total")
+    private let failuresCounter = Counter(label: "goedge_prefetch_failures_total")
 
     public init(proxy: ModuleProxy, concurrency: Int) {
         self.proxy = proxy
         self.concurrency = max(1, concurrency)
     }
+
+    /// The last prefetches, newest first, and what `goedge watch` last said it watches.
+    public var recent: PrefetchHistory { history.withLock { $0 } }
 
     /// Prefetch jobs running now (the idle exit waits for them).
     public var jobsInFlight: Int { jobs.load(ordering: .relaxed) }
@@ -141,6 +149,10 @@ public final class Prefetcher: Sendable {
         }
         let summary = recorder.summary()
         report(PrefetchEvent(kind: .done, summary: summary))
+        jobsCounter.increment()
+        modulesCounter.increment(by: Int64(summary.modules))
+        failuresCounter.increment(by: Int64(summary.failed))
+        history.withLock { $0.add(PrefetchRecord(files: files, summary: summary), watchedFolders: files.watchedFolders) }
         return summary
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import LRUCache
 import Synchronization
 
@@ -37,6 +38,8 @@ public final class ReadAhead: Sendable {
     }
     private let state = Mutex(State())
     private static let rememberedKeys = 100_000
+    private let filesReadAheadCounter = Counter(label: "goedge_read_ahead_files_total")
+    private let filesUsedCounter = Counter(label: "goedge_read_ahead_used_total")
 
     public init(enabled: Bool = true, maximumDepth: Int = 4, maximumOutstanding: Int = 512) {
         self.isEnabled = enabled
@@ -56,6 +59,7 @@ public final class ReadAhead: Sendable {
                 state.statistics.filesUsed += 1
                 return true
             }
+            if wasReadAhead { filesUsedCounter.increment() }
         }
         guard isEnabled, answer.status == 200, let (module, version) = resource.moduleVersion, version.isCanonical else {
             return
@@ -116,6 +120,7 @@ public final class ReadAhead: Sendable {
                 }
                 state.statistics.filesReadAhead += 1
             }
+            if answer.cacheStatus == .miss, answer.status == 200 { filesReadAheadCounter.increment() }
             if case .mod(let module, let version) = resource, readsRequirements, answer.status == 200, let text = Self.text(of: answer) {
                 requirementsFetched(text, module: module, version: version, depth: depth, proxy: proxy)
             }

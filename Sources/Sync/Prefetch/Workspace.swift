@@ -19,9 +19,12 @@ public struct WorkspaceFiles: Sendable, Codable, Equatable {
     }
 
     public var files: [File]
+    /// Sent by `goedge watch`: the folders it watches, for `goedge status`.
+    public var watchedFolders: [String]?
 
-    public init(files: [File]) {
+    public init(files: [File], watchedFolders: [String]? = nil) {
         self.files = files
+        self.watchedFolders = watchedFolders
     }
 }
 

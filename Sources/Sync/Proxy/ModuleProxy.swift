@@ -1,3 +1,4 @@
+import CoreMetrics
 import LRUCache
 import Logging
 
@@ -18,8 +19,10 @@ public final class ModuleProxy: Sendable {
     public let freshness: FreshnessPolicy
     private let flights: SingleFlight
     let logger: Logger
-    /// Fetching what clients will ask for next (see ModuleProxy+ReadAhead.swift).
+    /// Fetching what clients will ask for next.
     public let readAhead: ReadAhead
+    /// Requests that waited on another's fetch instead of starting one.
+    private let joins = Counter(label: "goedge_singleflight_joins_total")
 
     /// Largest error body kept from an upstream (the go command shows the first lines).
     static let errorBodyLimit: Int64 = 64 << 10
@@ -102,11 +105,12 @@ public final class ModuleProxy: Sendable {
             return await passThrough(resource, priority: priority)
         }
         let engine = chain.engine
-        let (answer, _) = await flights.answer(
+        let (answer, joined) = await flights.answer(
             for: key, priority: priority, recheck: { cachedAnswer(for: request) }, promoted: { engine.wakeUp() },
             fetch: { [self] promotion in
                 await fetch(resource, key: key, priority: priority, promotion: promotion, expectedHash: expectedHash)
             })
+        if joined { joins.increment() }
         if priority == .client { readAhead.clientAnswered(resource, answer, proxy: self) }
         return answer
     }

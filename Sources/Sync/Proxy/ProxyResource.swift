@@ -89,6 +89,18 @@ public enum ProxyResource: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The GOPROXY path of a module version's file, without the leading
+    /// slash (`example.com/!m/@v/v1.0.0.zip`): what `goedge cache import`
+    /// sends it to the agent under. Nil for anything else.
+    public var importPath: String? {
+        switch self {
+        case .info(let module, let version): "\(module.escaped)/@v/\(version.escaped).info"
+        case .mod(let module, let version): "\(module.escaped)/@v/\(version.escaped).mod"
+        case .zip(let module, let version): "\(module.escaped)/@v/\(version.escaped).zip"
+        default: nil
+        }
+    }
+
     /// Where the answer is stored: the group is the eviction unit (one
     /// module@version for its info/mod/zip), the name the file in it. Nil
     /// when the path is too long to store: such answers are passed through.

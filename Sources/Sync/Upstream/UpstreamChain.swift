@@ -8,10 +8,15 @@
 public struct UpstreamChain: Sendable {
     public let list: UpstreamList
     public let engine: CurlEngine
+    public let health: UpstreamHealth
 
     public init(list: UpstreamList, engine: CurlEngine) {
         self.list = list
         self.engine = engine
+        health = UpstreamHealth(
+            upstreams: list.entries.compactMap { entry in
+                if case .proxy(let upstream, _) = entry { upstream.redacted } else { nil }
+            })
     }
 
     public enum Outcome: Sendable {
@@ -57,10 +62,12 @@ public struct UpstreamChain: Sendable {
                 result.duration += transfer.duration
                 switch transfer.outcome {
                 case .failed(let error):
+                    health.record(upstream: upstream.redacted, status: nil, error: error.message, duration: transfer.duration)
                     result.attempts.append("\(upstream.redacted): \(error.message)")
                     result.outcome = .unreachable(error, upstream: upstream)
                     if !fallBackOnAnyError || isLast { return result }
                 case .response(let head, let sink):
+                    health.record(upstream: upstream.redacted, status: head.status, error: nil, duration: transfer.duration)
                     result.attempts.append("\(upstream.redacted): \(head.status)")
                     result.outcome = .response(head, sink, upstream: upstream)
                     let notFound = head.status == 404 || head.status == 410

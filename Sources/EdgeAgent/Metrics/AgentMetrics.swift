@@ -1,0 +1,83 @@
+import CoreMetrics
+import Foundation
+import LRUCache
+import Prometheus
+import Synchronization
+
+/// The agent's metrics in the Prometheus text format.
+///
+/// What happens (requests, upstream requests, joins, prefetches, read-ahead)
+/// is counted where it happens through swift-metrics, which this registry
+/// backs; what is (the cache's size, the process's memory) is read when
+/// scraped.
+final class AgentMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let store: DiskCache
+    private let started = time(nil)
+
+    private let cacheSize: Prometheus.Gauge
+    private let cacheLimit: Prometheus.Gauge
+    private let cacheReserved: Prometheus.Gauge
+    private let cacheFiles: Prometheus.Gauge
+    private let cacheModules: Prometheus.Gauge
+    private let indexLoaded: Prometheus.Gauge
+    private let evictions: Prometheus.Counter
+    private let evictedBytes: Prometheus.Counter
+    private let residentMemory: Prometheus.Gauge
+    private let openDescriptors: Prometheus.Gauge
+    private let startTime: Prometheus.Gauge
+    /// What the eviction counters were last advanced to (the store keeps totals).
+    private let exported = Mutex((evictions: 0, evictedBytes: Int64(0)))
+
+    /// Makes the registry swift-metrics reports to. Once per process: call
+    /// it before anything that counts is made.
+    static func bootstrap(store: DiskCache) -> AgentMetrics {
+        let metrics = AgentMetrics(store: store)
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+        return metrics
+    }
+
+    private init(store: DiskCache) {
+        self.store = store
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        cacheSize = registry.makeGauge(name: "goedge_cache_size_bytes", help: "Disk used by the cache, everything counted.")
+        cacheLimit = registry.makeGauge(name: "goedge_cache_limit_bytes", help: "The most disk the cache may use (max-cache-size).")
+        cacheReserved = registry.makeGauge(name: "goedge_cache_reserved_bytes", help: "Disk reserved for downloads in flight.")
+        cacheFiles = registry.makeGauge(name: "goedge_cache_entries", help: "Files in the cache.")
+        cacheModules = registry.makeGauge(name: "goedge_cache_modules", help: "Module versions and metadata groups in the cache (the eviction units).")
+        indexLoaded = registry.makeGauge(name: "goedge_cache_index_loaded", help: "1 once the cache index is loaded.")
+        evictions = registry.makeCounter(name: "goedge_cache_evictions_total", help: "Module versions evicted to stay within the limit.")
+        evictedBytes = registry.makeCounter(name: "goedge_cache_evicted_bytes_total", help: "Disk freed by evictions.")
+        residentMemory = registry.makeGauge(name: "process_resident_memory_bytes", help: "Resident memory size in bytes.")
+        openDescriptors = registry.makeGauge(name: "process_open_fds", help: "Number of open file descriptors.")
+        startTime = registry.makeGauge(name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
+    }
+
+    /// The exposition, with the facts read now.
+    func scrape() -> [UInt8] {
+        let cache = store.statistics()
+        cacheSize.set(to: Double(cache.diskUsage))
+        cacheLimit.set(to: Double(cache.maxSize))
+        cacheReserved.set(to: Double(cache.reserved))
+        cacheFiles.set(to: Double(cache.files))
+        cacheModules.set(to: Double(cache.groups))
+        indexLoaded.set(to: store.isIndexLoaded ? 1 : 0)
+        exported.withLock { exported in
+            if cache.evictions > exported.evictions {
+                evictions.increment(by: Int64(cache.evictions - exported.evictions))
+                exported.evictions = cache.evictions
+            }
+            if cache.evictedBytes > exported.evictedBytes {
+                evictedBytes.increment(by: cache.evictedBytes - exported.evictedBytes)
+                exported.evictedBytes = cache.evictedBytes
+            }
+        }
+        residentMemory.set(to: Double(ProcessFacts.residentBytes() ?? 0))
+        openDescriptors.set(to: Double(ProcessFacts.openDescriptors() ?? 0))
+        startTime.set(to: Double(started))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
