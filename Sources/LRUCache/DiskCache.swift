@@ -40,14 +40,19 @@ public final class DiskCache: Sendable {
         /// Small files are kept in memory once read, up to this many bytes in
         /// all, so that hits on them need no file access.
         public var memoryBudget: Int
+        /// How long to wait for the folder's lock when another process holds
+        /// it (a `goedge cache` command working on the folder) before giving up.
+        public var lockWait: Duration
 
         public init(
-            directory: String, maxSize: Int64, accessTimeResolution: Duration = .seconds(10), memoryBudget: Int = 16 << 20
+            directory: String, maxSize: Int64, accessTimeResolution: Duration = .seconds(10), memoryBudget: Int = 16 << 20,
+            lockWait: Duration = .zero
         ) {
             self.directory = directory
             self.maxSize = maxSize
             self.accessTimeResolution = accessTimeResolution
             self.memoryBudget = memoryBudget
+            self.lockWait = lockWait
         }
     }
 
@@ -95,8 +100,13 @@ public final class DiskCache: Sendable {
 
         lockFile = openat(rootFD, "goedge.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         try FileSystem.check(lockFile, "open", root + "/goedge.lock")
-        if flock(lockFile, LOCK_EX | LOCK_NB) != 0 {
+        let deadline = ContinuousClock.now + configuration.lockWait
+        while flock(lockFile, LOCK_EX | LOCK_NB) != 0 {
             let error = errno
+            if error == EWOULDBLOCK && ContinuousClock.now < deadline {
+                usleep(50_000)
+                continue
+            }
             close(lockFile)
             if error == EWOULDBLOCK { throw DiskCacheError.inUse(directory: root) }
             throw SystemCallError(call: "flock", path: root + "/goedge.lock", errno: error)
@@ -565,6 +575,14 @@ public struct StoredGroup: Sendable {
     /// Nanoseconds since the epoch.
     public var lastUsed: Int64
     public var files: [String]
+
+    public init(name: String, size: Int64, diskUsage: Int64, lastUsed: Int64, files: [String]) {
+        self.name = name
+        self.size = size
+        self.diskUsage = diskUsage
+        self.lastUsed = lastUsed
+        self.files = files
+    }
 }
 
 /// Counts describing the store.
