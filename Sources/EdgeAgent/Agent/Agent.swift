@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import LRUCache
 import Logging
@@ -25,12 +28,17 @@ struct Agent {
         let store: DiskCache
         do {
             store = try DiskCache(
-                configuration: .init(directory: configuration.cacheDirectory, maxSize: configuration.maxCacheSize.bytes))
+                // A `goedge cache` command may be working on the folder: let it finish.
+                configuration: .init(
+                    directory: configuration.cacheDirectory, maxSize: configuration.maxCacheSize.bytes, lockWait: .seconds(60)))
         } catch {
             logger.critical("cannot open the cache folder", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
             throw ExitCode(1)
         }
+        // Before anything that counts is made.
+        let metrics = AgentMetrics.bootstrap(store: store)
         let statistics = ServerStatistics()
+        let started = ContinuousClock.now
         let readiness = Readiness {
             notifier.ready(status: AgentStatus.describe(store: store, statistics: statistics))
         }
@@ -53,7 +61,26 @@ struct Agent {
             store: store, chain: UpstreamChain(list: configuration.upstreams, engine: engine),
             freshness: configuration.freshness, readAhead: ReadAhead(enabled: configuration.readAhead), logger: logger)
         let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
-        let endpoints = AgentEndpoints(prefetch: PrefetchEndpoint(prefetcher: prefetcher))
+        let socketActivated = inherited != nil
+        let listening = inherited.map { "\($0.count) sockets passed by systemd" } ?? configuration.listen.description
+        let status: @Sendable () -> AgentStatusReport = { [configuration] in
+            let cache = store.statistics()
+            let readAhead = proxy.readAhead.statistics
+            return AgentStatusReport(
+                version: GoEdge.version, pid: getpid(), uptimeSeconds: (ContinuousClock.now - started).components.seconds,
+                listening: listening, socketActivated: socketActivated,
+                cache: .init(
+                    directory: configuration.cacheDirectory, sizeBytes: cache.diskUsage, limitBytes: cache.maxSize,
+                    files: cache.files, modules: cache.groups, evictions: cache.evictions, indexLoaded: store.isIndexLoaded),
+                requests: .init(
+                    total: statistics.total - statistics.count(.agent), hitRatio: statistics.hitRatio, readAheadFiles: readAhead.filesReadAhead,
+                    readAheadUsed: readAhead.filesUsed),
+                upstreams: proxy.chain.health.states, prefetch: prefetcher.recent)
+        }
+        let endpoints = AgentEndpoints(
+            prefetch: PrefetchEndpoint(prefetcher: prefetcher),
+            health: HealthEndpoints(store: store, upstreams: proxy.chain.health), metrics: metrics,
+            control: ControlAPI(administration: CacheAdministration(store: store), status: status))
 
         let listeners: [HTTPServer.Listener]
         if let inherited {
@@ -71,8 +98,8 @@ struct Agent {
         let service = HTTPServerService(
             listeners: listeners, group: group,
             context: HTTPServer.Context(
-                proxy: proxy, agentEndpoints: { await endpoints.reply(path: $0, head: $1, body: $2) }, statistics: statistics,
-                activity: ActivityTracker(), logger: logger),
+                proxy: proxy, agentEndpoints: { await endpoints.reply(path: $0, head: $1, body: $2, trusted: $3) }, statistics: statistics,
+                activity: ActivityTracker(), logger: logger, controlHosts: configuration.controlHosts),
             busy: { proxy.fetchesInFlight > 0 || prefetcher.jobsInFlight > 0 },
             shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,
             notifier: notifier, store: store)

@@ -19,6 +19,8 @@ struct AgentConfiguration {
     var readAhead: Bool
     /// Background downloads at once (prefetch and read-ahead).
     var prefetchConcurrency: Int
+    /// Who may use the control API and prefetch.
+    var controlHosts: [HostPattern]
 
     static let defaultListen = ListenAddress(host: "127.0.0.1", port: 7179)
     static let defaultUpstream = "https://proxy.golang.org"
@@ -66,6 +68,7 @@ struct AgentConfiguration {
             checksumDatabaseTTL: layers.duration(Settings.sumdbTTL) ?? freshness.checksumDatabaseTTL)
         readAhead = layers.boolean(Settings.readAhead) ?? true
         prefetchConcurrency = layers.count(Settings.prefetchConcurrency) ?? 8
+        controlHosts = (layers.strings(Settings.controlHosts) ?? ["127.0.0.1", "::1"]).compactMap(HostPattern.init(parsing:))
         let client = UpstreamClientConfiguration()
         self.client = UpstreamClientConfiguration(
             connectTimeout: layers.duration(Settings.connectTimeout) ?? client.connectTimeout,

@@ -11,6 +11,8 @@ struct AgentClient: Sendable {
     /// Why the agent could not do what was asked.
     struct Failure: Error, CustomStringConvertible {
         let description: String
+        /// Nothing listens there (as opposed to an agent that failed).
+        var unreachable = false
     }
 
     init(agent: AgentURL) {
@@ -65,6 +67,49 @@ struct AgentClient: Sendable {
                 throw Failure(description: "the agent at \(agent) stopped before the prefetch was done")
             }
             return final
+        }
+    }
+
+    /// An answer of the control API, whole.
+    struct Answer: Sendable {
+        var status: Int
+        var reason: String
+        var body: [UInt8]
+    }
+
+    /// Sends a request (a POST when `body` is given, else a GET) and returns
+    /// the answer. Throws only when the agent cannot be reached.
+    func call(_ path: String, body: [UInt8]? = nil, contentType: String = "application/json") async throws(Failure) -> Answer {
+        let request = TransferRequest(
+            url: url(path), headers: body == nil ? [] : [("Content-Type", contentType), ("Expect", "")], body: body,
+            unixSocketPath: socketPath, bypassesProxy: true
+        ) { _ in ErrorBodySink(limit: 256 << 20) }
+        let result = await engine.perform(request)
+        switch result.outcome {
+        case .failed(let error):
+            throw Failure(description: "cannot reach the agent at \(agent): \(error)\(hint(for: error))", unreachable: error.kind == .connect)
+        case .response(let head, let sink):
+            return Answer(status: head.status, reason: head.reason, body: (sink as? ErrorBodySink)?.bytes ?? [])
+        }
+    }
+
+    /// Sends a POST whose answer is JSON lines, handing each line to `onLine`
+    /// as it arrives. Returns the status (and, unless 200, the body's text).
+    func stream(
+        _ path: String, body: [UInt8], onLine: @escaping @Sendable ([UInt8]) -> Void
+    ) async throws(Failure) -> Answer {
+        let request = TransferRequest(
+            url: url(path), headers: [("Content-Type", "application/json"), ("Expect", "")], body: body,
+            unixSocketPath: socketPath, bypassesProxy: true
+        ) { head in
+            head.status == 200 ? JSONLineSink(onLine: onLine) as any ResponseBodySink : ErrorBodySink()
+        }
+        let result = await engine.perform(request)
+        switch result.outcome {
+        case .failed(let error):
+            throw Failure(description: "cannot reach the agent at \(agent): \(error)\(hint(for: error))", unreachable: error.kind == .connect)
+        case .response(let head, let sink):
+            return Answer(status: head.status, reason: head.reason, body: (sink as? ErrorBodySink)?.bytes ?? [])
         }
     }
 

@@ -38,14 +38,18 @@ final class JSONLineSink: ResponseBodySink {
 /// Keeps the first bytes of an error answer, to show them.
 final class ErrorBodySink: ResponseBodySink {
     private let kept = Mutex<[UInt8]>([])
-    static let limit = 64 << 10
+    private let limit: Int
+
+    init(limit: Int = 64 << 10) {
+        self.limit = limit
+    }
 
     var refusal: String? { nil }
     var bytes: [UInt8] { kept.withLock { $0 } }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         kept.withLock { kept in
-            if kept.count < Self.limit { kept.append(contentsOf: bytes.prefix(Self.limit - kept.count)) }
+            if kept.count < limit { kept.append(contentsOf: bytes.prefix(limit - kept.count)) }
         }
         return true
     }

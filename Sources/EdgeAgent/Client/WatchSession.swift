@@ -9,18 +9,22 @@ import Sync
 final class WatchSession {
     private let agent: AgentClient
     private let logger: Logger
+    /// The folders watched, told to the agent with each prefetch (for `goedge status`).
+    private let watchedFolders: [String]
     /// The problem last reported for each file.
     private var reported: [String: String] = [:]
 
-    init(agent: AgentClient, logger: Logger) {
+    init(agent: AgentClient, watchedFolders: [String], logger: Logger) {
         self.agent = agent
+        self.watchedFolders = watchedFolders
         self.logger = logger
     }
 
     func prefetch(_ folder: String) async {
-        let files: WorkspaceFiles
+        var files: WorkspaceFiles
         do {
             files = try WorkspaceReader.read([folder], from: "/")
+            files.watchedFolders = watchedFolders
         } catch {
             // Deleted or renamed away since it was saved: nothing to do.
             logger.debug("nothing to prefetch", metadata: ["folder": "\(folder)", "reason": "\(error)"])

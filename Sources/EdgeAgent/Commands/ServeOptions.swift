@@ -45,6 +45,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.prefetchConcurrency.help, valueName: "count"))
     var prefetchConcurrency: String?
 
+    @Option(help: ArgumentHelp(Settings.controlHosts.help, valueName: "hosts"))
+    var controlHosts: String?
+
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
@@ -56,7 +59,7 @@ struct ServeOptions: ParsableArguments {
             (Settings.maxCacheSize, maxCacheSize), (Settings.metadataTTL, metadataTtl), (Settings.notFoundTTL, notFoundTtl),
             (Settings.sumdbTTL, sumdbTtl), (Settings.connectTimeout, connectTimeout), (Settings.stallTimeout, stallTimeout),
             (Settings.shutdownTimeout, shutdownTimeout), (Settings.idleTimeout, idleTimeout),
-            (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.logLevel, logLevel),
+            (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.logLevel, logLevel),
         ]
         for (setting, text) in texts {
             if let text { given[setting.name] = setting.value(fromText: text) }

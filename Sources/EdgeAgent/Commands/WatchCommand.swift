@@ -26,6 +26,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
+    @Option(help: ArgumentHelp("The cache folder, never watched. Default: the cache-dir setting.", valueName: "dir"))
+    var cacheDir: String?
+
     @Argument(help: ArgumentHelp("Folders to watch (default: the watch-folders setting).", valueName: "folder"))
     var folders: [String] = []
 
@@ -33,6 +36,7 @@ struct WatchCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var given = client.given
         if let logLevel { given[Settings.logLevel.name] = Settings.logLevel.value(fromText: logLevel) }
+        if let cacheDir { given[Settings.cacheDir.name] = Settings.cacheDir.value(fromText: cacheDir) }
         let layers = try configurationFile.load(options: given)
         let level = layers.string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .info
         let style = AgentLogHandler.style(environment: environment)
@@ -68,7 +72,7 @@ struct WatchCommand: AsyncParsableCommand {
                 "agent": "\(agent.agent)",
             ])
 
-        let session = WatchSession(agent: agent, logger: logger)
+        let session = WatchSession(agent: agent, watchedFolders: roots, logger: logger)
         ResidentMemory.trim()
         for await batch in WatchLoop.changes(of: watcher) {
             switch batch {

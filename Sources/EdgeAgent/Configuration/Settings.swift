@@ -50,13 +50,16 @@ enum Settings {
     static let watchFolders = Setting(
         name: "watch-folders", kind: .folders, defaultText: "none",
         summary: "Folders goedge watch watches when none are named on its command line (colon-separated in GOEDGE_WATCH_FOLDERS).")
+    static let controlHosts = Setting(
+        name: "control-hosts", kind: .hosts, defaultText: "[\"127.0.0.1\", \"::1\"]",
+        summary: "Addresses or networks allowed to use the control API and prefetch (goedge status, cache, prefetch, watch); comma-separated on the command line. Connections over a unix socket are always allowed.")
     static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
 
     static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, readAhead, prefetchConcurrency, agent, watchFolders, logLevel,
+        stallTimeout, shutdownTimeout, idleTimeout, readAhead, prefetchConcurrency, controlHosts, agent, watchFolders, logLevel,
     ]
 
     static func named(_ name: String) -> Setting? {

@@ -33,6 +33,8 @@ final class HTTPServer: Sendable {
         let statistics: ServerStatistics
         let activity: ActivityTracker
         let logger: Logger
+        /// Who may use the control API (`control-hosts`).
+        var controlHosts: [HostPattern] = []
         /// Keep-alive connections with no request for this long are closed.
         var keepAliveTimeout: Duration = .seconds(75)
     }

@@ -22,7 +22,9 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias OutboundOut = IOData
 
     /// Answers requests under `/-/` (path after it, request, body); nil answers 404.
-    typealias AgentEndpointHandler = @Sendable (_ path: String, _ head: RequestHead, _ body: [UInt8]) async -> AgentReply?
+    /// `trusted`: the peer is one the control API may serve (see `control-hosts`).
+    typealias AgentEndpointHandler =
+        @Sendable (_ path: String, _ head: RequestHead, _ body: [UInt8], _ trusted: Bool) async -> AgentReply?
 
     /// Requests pipelined beyond this many are not queued: the connection closes.
     static let maximumQueuedRequests = 32
@@ -31,6 +33,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let routes: RouteMemo
     private let agentEndpoints: AgentEndpointHandler
     private let statistics: ServerStatistics
+    private let controlHosts: [HostPattern]
     private let activity: ActivityTracker
     private let logger: Logger
 
@@ -52,6 +55,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.routes = routes
         self.agentEndpoints = context.agentEndpoints
         self.statistics = context.statistics
+        self.controlHosts = context.controlHosts
         self.activity = context.activity
         self.logger = context.logger
     }
@@ -161,8 +165,9 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             respondLater(to: head, started: started, context: context) { AgentReply(await proxy.answer(request)) }
         case .success(.agent(let path)):
             let endpoints = agentEndpoints
+            let trusted = PeerCheck.isTrusted(context.channel.remoteAddress, hosts: controlHosts)
             respondLater(to: head, started: started, context: context) {
-                await endpoints(path, head, body) ?? .text(404, "no agent endpoint /-/\(path)")
+                await endpoints(path, head, body, trusted) ?? .text(404, "no agent endpoint /-/\(path)")
             }
         }
     }
@@ -271,7 +276,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         context: ChannelHandlerContext
     ) {
         AccessLog.record(request: request, answer: answer, bytes: bytes, started: started, logger: logger)
-        statistics.record(answer.cacheStatus)
+        statistics.record(answer.cacheStatus, kind: RequestKind(uri: request.uri), bytes: bytes)
         if answer.upstreamDuration != nil { activity.touch() }
 
         responding = false

@@ -27,6 +27,10 @@ enum RequestHeadParser {
     static let maximumHead = 16384
     /// Largest body accepted (a workspace's go.mod and go.sum files).
     static let maximumBody = 16 << 20
+    /// Largest body of a file imported into the cache (`goedge cache import`):
+    /// the go command's own limit on a module zip.
+    static let maximumImportBody = 500 << 20
+    static let importPrefix: StaticString = "/-/api/cache/import/"
 
     enum Outcome: Equatable {
         /// A complete head, and how many bytes it took.
@@ -103,8 +107,11 @@ enum RequestHeadParser {
                     return .refused(status: 400, reason: "malformed Content-Length")
                 }
                 contentLength = value.reduce(0) { $0 * 10 + digit($1)! }
-                if contentLength > maximumBody {
-                    return .refused(status: 413, reason: "request body larger than \(maximumBody) bytes")
+                let importing = target.starts(
+                    with: UnsafeBufferPointer(start: importPrefix.utf8Start, count: importPrefix.utf8CodeUnitCount))
+                let limit = importing ? maximumImportBody : maximumBody
+                if contentLength > limit {
+                    return .refused(status: 413, reason: "request body larger than \(limit) bytes")
                 }
             } else if equalsIgnoringCase(name, "transfer-encoding") {
                 return .refused(status: 411, reason: "send request bodies with a Content-Length")
