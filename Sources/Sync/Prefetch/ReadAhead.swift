@@ -37,6 +37,8 @@ public final class ReadAhead: Sendable {
         var statistics = Statistics(filesReadAhead: 0, filesUsed: 0)
     }
     private let state = Mutex(State())
+    /// `state.unused.count`, readable without the lock.
+    private let unusedCount = Atomic<Int>(0)
     private static let rememberedKeys = 100_000
     private let filesReadAheadCounter = Counter(label: "goedge_read_ahead_files_total")
     private let filesUsedCounter = Counter(label: "goedge_read_ahead_used_total")
@@ -51,19 +53,25 @@ public final class ReadAhead: Sendable {
     public var inFlight: Int { state.withLock { $0.outstanding } }
 
     /// Called with every answer a client got.
-    func clientAnswered(_ resource: ProxyResource, _ answer: ProxyAnswer, proxy: ModuleProxy) {
+    ///
+    /// Only a miss, or the first use of a file read ahead, starts more: a
+    /// plain hit means its version's files were fetched together before (the
+    /// eviction unit is the whole version). This keeps hits cheap: without
+    /// files read ahead and unused, a hit costs one atomic load here.
+    func clientAnswered(_ request: ProxyRequest, _ answer: ProxyAnswer, proxy: ModuleProxy) {
         var wasReadAhead = false
-        if let key = resource.cacheKey {
+        if unusedCount.load(ordering: .relaxed) > 0, let key = request.cacheKey {
             wasReadAhead = state.withLock { state in
                 guard state.unused.remove(key) != nil else { return false }
+                unusedCount.store(state.unused.count, ordering: .relaxed)
                 state.statistics.filesUsed += 1
                 return true
             }
             if wasReadAhead { filesUsedCounter.increment() }
         }
-        guard isEnabled, answer.status == 200, let (module, version) = resource.moduleVersion, version.isCanonical else {
-            return
-        }
+        guard isEnabled, answer.status == 200, answer.cacheStatus == .miss || wasReadAhead else { return }
+        let resource = request.resource
+        guard let (module, version) = resource.moduleVersion, version.isCanonical else { return }
         switch resource {
         case .info:
             start(.mod(module, version), depth: 0, proxy: proxy, readsRequirements: true)
@@ -75,7 +83,7 @@ public final class ReadAhead: Sendable {
             // requirements' go.mod files come next. So read-ahead stays a
             // level ahead of the go command's graph loading, and goes no
             // further than what the go command really reads.
-            if answer.cacheStatus == .miss || wasReadAhead, let text = Self.text(of: answer) {
+            if let text = Self.text(of: answer) {
                 requirementsFetched(text, module: module, version: version, depth: 0, proxy: proxy)
             }
         default:
@@ -106,6 +114,7 @@ public final class ReadAhead: Sendable {
             state.outstanding += 1
             // Remembered from the start, so a client joining the fetch in flight counts as a use.
             if state.unused.count < Self.rememberedKeys { state.unused.insert(key) }
+            unusedCount.store(state.unused.count, ordering: .relaxed)
             return true
         }
         guard admitted else { return }
@@ -116,6 +125,7 @@ public final class ReadAhead: Sendable {
                 state.outstanding -= 1
                 guard answer.cacheStatus == .miss, answer.status == 200 else {
                     state.unused.remove(key)
+                    unusedCount.store(state.unused.count, ordering: .relaxed)
                     return
                 }
                 state.statistics.filesReadAhead += 1

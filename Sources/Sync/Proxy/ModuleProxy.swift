@@ -56,7 +56,7 @@ public final class ModuleProxy: Sendable {
     /// and starts read-ahead, as when ``answer(_:priority:verify:)`` gives it.
     public func cachedClientAnswer(for request: ProxyRequest) -> ProxyAnswer? {
         guard let cached = cachedAnswer(for: request) else { return nil }
-        readAhead.clientAnswered(request.resource, cached, proxy: self)
+        readAhead.clientAnswered(request, cached, proxy: self)
         return cached
     }
 
@@ -111,7 +111,7 @@ public final class ModuleProxy: Sendable {
                 await fetch(resource, key: key, priority: priority, promotion: promotion, expectedHash: expectedHash)
             })
         if joined { joins.increment() }
-        if priority == .client { readAhead.clientAnswered(resource, answer, proxy: self) }
+        if priority == .client { readAhead.clientAnswered(request, answer, proxy: self) }
         return answer
     }
 
