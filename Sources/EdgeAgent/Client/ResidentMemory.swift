@@ -12,16 +12,25 @@ import Glibc
 /// sleep on inotify, it unmaps those pages with `MADV_DONTNEED`: they stay in
 /// the page cache (so an agent starting from the same binary still finds them
 /// there), they fault back in cheaply on the next save, and the watcher's
-/// resident memory while it waits is what it really holds. `MADV_RANDOM`
-/// keeps the kernel from mapping neighbours of each page touched later.
+/// resident memory while it waits is what it really holds.
 ///
-/// Only read-only file mappings holding no private copies are touched: for
-/// those, dropping the pages loses nothing. (A read-only mapping with private
-/// copies, such as relocated data made read-only after start, must keep them.)
+/// Only read-only file mappings holding no private copies are unmapped so:
+/// for those, dropping the pages loses nothing. (A read-only mapping with
+/// private copies, such as relocated data made read-only after start, must
+/// keep them.) The binary's writable data, of which start-up reads megabytes
+/// without writing them, gets `MADV_PAGEOUT` instead: a request to reclaim
+/// that the kernel carries out safely (a page written meanwhile is kept, or
+/// swapped), never a discard.
 enum ResidentMemory {
+    /// `MADV_PAGEOUT` (Linux 5.4); older kernels refuse it and nothing happens.
+    private static let pageOut: Int32 = 21
+
     static func trim() {
+        // Decided first, done last: reading smaps runs code that would fault
+        // pages back in (64 KiB around each fault) right after they went.
+        var advice: [(start: UInt, length: Int, advice: Int32)] = []
+        advice.reserveCapacity(256)
         guard let smaps = fopen("/proc/self/smaps", "r") else { return }
-        defer { fclose(smaps) }
         var candidate: (start: UInt, end: UInt)?
         var line = [CChar](repeating: 0, count: 4096)
         while fgets(&line, Int32(line.count), smaps) != nil {
@@ -32,21 +41,24 @@ enum ResidentMemory {
                 // A mapping's first line: `start-end perms offset dev inode [path]`.
                 candidate = nil
                 let bounds = first.split(separator: "-")
-                let readOnlyFile = fields[1].hasPrefix("r") && !fields[1].contains("w") && fields.count >= 6
-                    && fields[5].hasPrefix("/")
-                if readOnlyFile, bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) {
+                guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16),
+                    fields.count >= 6, fields[5].hasPrefix("/")
+                else { continue }
+                if fields[1] == "rw-p" {
+                    advice.append((start, Int(end - start), pageOut))
+                } else if fields[1].hasPrefix("r") && !fields[1].contains("w") {
                     candidate = (start, end)
                 }
             } else if first == "Anonymous:", let mapping = candidate {
                 candidate = nil
                 if fields.count >= 2 && fields[1] == "0" {
-                    let address = UnsafeMutableRawPointer(bitPattern: mapping.start)
-                    let length = Int(mapping.end - mapping.start)
-                    // Only the pages touched from now on, not their neighbours (no fault-around).
-                    _ = madvise(address, length, MADV_RANDOM)
-                    _ = madvise(address, length, MADV_DONTNEED)
+                    advice.append((mapping.start, Int(mapping.end - mapping.start), MADV_DONTNEED))
                 }
             }
+        }
+        fclose(smaps)
+        advice.withUnsafeBufferPointer { advice in
+            for item in advice { _ = madvise(UnsafeMutableRawPointer(bitPattern: item.start), item.length, item.advice) }
         }
     }
 }
