@@ -110,8 +110,10 @@ extension Integration {
             let cache = TemporaryDirectory()
             let withPassword = upstream.url.replacingOccurrences(of: "http://", with: "http://alice:s3cret-one@")
             let unreachable = Self.closedPort.replacingOccurrences(of: "http://", with: "http://bob:s3cret-two@")
+            // Without read-ahead, the one request counted is the one asked for.
             let agent = try AgentProcess(
-                upstream: "\(unreachable)|\(withPassword)", cacheDirectory: cache.path, arguments: ["--log-level", "debug"])
+                upstream: "\(unreachable)|\(withPassword)", cacheDirectory: cache.path,
+                arguments: ["--log-level", "debug", "--no-read-ahead"])
             #expect(try agent.get(Self.modPath).status == 200)
             #expect(try upstream.requests(for: "auth:alice") == 1)
 
