@@ -84,13 +84,7 @@ struct AgentClient: Sendable {
             url: url(path), headers: body == nil ? [] : [("Content-Type", contentType), ("Expect", "")], body: body,
             unixSocketPath: socketPath, bypassesProxy: true
         ) { _ in ErrorBodySink(limit: 256 << 20) }
-        let result = await engine.perform(request)
-        switch result.outcome {
-        case .failed(let error):
-            throw Failure(description: "cannot reach the agent at \(agent): \(error)\(hint(for: error))", unreachable: error.kind == .connect)
-        case .response(let head, let sink):
-            return Answer(status: head.status, reason: head.reason, body: (sink as? ErrorBodySink)?.bytes ?? [])
-        }
+        return try await answer(to: request)
     }
 
     /// Sends a POST whose answer is JSON lines, handing each line to `onLine`
@@ -104,6 +98,11 @@ struct AgentClient: Sendable {
         ) { head in
             head.status == 200 ? JSONLineSink(onLine: onLine) as any ResponseBodySink : ErrorBodySink()
         }
+        return try await answer(to: request)
+    }
+
+    /// Performs a request; the body kept is what an ``ErrorBodySink`` collected.
+    private func answer(to request: TransferRequest) async throws(Failure) -> Answer {
         let result = await engine.perform(request)
         switch result.outcome {
         case .failed(let error):

@@ -73,34 +73,9 @@ public struct ModCacheImport: Sendable {
     }
 
     /// Stores every version's files through `store` (which returns false
-    /// for a file already cached), reporting progress as (versions done, versions).
+    /// for a file already cached: it writes to the folder, or uploads to the
+    /// agent), reporting progress as (versions done, versions).
     public func run(
-        store: (ProxyResource, String, String?) throws -> Bool, progress: (Int, Int) -> Void = { _, _ in }
-    ) -> ImportReport {
-        var report = ImportReport()
-        for (index, version) in versions.enumerated() {
-            report.versions += 1
-            for (resource, path) in version.files {
-                do {
-                    if try store(resource, path, resource.isZip ? version.zipHash : nil) {
-                        report.imported += 1
-                        report.bytes += FileSystemFacts.size(of: path) ?? 0
-                    } else {
-                        report.alreadyCached += 1
-                    }
-                } catch {
-                    report.failures.append("\(version.module.path)@\(version.version.text): \(error)")
-                    // Nothing more of a version whose zip failed its check.
-                    if resource.isZip { break }
-                }
-            }
-            progress(index + 1, versions.count)
-        }
-        return report
-    }
-
-    /// ``run(store:progress:)`` with a store that awaits (uploads to the agent).
-    public func runAsync(
         store: (ProxyResource, String, String?) async throws -> Bool, progress: (Int, Int) -> Void = { _, _ in }
     ) async -> ImportReport {
         var report = ImportReport()

@@ -37,11 +37,11 @@ struct CacheImportCommand: AsyncParsableCommand {
         let report: ImportReport
         switch target {
         case .agent(let client, _):
-            report = await source.runAsync(
+            report = await source.run(
                 store: { resource, path, zipHash in try await Self.upload(resource, path, zipHash, to: client) },
                 progress: { progress?.record(done: $0, of: $1) })
         case .folder(let administration):
-            report = source.run(
+            report = await source.run(
                 store: { try administration.storeImported($0, bytesAt: $1, zipHash: $2) },
                 progress: { progress?.record(done: $0, of: $1) })
         }
