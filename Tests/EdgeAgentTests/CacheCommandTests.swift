@@ -27,6 +27,16 @@ extension Integration {
             return agent
         }
 
+        /// ``filledAgent(_:_:arguments:)``, stopped unless `keptRunning`.
+        static func filledAgent(_ upstream: GoProxyFixture, _ cache: TemporaryDirectory, keptRunning: Bool) throws -> AgentProcess? {
+            let agent = try filledAgent(upstream, cache)
+            guard keptRunning else {
+                #expect(agent.terminate() == 0)
+                return nil
+            }
+            return agent
+        }
+
         /// The zip file of a module version in goedge's cache folder.
         static func storedZip(_ cache: TemporaryDirectory, _ group: String) throws -> String {
             let path = try #require(cache.files(under: "data").first { $0.hasSuffix(group + "/zip") })
@@ -37,11 +47,7 @@ extension Integration {
         func listRemoveAndPrune(running: Bool) throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
-            var agent: AgentProcess? = try Self.filledAgent(upstream, cache)
-            if !running {
-                #expect(agent?.terminate() == 0)
-                agent = nil
-            }
+            let agent = try Self.filledAgent(upstream, cache, keptRunning: running)
             let url = agent?.url
 
             let listed = try Self.goedge(["cache", "ls"], agent: url, cache: cache)
@@ -80,11 +86,7 @@ extension Integration {
         func verifyFindsAndRemovesADamagedZip(running: Bool) throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
-            var agent: AgentProcess? = try Self.filledAgent(upstream, cache)
-            if !running {
-                #expect(agent?.terminate() == 0)
-                agent = nil
-            }
+            let agent = try Self.filledAgent(upstream, cache, keptRunning: running)
             let clean = try Self.goedge(["cache", "verify"], agent: agent?.url, cache: cache)
             #expect(clean.status == 0 && clean.output.contains("0 damaged"), "\(clean)")
 

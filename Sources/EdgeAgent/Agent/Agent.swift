@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import LRUCache
 import Logging
@@ -61,21 +58,11 @@ struct Agent {
             store: store, chain: UpstreamChain(list: configuration.upstreams, engine: engine),
             freshness: configuration.freshness, readAhead: ReadAhead(enabled: configuration.readAhead), logger: logger)
         let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
-        let socketActivated = inherited != nil
         let listening = inherited.map { "\($0.count) sockets passed by systemd" } ?? configuration.listen.description
-        let status: @Sendable () -> AgentStatusReport = { [configuration] in
-            let cache = store.statistics()
-            let readAhead = proxy.readAhead.statistics
-            return AgentStatusReport(
-                version: GoEdge.version, pid: getpid(), uptimeSeconds: (ContinuousClock.now - started).components.seconds,
-                listening: listening, socketActivated: socketActivated,
-                cache: .init(
-                    directory: configuration.cacheDirectory, sizeBytes: cache.diskUsage, limitBytes: cache.maxSize,
-                    files: cache.files, modules: cache.groups, evictions: cache.evictions, indexLoaded: store.isIndexLoaded),
-                requests: .init(
-                    total: statistics.total - statistics.count(.agent), hitRatio: statistics.hitRatio, readAheadFiles: readAhead.filesReadAhead,
-                    readAheadUsed: readAhead.filesUsed),
-                upstreams: proxy.chain.health.states, prefetch: prefetcher.recent)
+        let status: @Sendable () -> AgentStatusReport = { [socketActivated = inherited != nil] in
+            AgentStatusReport(
+                started: started, listening: listening, socketActivated: socketActivated, proxy: proxy, prefetcher: prefetcher,
+                statistics: statistics)
         }
         let endpoints = AgentEndpoints(
             prefetch: PrefetchEndpoint(prefetcher: prefetcher),

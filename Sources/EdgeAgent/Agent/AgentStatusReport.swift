@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Sync
 
 /// What `GET /-/api/status` answers and `goedge status` shows.
@@ -30,6 +33,28 @@ struct AgentStatusReport: Codable, Sendable {
     var requests: Requests
     var upstreams: [UpstreamHealth.State]
     var prefetch: PrefetchHistory
+}
+
+extension AgentStatusReport {
+    /// The agent's state now.
+    init(
+        started: ContinuousClock.Instant, listening: String, socketActivated: Bool, proxy: ModuleProxy, prefetcher: Prefetcher,
+        statistics: ServerStatistics
+    ) {
+        let store = proxy.store
+        let cache = store.statistics()
+        let readAhead = proxy.readAhead.statistics
+        self.init(
+            version: GoEdge.version, pid: getpid(), uptimeSeconds: (ContinuousClock.now - started).components.seconds,
+            listening: listening, socketActivated: socketActivated,
+            cache: Cache(
+                directory: store.configuration.directory, sizeBytes: cache.diskUsage, limitBytes: cache.maxSize,
+                files: cache.files, modules: cache.groups, evictions: cache.evictions, indexLoaded: store.isIndexLoaded),
+            requests: Requests(
+                total: statistics.total - statistics.count(.agent), hitRatio: statistics.hitRatio,
+                readAheadFiles: readAhead.filesReadAhead, readAheadUsed: readAhead.filesUsed),
+            upstreams: proxy.chain.health.states, prefetch: prefetcher.recent)
+    }
 }
 
 /// What `GET /-/readyz` answers.
