@@ -40,34 +40,21 @@ struct AgentClient: Sendable {
             throw Failure(description: "cannot encode the workspace: \(error)")
         }
         let summary = SummaryBox()
-        let request = TransferRequest(
-            url: url("/-/prefetch"), headers: [("Content-Type", "application/json"), ("Expect", "")],
-            body: body, unixSocketPath: socketPath, bypassesProxy: true
-        ) { head in
-            guard head.status == 200 else { return ErrorBodySink() }
-            let decoder = JSONDecoder()
-            return JSONLineSink { line in
-                guard let event = try? decoder.decode(PrefetchEvent.self, from: Data(line)) else { return }
-                if event.kind == .done, let final = event.summary { summary.set(final) }
-                onEvent(event)
-            }
+        let decoder = JSONDecoder()
+        let answer = try await stream("/-/prefetch", body: body) { line in
+            guard let event = try? decoder.decode(PrefetchEvent.self, from: Data(line)) else { return }
+            if event.kind == .done, let final = event.summary { summary.set(final) }
+            onEvent(event)
         }
-        let result = await engine.perform(request)
-        switch result.outcome {
-        case .failed(let error):
-            throw Failure(description: "cannot reach the agent at \(agent): \(error)\(hint(for: error))")
-        case .response(let head, let sink):
-            guard head.status == 200 else {
-                let text = (sink as? ErrorBodySink).map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
-                throw Failure(
-                    description: "the agent at \(agent) answered \(head.status) \(head.reason)"
-                        + (text.isEmpty ? "" : ": " + text.trimmingCharacters(in: .whitespacesAndNewlines)))
-            }
-            guard let final = summary.value else {
-                throw Failure(description: "the agent at \(agent) stopped before the prefetch was done")
-            }
-            return final
+        guard answer.status == 200 else {
+            throw Failure(
+                description: "the agent at \(agent) answered \(answer.status) \(answer.reason)"
+                    + (answer.text.isEmpty ? "" : ": " + answer.text))
         }
+        guard let final = summary.value else {
+            throw Failure(description: "the agent at \(agent) stopped before the prefetch was done")
+        }
+        return final
     }
 
     /// An answer of the control API, whole.
@@ -75,6 +62,11 @@ struct AgentClient: Sendable {
         var status: Int
         var reason: String
         var body: [UInt8]
+
+        /// The body as text, trimmed: what an error answer says.
+        var text: String {
+            String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 
     /// Sends a request (a POST when `body` is given, else a GET) and returns

@@ -24,8 +24,7 @@ enum CacheTarget {
         do {
             let answer = try await client.call("/-/api/status")
             guard answer.status == 200 else {
-                let text = String(decoding: answer.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw Failure(description: "the agent at \(client.agent) answered \(answer.status) \(answer.reason): \(text)")
+                throw Failure(description: "the agent at \(client.agent) answered \(answer.status) \(answer.reason): \(answer.text)")
             }
             let status = try JSONDecoder().decode(AgentStatusReport.self, from: Data(answer.body))
             if !folderGiven || Self.sameFolder(status.cache.directory, folder) {
@@ -68,14 +67,6 @@ enum CacheTarget {
         URL(fileURLWithPath: first).resolvingSymlinksInPath().path == URL(fileURLWithPath: second).resolvingSymlinksInPath().path
     }
 
-    /// Where the work happens, for messages.
-    var description: String {
-        switch self {
-        case .agent(let client, let status): "the agent at \(client.agent) (cache \(status.cache.directory))"
-        case .folder(let administration): "the cache folder \(administration.store.configuration.directory) (no agent running)"
-        }
-    }
-
     func shutdown() {
         if case .agent(let client, _) = self { client.shutdown() }
     }
@@ -87,8 +78,7 @@ enum CacheTarget {
         do {
             let answer = try await client.call(path, body: Array(try JSONEncoder().encode(body)))
             guard answer.status == 200 else {
-                let text = String(decoding: answer.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw Failure(description: text.isEmpty ? "the agent answered \(answer.status) \(answer.reason)" : text)
+                throw Failure(description: answer.text.isEmpty ? "the agent answered \(answer.status) \(answer.reason)" : answer.text)
             }
             return try JSONDecoder().decode(type, from: Data(answer.body))
         } catch let failure as Failure {

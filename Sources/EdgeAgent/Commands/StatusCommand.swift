@@ -36,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
         guard answer.status == 200, let status = try? JSONDecoder().decode(AgentStatusReport.self, from: Data(answer.body)) else {
             throw CacheCommandRun.fail(
                 "the agent at \(client.agent) answered \(answer.status) \(answer.reason): "
-                    + String(decoding: answer.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                    + answer.text)
         }
         if json {
             print(try Self.encode(status))

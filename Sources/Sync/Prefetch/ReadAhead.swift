@@ -50,7 +50,6 @@ public final class ReadAhead: Sendable {
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
-    public var inFlight: Int { state.withLock { $0.outstanding } }
 
     /// Called with every answer a client got.
     ///

@@ -69,7 +69,7 @@ struct CacheImportCommand: AsyncParsableCommand {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let answer = try await client.call(url, body: Array(bytes), contentType: "application/octet-stream")
         guard answer.status == 200 else {
-            throw AdministrationError(String(decoding: answer.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw AdministrationError(answer.text)
         }
         return try JSONDecoder().decode(ControlMessages.Imported.self, from: Data(answer.body)).stored
     }

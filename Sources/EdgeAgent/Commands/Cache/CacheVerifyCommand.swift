@@ -39,7 +39,7 @@ struct CacheVerifyCommand: AsyncParsableCommand {
                     }
                 }
                 guard answer.status == 200 else {
-                    throw CacheCommandRun.fail("the agent answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+                    throw CacheCommandRun.fail("the agent answered \(answer.status): \(answer.text)")
                 }
             } catch let failure as AgentClient.Failure {
                 throw CacheCommandRun.fail("\(failure)")
