@@ -134,6 +134,36 @@ struct CacheIndex {
         return persist
     }
 
+    /// What a read of one file needs from the index.
+    struct FileUse {
+        var file: File
+        /// The use should also be written to disk (see ``recordUse(of:now:resolution:)``).
+        var persistUse: Bool
+        /// The group's generation, to unpin with when the read pinned it.
+        var generation: UInt64
+    }
+
+    /// Finds a file and, when it is there and at most `sizeLimit` bytes long,
+    /// records a use of its group and pins the group if asked: what
+    /// ``file(_:)``, ``recordUse(of:now:resolution:)`` and ``pin(_:)`` do
+    /// together, with one lookup, since every cache hit does it.
+    mutating func useFile(
+        _ key: CacheKey, now: Int64, resolution: Int64, pin: Bool, sizeLimit: Int64 = .max
+    ) -> FileUse? {
+        guard let slot = slotByKey[key.group] else { return nil }
+        var use: FileUse?
+        modify(slot) { group in
+            guard let file = group.file(named: key.name), file.size <= sizeLimit else { return }
+            group.lastUsed = max(group.lastUsed, now)
+            let persist = now - group.persistedUse >= resolution
+            if persist { group.persistedUse = now }
+            if pin { group.pins += 1 }
+            use = FileUse(file: file, persistUse: persist, generation: group.generation)
+        }
+        if use != nil { moveToNewest(slot) }
+        return use
+    }
+
     /// Pins a group; returns its generation, to unpin with, or nil if absent.
     @discardableResult
     mutating func pin(_ key: String) -> UInt64? {

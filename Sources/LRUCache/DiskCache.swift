@@ -199,12 +199,9 @@ public final class DiskCache: Sendable {
     public func lookup(_ key: CacheKey) -> CacheHit? {
         let now = FileSystem.now()
         var loaded = true
-        let found: (file: CacheIndex.File, persistUse: Bool, generation: UInt64)? = state.withLock { state in
+        let found: CacheIndex.FileUse? = state.withLock { state in
             loaded = state.indexLoaded
-            guard let file = state.index.file(key) else { return nil }
-            let persist = state.index.recordUse(of: key.group, now: now, resolution: resolution)
-            let generation = state.index.pin(key.group) ?? 0
-            return (file, persist, generation)
+            return state.index.useFile(key, now: now, resolution: resolution, pin: true)
         }
         guard let found else { return loaded ? nil : lookupBeforeIndex(key, now: now) }
         let path = Self.path(of: key)
@@ -247,10 +244,11 @@ public final class DiskCache: Sendable {
         let now = FileSystem.now()
         enum Found { case memory([UInt8], Int64, persist: Bool), disk(Int64, Int64), none }
         let found: Found = state.withLock { state in
-            guard state.indexLoaded, let file = state.index.file(key), file.size <= limit else { return .none }
-            let persist = state.index.recordUse(of: key.group, now: now, resolution: resolution)
-            if let content = file.content { return .memory(content, file.storedAt, persist: persist) }
-            return .disk(file.size, file.storedAt)
+            guard state.indexLoaded,
+                let use = state.index.useFile(key, now: now, resolution: resolution, pin: false, sizeLimit: Int64(limit))
+            else { return .none }
+            if let content = use.file.content { return .memory(content, use.file.storedAt, persist: use.persistUse) }
+            return .disk(use.file.size, use.file.storedAt)
         }
         switch found {
         case .none:

@@ -74,6 +74,35 @@ import Testing
         #expect(index.group("a")?.lastUsed == 15)
         #expect(index.recordUse(of: "missing", now: 15, resolution: 0) == false)
     }
+
+    @Test func aFileUseRecordsPinsAndRespectsTheSizeLimit() throws {
+        var index = CacheIndex()
+        for name in ["a", "b"] {
+            index.store(file("zip", usage: 4096), inGroup: name, directoryUsage: 4096, now: 1)
+        }
+        let zip = try CacheKey(group: "a", name: "zip")
+        // Too large: found, but neither used nor pinned.
+        #expect(index.useFile(zip, now: 5, resolution: 10, pin: true, sizeLimit: 100) == nil)
+        #expect(index.evictionCandidates().map(\.key) == ["a", "b"])
+        #expect(index.useFile(try CacheKey(group: "a", name: "mod"), now: 5, resolution: 10, pin: true) == nil)
+        #expect(index.useFile(try CacheKey(group: "c", name: "zip"), now: 5, resolution: 10, pin: true) == nil)
+        #expect(index.evictionCandidates().map(\.key) == ["a", "b"])
+
+        let found = index.useFile(zip, now: 5, resolution: 10, pin: true)
+        let use = try #require(found)
+        #expect(use.file.name == "zip" && use.file.size == 2048)
+        #expect(!use.persistUse)
+        #expect(index.group("a")?.lastUsed == 5)
+        #expect(index.groupsByRecency().map(\.key) == ["a", "b"])
+        #expect(index.evictionCandidates().map(\.key) == ["b"])
+        index.unpin("a", generation: use.generation)
+        #expect(index.evictionCandidates().map(\.key) == ["b", "a"])
+
+        let again = index.useFile(zip, now: 11, resolution: 10, pin: false)
+        let unpinned = try #require(again)
+        #expect(unpinned.persistUse)
+        #expect(index.group("a")?.pins == 0)
+    }
 }
 
 @Suite struct GroupDirectoryNameTests {

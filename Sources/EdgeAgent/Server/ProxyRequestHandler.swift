@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -49,6 +54,12 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var servedAny = false
     /// A graceful shutdown began: at most one more response, then close.
     private var quiesced = false
+    /// Sets TCP_CORK on a TCP connection; nil on a unix socket. Worked out on
+    /// the first response (through the socket option provider, which costs
+    /// far less per call than the channel's generic options).
+    private var cork: Optional<(any SocketOptionProvider)?> = .none
+    /// What the request being answered asked for, for the metrics.
+    private var kind = RequestKind.other
 
     init(context: HTTPServer.Context, routes: RouteMemo) {
         self.proxy = context.proxy
@@ -93,6 +104,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 queued.removeAll()
                 if !responding {
                     let head = RequestHead(method: .GET, uri: "-", version: .http1_1, keepAlive: false)
+                    kind = .other
                     respond(to: head, with: .text(status, "goedge: \(reason)"), started: .now(), context: context)
                 }
                 return
@@ -154,9 +166,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let started = NIODeadline.now()
         switch routes.route(method: head.method, uri: head.uri) {
         case .failure(let error):
+            kind = RequestKind(uri: head.uri)
             respond(to: head, with: .text(error.status, "goedge: \(error.message)"), extraHeader: error.allow.map { ("Allow", $0) },
                 started: started, context: context)
         case .success(.proxy(let request)):
+            kind = RequestKind(request.resource)
             if let answer = proxy.cachedClientAnswer(for: request) {
                 respond(to: head, with: answer, started: started, context: context)
                 return
@@ -164,6 +178,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             let proxy = self.proxy
             respondLater(to: head, started: started, context: context) { AgentReply(await proxy.answer(request)) }
         case .success(.agent(let path)):
+            kind = .agent
             let endpoints = agentEndpoints
             let trusted = PeerCheck.isTrusted(context.channel.remoteAddress, hosts: controlHosts)
             respondLater(to: head, started: started, context: context) {
@@ -193,46 +208,69 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             answer.release()
             return
         }
-        // A stream without chunked encoding (HTTP/1.0) ends with the connection.
-        let chunked: Bool
-        if case .stream = answer.body { chunked = request.version.minor >= 1 } else { chunked = false }
-        let streamsToClose = answer.contentLength == nil && !chunked
-        let keepAlive = request.keepAlive && !closing && !quiesced && !streamsToClose
         let sendsBody = request.method != .HEAD
-        var smallBody: [UInt8] = []
-        if sendsBody, case .bytes(let bytes) = answer.body { smallBody = bytes }
-        var buffer = context.channel.allocator.buffer(capacity: 192 + smallBody.count)
-        ResponseHeadWriter.write(
-            version: request.version, answer: answer, keepAlive: keepAlive, chunked: chunked, extraHeader: extraHeader,
-            into: &buffer)
-        buffer.writeBytes(smallBody)
-
-        if case .stream(let chunks) = answer.body {
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-            self.stream(chunks, chunked: chunked && sendsBody, request: request, answer: answer, keepAlive: keepAlive, started: started, context: context)
-            return
-        }
-        let fileHandle = sendsBody ? fileBody(of: answer) : nil
-        if fileHandle == nil && keepAlive, case .bytes = answer.body {
-            // Nothing to release or close afterwards: no completion to wait for.
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-        } else {
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            if let (handle, size) = fileHandle {
-                context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-                let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: size)
-                context.writeAndFlush(wrapOutboundOut(.fileRegion(region)), promise: promise)
+        let keepAlive = request.keepAlive && !closing && !quiesced
+        let length: Int64
+        let headCapacity = ResponseHeadWriter.capacity(for: answer, extraHeader: extraHeader)
+        // One switch on the body: every look at it copies it (and retains what it holds).
+        switch answer.body {
+        case .bytes(let bytes):
+            length = Int64(bytes.count)
+            var buffer = context.channel.allocator.buffer(capacity: headCapacity + (sendsBody ? bytes.count : 0))
+            ResponseHeadWriter.write(
+                version: request.version, answer: answer, contentLength: length, keepAlive: keepAlive,
+                extraHeader: extraHeader, into: &buffer)
+            if sendsBody { buffer.writeBytes(bytes) }
+            if keepAlive {
+                // Nothing to release or close afterwards: no completion to wait for.
+                context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             } else {
-                context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in channel.close(promise: nil) }
+            }
+        case .file(let hit):
+            length = hit.size
+            var buffer = context.channel.allocator.buffer(capacity: headCapacity)
+            ResponseHeadWriter.write(
+                version: request.version, answer: answer, contentLength: length, keepAlive: keepAlive,
+                extraHeader: extraHeader, into: &buffer)
+            let sent: EventLoopFuture<Void>
+            var corked: (any SocketOptionProvider)?
+            var file: NIOFileHandle?
+            if sendsBody, let descriptor = hit.takeDescriptor() {
+                let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+                file = handle
+                // Head and file leave in one segment where they fit, as nginx's tcp_nopush does:
+                // without it the head goes out alone and the client wakes twice per response.
+                corked = corkProvider(context)
+                corked?.setCork(true)
+                context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+                let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: Int(length))
+                sent = context.writeAndFlush(wrapOutboundOut(.fileRegion(region)))
+            } else {
+                sent = context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)))
             }
             let channel = context.channel
-            promise.futureResult.whenComplete { _ in
-                try? fileHandle?.handle.close()
-                answer.release()
+            sent.whenComplete { [corked, file] _ in
+                corked?.setCork(false)
+                try? file?.close()
+                hit.release()
                 if !keepAlive { channel.close(promise: nil) }
             }
+        case .stream(let chunks):
+            // Without chunked encoding (HTTP/1.0) a stream ends with the connection.
+            let chunked = request.version.minor >= 1
+            var buffer = context.channel.allocator.buffer(capacity: headCapacity)
+            ResponseHeadWriter.write(
+                version: request.version, answer: answer, contentLength: nil, keepAlive: keepAlive && chunked,
+                chunked: chunked, extraHeader: extraHeader, into: &buffer)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            stream(
+                chunks, chunked: chunked && sendsBody, request: request, answer: answer, keepAlive: keepAlive && chunked,
+                started: started, context: context)
+            return
         }
-        finished(request, answer: answer, bytes: sendsBody ? answer.contentLength ?? 0 : 0, keepAlive: keepAlive, started: started, context: context)
+        finished(request, answer: answer, bytes: sendsBody ? length : 0, keepAlive: keepAlive, started: started, context: context)
     }
 
     /// Sends a streamed body as it comes, then ends the response.
@@ -276,7 +314,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         context: ChannelHandlerContext
     ) {
         AccessLog.record(request: request, answer: answer, bytes: bytes, started: started, logger: logger)
-        statistics.record(answer.cacheStatus, kind: RequestKind(uri: request.uri), bytes: bytes)
+        statistics.record(answer.cacheStatus, kind: kind, bytes: bytes)
         if answer.upstreamDuration != nil { activity.touch() }
 
         responding = false
@@ -291,78 +329,22 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
 }
 
 extension ProxyRequestHandler {
-    /// Takes the open file of a file answer, for sendfile.
-    private func fileBody(of answer: ProxyAnswer) -> (handle: NIOFileHandle, size: Int)? {
-        guard case .file(let hit) = answer.body, let descriptor = hit.takeDescriptor() else { return nil }
-        return (NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor), Int(hit.size))
+    /// What sets TCP_CORK on this connection; nil on a unix socket.
+    private func corkProvider(_ context: ChannelHandlerContext) -> (any SocketOptionProvider)? {
+        if let cork { return cork }
+        let provider: (any SocketOptionProvider)? =
+            switch context.channel.localAddress {
+            case .v4, .v6: context.channel as? any SocketOptionProvider
+            default: nil
+            }
+        cork = .some(provider)
+        return provider
     }
 }
 
-/// The status line and headers of a response, written as bytes.
-enum ResponseHeadWriter {
-    static func write(
-        version: HTTPVersion, answer: ProxyAnswer, keepAlive: Bool, chunked: Bool = false, extraHeader: (String, String)?,
-        into buffer: inout ByteBuffer
-    ) {
-        buffer.writeStaticString(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        buffer.writeString(String(answer.status))
-        buffer.writeStaticString(" ")
-        writeValue(answer.reason, into: &buffer)
-        buffer.writeStaticString("\r\nContent-Type: ")
-        writeValue(answer.contentType, into: &buffer)
-        if let length = answer.contentLength {
-            buffer.writeStaticString("\r\nContent-Length: ")
-            buffer.writeString(String(length))
-        } else if chunked {
-            buffer.writeStaticString("\r\nTransfer-Encoding: chunked")
-        }
-        buffer.writeStaticString("\r\nX-Cache: ")
-        buffer.writeString(answer.cacheStatus.rawValue)
-        if let warning = answer.warning {
-            buffer.writeStaticString("\r\nWarning: ")
-            writeValue(warning, into: &buffer)
-        }
-        if let (name, value) = extraHeader {
-            buffer.writeString("\r\n\(name): ")
-            writeValue(value, into: &buffer)
-        }
-        if !keepAlive {
-            buffer.writeStaticString("\r\nConnection: close")
-        } else if version.minor == 0 {
-            buffer.writeStaticString("\r\nConnection: keep-alive")
-        }
-        buffer.writeStaticString("\r\n\r\n")
-    }
-
-    /// Header text from upstreams is written without control characters, so
-    /// that nothing can end a header line early.
-    private static func writeValue(_ value: String, into buffer: inout ByteBuffer) {
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) {
-            buffer.writeString(value)
-        } else {
-            buffer.writeBytes(value.utf8.filter { $0 >= 0x20 && $0 != 0x7F })
-        }
-    }
-}
-
-/// One log line per request at info level: method, path, status, bytes,
-/// cache outcome, time taken and time spent upstream. Written as one
-/// preformatted message, since it runs for every request.
-enum AccessLog {
-    static func record(request: RequestHead, answer: ProxyAnswer, bytes: Int64, started: NIODeadline, logger: Logger) {
-        guard logger.logLevel <= .info else { return }
-        let elapsed = (NIODeadline.now() - started).nanoseconds
-        var line = "\(request.method.rawValue) \(request.uri) \(answer.status) bytes=\(bytes)"
-        line += " cache=\(answer.cacheStatus.rawValue) ms=\(milliseconds(elapsed))"
-        if let upstream = answer.upstreamDuration {
-            line += " upstream_ms=\(milliseconds(upstream.components.seconds * 1_000_000_000 + upstream.components.attoseconds / 1_000_000_000))"
-        }
-        logger.info("\(line)")
-    }
-
-    /// Milliseconds with one decimal: `12`, `0.3`.
-    private static func milliseconds(_ nanoseconds: Int64) -> String {
-        let tenths = (nanoseconds + 50_000) / 100_000
-        return tenths % 10 == 0 ? String(tenths / 10) : "\(tenths / 10).\(tenths % 10)"
+extension SocketOptionProvider {
+    /// TCP_CORK: while set, the kernel sends only full segments.
+    fileprivate func setCork(_ on: Bool) {
+        _ = unsafeSetSocketOption(level: .tcp, name: .init(rawValue: TCP_CORK), value: CInt(on ? 1 : 0))
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -48,26 +53,22 @@ enum RequestHeadParser {
         }
         // Find the end of the head before judging it, so that a head that is
         // merely incomplete is never refused.
-        var lineStart = lineEnd.next
-        var headerLines: [Range<Int>] = []
+        let fieldsStart = lineEnd.next
+        var lineStart = fieldsStart
         while true {
             guard let end = endOfLine(in: bytes, from: lineStart) else {
                 return bytes.count > maximumHead
                     ? .refused(status: 431, reason: "request head longer than \(maximumHead) bytes") : .needMoreBytes
             }
-            if end.content.isEmpty {
-                lineStart = end.next
-                break
-            }
-            headerLines.append(end.content)
             lineStart = end.next
+            if end.content.isEmpty { break }
         }
         if lineStart > maximumHead { return .refused(status: 431, reason: "request head longer than \(maximumHead) bytes") }
 
         // Request line: METHOD SP target SP HTTP/1.x
         let line = lineEnd.content
-        guard let firstSpace = bytes[line].firstIndex(of: space),
-            let secondSpace = bytes[(firstSpace + 1)..<line.upperBound].firstIndex(of: space),
+        guard let firstSpace = find(space, in: bytes, line),
+            let secondSpace = find(space, in: bytes, (firstSpace + 1)..<line.upperBound),
             firstSpace > line.lowerBound, secondSpace > firstSpace + 1
         else { return .refused(status: 400, reason: "malformed request line") }
         let methodBytes = bytes[line.lowerBound..<firstSpace]
@@ -77,7 +78,7 @@ enum RequestHeadParser {
         guard target.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
             return .refused(status: 400, reason: "request target has spaces or control characters")
         }
-        guard versionBytes.count == 8, versionBytes.starts(with: "HTTP/".utf8),
+        guard versionBytes.count == 8, hasPrefix("HTTP/", bytes, versionBytes.startIndex),
             versionBytes[versionBytes.startIndex + 6] == UInt8(ascii: "."),
             let major = digit(versionBytes[versionBytes.startIndex + 5]),
             let minor = digit(versionBytes[versionBytes.startIndex + 7])
@@ -87,9 +88,10 @@ enum RequestHeadParser {
         // Header fields: only the ones that change how the connection is used matter.
         var keepAlive = minor >= 1
         var contentLength = 0
-        for field in headerLines {
-            let fieldBytes = bytes[field]
-            guard let colon = fieldBytes.firstIndex(of: UInt8(ascii: ":")), colon > field.lowerBound else {
+        var fieldStart = fieldsStart
+        while let (field, next) = endOfLine(in: bytes, from: fieldStart), !field.isEmpty {
+            fieldStart = next
+            guard let colon = find(UInt8(ascii: ":"), in: bytes, field), colon > field.lowerBound else {
                 return .refused(status: 400, reason: "malformed header field")
             }
             let name = bytes[field.lowerBound..<colon]
@@ -107,8 +109,8 @@ enum RequestHeadParser {
                     return .refused(status: 400, reason: "malformed Content-Length")
                 }
                 contentLength = value.reduce(0) { $0 * 10 + digit($1)! }
-                let importing = target.starts(
-                    with: UnsafeBufferPointer(start: importPrefix.utf8Start, count: importPrefix.utf8CodeUnitCount))
+                let importing = target.count >= importPrefix.utf8CodeUnitCount
+                    && hasPrefix(importPrefix, bytes, target.startIndex)
                 let limit = importing ? maximumImportBody : maximumBody
                 if contentLength > limit {
                     return .refused(status: 413, reason: "request body larger than \(limit) bytes")
@@ -117,7 +119,15 @@ enum RequestHeadParser {
                 return .refused(status: 411, reason: "send request bodies with a Content-Length")
             }
         }
-        let method = HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
+        // What clients send nearly always, without making a String to compare.
+        let method: HTTPMethod =
+            if methodBytes.count == 3 && hasPrefix("GET", bytes, methodBytes.startIndex) {
+                .GET
+            } else if methodBytes.count == 4 && hasPrefix("HEAD", bytes, methodBytes.startIndex) {
+                .HEAD
+            } else {
+                HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self))
+            }
         let head = RequestHead(
             method: method, uri: String(decoding: target, as: UTF8.self),
             version: HTTPVersion(major: 1, minor: minor), keepAlive: keepAlive, contentLength: contentLength)
@@ -130,9 +140,23 @@ enum RequestHeadParser {
     /// (CRLF, or a bare LF, which RFC 9112 lets a recipient accept), and
     /// where the next line begins.
     private static func endOfLine(in bytes: UnsafeRawBufferPointer, from start: Int) -> (content: Range<Int>, next: Int)? {
-        guard start < bytes.count, let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        guard let newline = find(UInt8(ascii: "\n"), in: bytes, start..<bytes.count) else { return nil }
         let end = newline > start && bytes[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
         return (start..<end, newline + 1)
+    }
+
+    /// The first `byte` in `range`, found with memchr (a byte-by-byte
+    /// search through a slice costs more than the rest of the parse).
+    private static func find(_ byte: UInt8, in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, let base = bytes.baseAddress,
+            let found = memchr(base + range.lowerBound, Int32(byte), range.count)
+        else { return nil }
+        return base.distance(to: found)
+    }
+
+    /// Whether `prefix` is at `offset` (the caller checked there are enough bytes).
+    private static func hasPrefix(_ prefix: StaticString, _ bytes: UnsafeRawBufferPointer, _ offset: Int) -> Bool {
+        memcmp(bytes.baseAddress! + offset, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
     }
 
     private static func digit(_ byte: UInt8) -> Int? {

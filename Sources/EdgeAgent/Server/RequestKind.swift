@@ -1,8 +1,23 @@
-/// What a request asked for, as the metrics count it: by the end of its path,
-/// without parsing it again.
+import Sync
+
+/// What a request asked for, as the metrics count it.
 enum RequestKind: String, CaseIterable, Sendable {
     case list, info, mod, zip, latest, sumdb, agent, other
 
+    /// The kind of a routed proxy request.
+    init(_ resource: ProxyResource) {
+        switch resource {
+        case .list: self = .list
+        case .latest: self = .latest
+        case .info: self = .info
+        case .mod: self = .mod
+        case .zip: self = .zip
+        case .sumdb: self = .sumdb
+        }
+    }
+
+    /// The kind of a request that was not routed (refused), by the end of its
+    /// path, without parsing it again.
     init(uri: String) {
         let path = uri.utf8.prefix { $0 != UInt8(ascii: "?") }
         func ends(_ suffix: StaticString) -> Bool {

@@ -15,20 +15,27 @@ final class ServerStatistics: Sendable {
     private let error = Atomic<Int>(0)
     private let agent = Atomic<Int>(0)
 
-    /// `goedge_requests_total{kind, result}`, made once: the server counts every request.
-    private let requests: [RequestKind: [ProxyAnswer.CacheStatus: Counter]]
+    /// `goedge_requests_total{kind, result}`, made once and kept in a flat
+    /// table by position: the server counts every request.
+    private let requests: [Counter]
     private let bytesFromCache = Counter(label: "goedge_served_bytes_total", dimensions: [("source", "cache")])
     private let bytesFromUpstream = Counter(label: "goedge_served_bytes_total", dimensions: [("source", "upstream")])
 
     init() {
-        var requests: [RequestKind: [ProxyAnswer.CacheStatus: Counter]] = [:]
+        var table = [Counter?](repeating: nil, count: RequestKind.allCases.count * Self.statusCount)
         for kind in RequestKind.allCases {
             for status in ProxyAnswer.CacheStatus.allCases {
-                requests[kind, default: [:]][status] = Counter(
+                table[Self.position(kind, status)] = Counter(
                     label: "goedge_requests_total", dimensions: [("kind", kind.rawValue), ("result", status.rawValue)])
             }
         }
-        self.requests = requests
+        requests = table.map { $0! }
+    }
+
+    private static let statusCount = ProxyAnswer.CacheStatus.allCases.count
+
+    private static func position(_ kind: RequestKind, _ status: ProxyAnswer.CacheStatus) -> Int {
+        kind.position * statusCount + status.position
     }
 
     func record(_ status: ProxyAnswer.CacheStatus) {
@@ -38,7 +45,7 @@ final class ServerStatistics: Sendable {
     /// Counts a finished response: its kind and result, and the body bytes sent.
     func record(_ status: ProxyAnswer.CacheStatus, kind: RequestKind, bytes: Int64) {
         record(status)
-        requests[kind]?[status]?.increment()
+        requests[Self.position(kind, status)].increment()
         guard bytes > 0 else { return }
         switch status {
         case .hit, .stale, .revalidated, .negative: bytesFromCache.increment(by: bytes)
@@ -70,6 +77,38 @@ final class ServerStatistics: Sendable {
         case .passThrough: body(passThrough)
         case .error: body(error)
         case .agent: body(agent)
+        }
+    }
+}
+
+extension RequestKind {
+    /// Where the kind's counters are in the table.
+    fileprivate var position: Int {
+        switch self {
+        case .list: 0
+        case .info: 1
+        case .mod: 2
+        case .zip: 3
+        case .latest: 4
+        case .sumdb: 5
+        case .agent: 6
+        case .other: 7
+        }
+    }
+}
+
+extension ProxyAnswer.CacheStatus {
+    /// Where the status's counter is in a kind's row.
+    fileprivate var position: Int {
+        switch self {
+        case .hit: 0
+        case .miss: 1
+        case .stale: 2
+        case .revalidated: 3
+        case .negative: 4
+        case .passThrough: 5
+        case .error: 6
+        case .agent: 7
         }
     }
 }
