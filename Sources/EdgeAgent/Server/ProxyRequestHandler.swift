@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -54,10 +49,6 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var servedAny = false
     /// A graceful shutdown began: at most one more response, then close.
     private var quiesced = false
-    /// Sets TCP_CORK on a TCP connection; nil on a unix socket. Worked out on
-    /// the first response (through the socket option provider, which costs
-    /// far less per call than the channel's generic options).
-    private var cork: Optional<(any SocketOptionProvider)?> = .none
     /// What the request being answered asked for, for the metrics.
     private var kind = RequestKind.other
 
@@ -235,15 +226,12 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 version: request.version, answer: answer, contentLength: length, keepAlive: keepAlive,
                 extraHeader: extraHeader, into: &buffer)
             let sent: EventLoopFuture<Void>
-            var corked: (any SocketOptionProvider)?
             var file: NIOFileHandle?
             if sendsBody, let descriptor = hit.takeDescriptor() {
                 let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
                 file = handle
-                // Head and file leave in one segment where they fit, as nginx's tcp_nopush does:
-                // without it the head goes out alone and the client wakes twice per response.
-                corked = corkProvider(context)
-                corked?.setCork(true)
+                // The head goes out in a segment of its own. TCP_CORK (nginx's tcp_nopush) would join
+                // them, but its two extra setsockopt calls per zip cost more than the segment saves.
                 context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
                 let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: Int(length))
                 sent = context.writeAndFlush(wrapOutboundOut(.fileRegion(region)))
@@ -251,8 +239,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 sent = context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)))
             }
             let channel = context.channel
-            sent.whenComplete { [corked, file] _ in
-                corked?.setCork(false)
+            sent.whenComplete { [file] _ in
                 try? file?.close()
                 hit.release()
                 if !keepAlive { channel.close(promise: nil) }
@@ -325,26 +312,5 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             let next = queued.removeFirst()
             handle(next.head, body: next.body, context: context)
         }
-    }
-}
-
-extension ProxyRequestHandler {
-    /// What sets TCP_CORK on this connection; nil on a unix socket.
-    private func corkProvider(_ context: ChannelHandlerContext) -> (any SocketOptionProvider)? {
-        if let cork { return cork }
-        let provider: (any SocketOptionProvider)? =
-            switch context.channel.localAddress {
-            case .v4, .v6: context.channel as? any SocketOptionProvider
-            default: nil
-            }
-        cork = .some(provider)
-        return provider
-    }
-}
-
-extension SocketOptionProvider {
-    /// TCP_CORK: while set, the kernel sends only full segments.
-    fileprivate func setCork(_ on: Bool) {
-        _ = unsafeSetSocketOption(level: .tcp, name: .init(rawValue: TCP_CORK), value: CInt(on ? 1 : 0))
     }
 }
