@@ -81,7 +81,7 @@ struct Agent {
         // Idle exit is for socket activation, where the next connection starts goedge again.
         let idleTimeout = configuration.idleTimeout.duration(socketActivated: inherited != nil)
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableProcessors.count)
         let service = HTTPServerService(
             listeners: listeners, group: group,
             context: HTTPServer.Context(
