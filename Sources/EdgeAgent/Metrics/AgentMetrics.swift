@@ -41,17 +41,28 @@ final class AgentMetrics: Sendable {
         self.store = store
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        cacheSize = registry.makeGauge(name: "goedge_cache_size_bytes", help: "Disk used by the cache, everything counted.")
-        cacheLimit = registry.makeGauge(name: "goedge_cache_limit_bytes", help: "The most disk the cache may use (max-cache-size).")
-        cacheReserved = registry.makeGauge(name: "goedge_cache_reserved_bytes", help: "Disk reserved for downloads in flight.")
-        cacheFiles = registry.makeGauge(name: "goedge_cache_entries", help: "Files in the cache.")
-        cacheModules = registry.makeGauge(name: "goedge_cache_modules", help: "Module versions and metadata groups in the cache (the eviction units).")
-        indexLoaded = registry.makeGauge(name: "goedge_cache_index_loaded", help: "1 once the cache index is loaded.")
-        evictions = registry.makeCounter(name: "goedge_cache_evictions_total", help: "Module versions evicted to stay within the limit.")
-        evictedBytes = registry.makeCounter(name: "goedge_cache_evicted_bytes_total", help: "Disk freed by evictions.")
-        residentMemory = registry.makeGauge(name: "process_resident_memory_bytes", help: "Resident memory size in bytes.")
-        openDescriptors = registry.makeGauge(name: "process_open_fds", help: "Number of open file descriptors.")
-        startTime = registry.makeGauge(name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
+        cacheSize = registry.makeGauge(
+            descriptor: .init(metricName: "goedge_cache_size", unitName: "bytes", helpText: "Disk used by the cache, everything counted."))
+        cacheLimit = registry.makeGauge(
+            descriptor: .init(metricName: "goedge_cache_limit", unitName: "bytes", helpText: "The most disk the cache may use (max-cache-size)."))
+        cacheReserved = registry.makeGauge(
+            descriptor: .init(metricName: "goedge_cache_reserved", unitName: "bytes", helpText: "Disk reserved for downloads in flight."))
+        cacheFiles = registry.makeGauge(
+            descriptor: .init(metricName: "goedge_cache_entries", unitName: "", helpText: "Files in the cache."))
+        cacheModules = registry.makeGauge(
+            descriptor: .init(metricName: "goedge_cache_modules", unitName: "", helpText: "Module versions and metadata groups in the cache (the eviction units)."))
+        indexLoaded = registry.makeGauge(
+            descriptor: .init(metricName: "goedge_cache_index_loaded", unitName: "", helpText: "1 once the cache index is loaded."))
+        evictions = registry.makeCounter(
+            descriptor: .init(metricName: "goedge_cache_evictions", unitName: "total", helpText: "Module versions evicted to stay within the limit."))
+        evictedBytes = registry.makeCounter(
+            descriptor: .init(metricName: "goedge_cache_evicted_bytes", unitName: "total", helpText: "Disk freed by evictions."))
+        residentMemory = registry.makeGauge(
+            descriptor: .init(metricName: "process_resident_memory", unitName: "bytes", helpText: "Resident memory size in bytes."))
+        openDescriptors = registry.makeGauge(
+            descriptor: .init(metricName: "process_open_fds", unitName: "", helpText: "Number of open file descriptors."))
+        startTime = registry.makeGauge(
+            descriptor: .init(metricName: "process_start_time", unitName: "seconds", helpText: "Start time of the process since unix epoch in seconds."))
     }
 
     /// The exposition, with the facts read now.
