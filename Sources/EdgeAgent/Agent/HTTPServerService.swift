@@ -7,7 +7,14 @@ import Sync
 /// Opens the listeners and keeps them until a graceful shutdown (a signal)
 /// or the idle exit, then drains them. Meanwhile it reports to systemd:
 /// readiness, status, watchdog pings.
-struct HTTPServerService: Service {
+///
+/// Its description is its name: the service group describes each service
+/// when it is configured, and the default description reflects over every
+/// stored property, the whole proxy included, which took milliseconds of
+/// a socket-activated start.
+struct HTTPServerService: Service, CustomStringConvertible {
+    var description: String { "HTTPServerService" }
+
     let listeners: [HTTPServer.Listener]
     let group: any EventLoopGroup
     let context: HTTPServer.Context

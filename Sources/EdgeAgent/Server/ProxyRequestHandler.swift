@@ -202,15 +202,20 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let sendsBody = request.method != .HEAD
         let keepAlive = request.keepAlive && !closing && !quiesced
         let length: Int64
-        let headCapacity = ResponseHeadWriter.capacity(for: answer, extraHeader: extraHeader)
+        /// The head in a buffer with room for `bodyBytes` more.
+        func head(contentLength: Int64?, keepAlive: Bool, chunked: Bool = false, bodyBytes: Int = 0) -> ByteBuffer {
+            var buffer = context.channel.allocator.buffer(
+                capacity: ResponseHeadWriter.capacity(for: answer, extraHeader: extraHeader) + bodyBytes)
+            ResponseHeadWriter.write(
+                version: request.version, answer: answer, contentLength: contentLength, keepAlive: keepAlive,
+                chunked: chunked, extraHeader: extraHeader, into: &buffer)
+            return buffer
+        }
         // One switch on the body: every look at it copies it (and retains what it holds).
         switch answer.body {
         case .bytes(let bytes):
             length = Int64(bytes.count)
-            var buffer = context.channel.allocator.buffer(capacity: headCapacity + (sendsBody ? bytes.count : 0))
-            ResponseHeadWriter.write(
-                version: request.version, answer: answer, contentLength: length, keepAlive: keepAlive,
-                extraHeader: extraHeader, into: &buffer)
+            var buffer = head(contentLength: length, keepAlive: keepAlive, bodyBytes: sendsBody ? bytes.count : 0)
             if sendsBody { buffer.writeBytes(bytes) }
             if keepAlive {
                 // Nothing to release or close afterwards: no completion to wait for.
@@ -221,17 +226,14 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
         case .file(let hit):
             length = hit.size
-            var buffer = context.channel.allocator.buffer(capacity: headCapacity)
-            ResponseHeadWriter.write(
-                version: request.version, answer: answer, contentLength: length, keepAlive: keepAlive,
-                extraHeader: extraHeader, into: &buffer)
+            let buffer = head(contentLength: length, keepAlive: keepAlive)
             let sent: EventLoopFuture<Void>
             var file: NIOFileHandle?
             if sendsBody, let descriptor = hit.takeDescriptor() {
                 let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
                 file = handle
                 // The head goes out in a segment of its own. TCP_CORK (nginx's tcp_nopush) would join
-                // them, but its two extra setsockopt calls per zip cost more than the segment saves.
+                // them, but in A/B runs its two setsockopt calls per zip cost more than that saved.
                 context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
                 let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: Int(length))
                 sent = context.writeAndFlush(wrapOutboundOut(.fileRegion(region)))
@@ -247,10 +249,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .stream(let chunks):
             // Without chunked encoding (HTTP/1.0) a stream ends with the connection.
             let chunked = request.version.minor >= 1
-            var buffer = context.channel.allocator.buffer(capacity: headCapacity)
-            ResponseHeadWriter.write(
-                version: request.version, answer: answer, contentLength: nil, keepAlive: keepAlive && chunked,
-                chunked: chunked, extraHeader: extraHeader, into: &buffer)
+            let buffer = head(contentLength: nil, keepAlive: keepAlive && chunked, chunked: chunked)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             stream(
                 chunks, chunked: chunked && sendsBody, request: request, answer: answer, keepAlive: keepAlive && chunked,
