@@ -41,28 +41,23 @@ final class AgentMetrics: Sendable {
         self.store = store
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        cacheSize = registry.makeGauge(
-            descriptor: .init(metricName: "goedge_cache_size", unitName: "bytes", helpText: "Disk used by the cache, everything counted."))
-        cacheLimit = registry.makeGauge(
-            descriptor: .init(metricName: "goedge_cache_limit", unitName: "bytes", helpText: "The most disk the cache may use (max-cache-size)."))
-        cacheReserved = registry.makeGauge(
-            descriptor: .init(metricName: "goedge_cache_reserved", unitName: "bytes", helpText: "Disk reserved for downloads in flight."))
-        cacheFiles = registry.makeGauge(
-            descriptor: .init(metricName: "goedge_cache_entries", unitName: "", helpText: "Files in the cache."))
-        cacheModules = registry.makeGauge(
-            descriptor: .init(metricName: "goedge_cache_modules", unitName: "", helpText: "Module versions and metadata groups in the cache (the eviction units)."))
-        indexLoaded = registry.makeGauge(
-            descriptor: .init(metricName: "goedge_cache_index_loaded", unitName: "", helpText: "1 once the cache index is loaded."))
-        evictions = registry.makeCounter(
-            descriptor: .init(metricName: "goedge_cache_evictions", unitName: "total", helpText: "Module versions evicted to stay within the limit."))
-        evictedBytes = registry.makeCounter(
-            descriptor: .init(metricName: "goedge_cache_evicted_bytes", unitName: "total", helpText: "Disk freed by evictions."))
-        residentMemory = registry.makeGauge(
-            descriptor: .init(metricName: "process_resident_memory", unitName: "bytes", helpText: "Resident memory size in bytes."))
-        openDescriptors = registry.makeGauge(
-            descriptor: .init(metricName: "process_open_fds", unitName: "", helpText: "Number of open file descriptors."))
-        startTime = registry.makeGauge(
-            descriptor: .init(metricName: "process_start_time", unitName: "seconds", helpText: "Start time of the process since unix epoch in seconds."))
+        func gauge(_ name: String, unit: String = "", _ help: String) -> Prometheus.Gauge {
+            registry.makeGauge(descriptor: .init(metricName: name, unitName: unit, helpText: help))
+        }
+        func counter(_ name: String, unit: String, _ help: String) -> Prometheus.Counter {
+            registry.makeCounter(descriptor: .init(metricName: name, unitName: unit, helpText: help))
+        }
+        cacheSize = gauge("goedge_cache_size", unit: "bytes", "Disk used by the cache, everything counted.")
+        cacheLimit = gauge("goedge_cache_limit", unit: "bytes", "The most disk the cache may use (max-cache-size).")
+        cacheReserved = gauge("goedge_cache_reserved", unit: "bytes", "Disk reserved for downloads in flight.")
+        cacheFiles = gauge("goedge_cache_entries", "Files in the cache.")
+        cacheModules = gauge("goedge_cache_modules", "Module versions and metadata groups in the cache (the eviction units).")
+        indexLoaded = gauge("goedge_cache_index_loaded", "1 once the cache index is loaded.")
+        evictions = counter("goedge_cache_evictions", unit: "total", "Module versions evicted to stay within the limit.")
+        evictedBytes = counter("goedge_cache_evicted_bytes", unit: "total", "Disk freed by evictions.")
+        residentMemory = gauge("process_resident_memory", unit: "bytes", "Resident memory size in bytes.")
+        openDescriptors = gauge("process_open_fds", "Number of open file descriptors.")
+        startTime = gauge("process_start_time", unit: "seconds", "Start time of the process since unix epoch in seconds.")
     }
 
     /// The exposition, with the facts read now.
