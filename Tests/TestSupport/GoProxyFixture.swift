@@ -54,28 +54,8 @@ public final class GoProxyFixture: @unchecked Sendable {
         process.kill()
     }
 
-    private static let built = Mutex<String?>(nil)
-
-    /// Builds the fixture once per test run with the Go toolchain and
-    /// Debian's golang.org/x/mod (GOPATH mode: no network needed).
+    /// Builds the fixture once per test run.
     public static func binary() throws -> String {
-        try built.withLock { built in
-            if let built { return built }
-            guard let go = which("go") else { throw TestFailure("the go command is missing: apt-get install golang-go") }
-            let output = NSTemporaryDirectory() + "goedge-goproxy-fixture-\(getpid())"
-            var environment = ProcessInfo.processInfo.environment
-            environment["GO111MODULE"] = "off"
-            environment["GOPATH"] = "/usr/share/gocode"
-            environment["GOCACHE"] = Paths.goBuildCache
-            environment["GOFLAGS"] = ""
-            let result = try ChildProcess.run(
-                go, ["build", "-o", output, "."], environment: environment,
-                directory: Paths.packageRoot + "/Tests/Fixtures/goproxy-fixture")
-            guard result.status == 0 else {
-                throw TestFailure("building the fixture failed (is golang-golang-x-mod-dev installed?):\n\(result)")
-            }
-            built = output
-            return output
-        }
+        try FixtureProgram.build("goproxy-fixture")
     }
 }

@@ -303,6 +303,40 @@ func graphCatalog(n int) *catalog {
 	return c
 }
 
+// corpusCatalog is n modules in layers with two to four versions each
+// (about 3n versions in all), each version requiring some version of a few
+// modules in the next layer: a cold cache's worth of distinct files for
+// stress runs, with zips of different sizes.
+func corpusCatalog(n int) *catalog {
+	c := &catalog{queries: map[string]map[string]string{}}
+	const width = 10
+	name := func(i int) string { return fmt.Sprintf("example.com/corpus/m%03d", i) }
+	versionsOf := func(i int) int { return 2 + i%3 }
+	for i := 0; i < n; i++ {
+		layer := i / width
+		for v := 0; v < versionsOf(i); v++ {
+			var requires []string
+			for k := 0; k < 3; k++ {
+				j := (layer+1)*width + (i*7+k*3+v)%width
+				if j < n {
+					requires = append(requires, fmt.Sprintf("%s v1.%d.0", name(j), (i+v+k)%versionsOf(j)))
+				}
+			}
+			requires = uniq(requires)
+			s := "module " + name(i) + "\n\ngo 1.17\n"
+			if len(requires) > 0 {
+				s += "\nrequire (\n\t" + strings.Join(requires, "\n\t") + "\n)\n"
+			}
+			c.add(&version{path: name(i), version: fmt.Sprintf("v1.%d.0", v), time: day(i + v), goMod: s,
+				files: map[string]string{
+					"m.go":     fmt.Sprintf("package m%03d\n\nfunc N() int { return %d }\n", i, v),
+					"data.txt": strings.Repeat("y", 1000+(i*131+v*977)%30000),
+				}})
+		}
+	}
+	return c
+}
+
 func uniq(list []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -523,6 +557,21 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 	case "fail":
 		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
 		atomic.StoreInt64(&s.failStatus, int64(status))
+	case "files":
+		// The protocol path of every .info, .mod and .zip in the catalog, one a line.
+		var paths []string
+		for _, versions := range s.catalog.modules {
+			for _, v := range versions {
+				escPath, _ := module.EscapePath(v.path)
+				escVers, _ := module.EscapeVersion(v.version)
+				for _, ext := range []string{".info", ".mod", ".zip"} {
+					paths = append(paths, "/"+escPath+"/@v/"+escVers+ext)
+				}
+			}
+		}
+		sort.Strings(paths)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, strings.Join(paths, "\n")+"\n")
 	case "gosum":
 		// The go.sum lines of every version in the catalog.
 		for _, versions := range s.catalog.modules {
@@ -537,7 +586,7 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	catalogName := flag.String("catalog", "core", "core, or graph:N for a module graph of N modules")
+	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, or corpus:N for N modules of 2 to 4 versions each")
 	delay := flag.Duration("delay", 0, "time to wait before answering each proxy request")
 	flag.Parse()
 
@@ -551,6 +600,12 @@ func main() {
 			log.Fatal(err)
 		}
 		c = graphCatalog(n)
+	case strings.HasPrefix(*catalogName, "corpus:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(*catalogName, "corpus:"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		c = corpusCatalog(n)
 	default:
 		log.Fatalf("unknown catalog %q", *catalogName)
 	}

@@ -15,9 +15,7 @@ import Glibc
 /// they never delay a client.
 public final class CurlEngine: Sendable {
     private struct Queues {
-        var client: [CurlTransfer] = []
-        var background: [CurlTransfer] = []
-        var runningBackground = 0
+        var transfers: TransferQueues<CurlTransfer>
         var stopping = false
     }
 
@@ -34,10 +32,11 @@ public final class CurlEngine: Sendable {
     /// milliseconds that a socket-activated start answering from the cache
     /// should not spend.
     private let running = Mutex<(multi: Multi, thread: pthread_t)?>(nil)
-    private let queues = Mutex(Queues())
+    private let queues: Mutex<Queues>
 
     public init(configuration: UpstreamClientConfiguration) {
         self.configuration = configuration
+        queues = Mutex(Queues(transfers: TransferQueues(backgroundLimit: configuration.backgroundConcurrency)))
     }
 
     private func multiHandle() -> Multi {
@@ -63,11 +62,7 @@ public final class CurlEngine: Sendable {
             let transfer = CurlTransfer(request: request, continuation: continuation)
             let accepted = queues.withLock { queues in
                 guard !queues.stopping else { return false }
-                if request.priority == .client {
-                    queues.client.append(transfer)
-                } else {
-                    queues.background.append(transfer)
-                }
+                queues.transfers.enqueue(transfer, background: request.priority == .background)
                 return true
             }
             if accepted {
@@ -102,10 +97,15 @@ public final class CurlEngine: Sendable {
         for (handle, transfer) in active where now - transfer.lastProgress > limit {
             active.removeValue(forKey: handle)
             curl_multi_remove_handle(multi.handle, handle)
-            if transfer.request.priority == .background {
-                queues.withLock { $0.runningBackground -= 1 }
-            }
+            ended(transfer)
             transfer.fail(TransportError(kind: .timeout, message: "no data from upstream for \(limit)"))
+        }
+    }
+
+    /// Balances the background count for a transfer that left the engine.
+    private func ended(_ transfer: CurlTransfer) {
+        if transfer.request.priority == .background {
+            queues.withLock { $0.transfers.backgroundEnded() }
         }
     }
 
@@ -114,28 +114,10 @@ public final class CurlEngine: Sendable {
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         while true {
             let (admitted, stopping) = queues.withLock { queues in
-                var admitted = queues.client
-                queues.client.removeAll()
-                // Background transfers a client now waits for go with the clients.
-                let promoted = queues.background.filter { $0.request.promotion?.isRaised == true }
-                if !promoted.isEmpty {
-                    queues.background.removeAll { $0.request.promotion?.isRaised == true }
-                    // Counted as running background work, so that finishing balances.
-                    queues.runningBackground += promoted.count
-                    admitted.append(contentsOf: promoted)
-                }
-                let room = max(0, configuration.backgroundConcurrency - queues.runningBackground)
-                let background = queues.background.prefix(room)
-                queues.background.removeFirst(background.count)
-                queues.runningBackground += background.count
-                admitted.append(contentsOf: background)
-                return (admitted, queues.stopping)
+                (queues.transfers.admit { $0.request.promotion?.isRaised == true }, queues.stopping)
             }
             if stopping {
-                let queued = queues.withLock { queues in
-                    defer { queues.background.removeAll() }
-                    return queues.background
-                }
+                let queued = queues.withLock { $0.transfers.drain() }
                 for transfer in Array(active.values) + admitted + queued {
                     curl_multi_remove_handle(multi.handle, transfer.handle)
                     transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
@@ -145,8 +127,14 @@ public final class CurlEngine: Sendable {
             }
             for transfer in admitted {
                 transfer.configure(configuration)
+                let added = curl_multi_add_handle(multi.handle, transfer.handle)
+                guard added == CURLM_OK else {
+                    ended(transfer)
+                    let reason = String(cString: curl_multi_strerror(added))
+                    transfer.fail(TransportError(kind: .other, message: "libcurl refused the transfer: \(reason)"))
+                    continue
+                }
                 active[transfer.handle] = transfer
-                curl_multi_add_handle(multi.handle, transfer.handle)
             }
 
             var running: Int32 = 0
@@ -158,9 +146,7 @@ public final class CurlEngine: Sendable {
                 else { continue }
                 let code = goedge_curl_msg_result(message)
                 curl_multi_remove_handle(multi.handle, handle)
-                if transfer.request.priority == .background {
-                    queues.withLock { $0.runningBackground -= 1 }
-                }
+                ended(transfer)
                 transfer.finish(code)
             }
             abandonStalled(&active, multi: multi)
