@@ -3,25 +3,37 @@ import PackageDescription
 
 // goedge: a per-host edge cache for Go modules.
 //
-// The targets depend only downwards: EdgeAgent (the `goedge` executable) → Sync
-// (upstream client, Go module knowledge, prefetch) → LRUCache (the disk store).
-// CCurl and CSystemd expose the system's libcurl and libsystemd to Swift.
+// Three folders, each a set of targets with one concern apiece; every
+// dependency points downwards (a target names only targets listed above it):
+//
+//   Sources/LRUCache          LRUCache      the size-bounded disk store
+//   Sources/Sync/…            GoModules     Go's own formats and rules, no I/O beyond reading files
+//                             Upstream      the upstream list and chain over the system libcurl
+//                             ModuleProxy   the caching GOPROXY logic: cache, single flight, freshness, read-ahead
+//                             Prefetch      warming the cache for a workspace
+//                             CacheAdmin    list, remove, prune, verify, import
+//                             FolderWatch   inotify and the recursive folder watcher
+//   Sources/EdgeAgent/…       AgentServer   the HTTP server, the control plane, systemd, metrics, logs
+//                             goedge        the executable: commands, configuration, the client side
+//
+// Each dependency is pinned to the version the tests last ran with (the
+// README says how to move them forward); Package.resolved stays out of git.
 let package = Package(
     name: "goedge",
     products: [
-        .executable(name: "goedge", targets: ["EdgeAgent"])
+        .executable(name: "goedge", targets: ["goedge"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", exact: "0.9.20"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -34,39 +46,85 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
-        .target(
-            name: "LRUCache"
+        .systemLibrary(
+            name: "CInflate",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
-            name: "Sync",
+            name: "LRUCache",
             dependencies: [
-                "LRUCache",
-                "CCurl",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio")
             ]
         ),
-        .executableTarget(
-            name: "EdgeAgent",
+        .target(
+            name: "GoModules",
             dependencies: [
-                "Sync",
-                "LRUCache",
-                "CSystemd",
+                "CInflate",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Sync/GoModules"
+        ),
+        .target(
+            name: "Upstream",
+            dependencies: [
+                "CCurl",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Sources/Sync/Upstream"
+        ),
+        .target(
+            name: "ModuleProxy",
+            dependencies: [
+                "LRUCache", "GoModules", "Upstream",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Sources/Sync/ModuleProxy"
+        ),
+        .target(
+            name: "Prefetch",
+            dependencies: [
+                "ModuleProxy", "GoModules", "LRUCache",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Sources/Sync/Prefetch"
+        ),
+        .target(
+            name: "CacheAdmin",
+            dependencies: ["ModuleProxy", "GoModules", "LRUCache"],
+            path: "Sources/Sync/CacheAdmin"
+        ),
+        .target(
+            name: "FolderWatch",
+            path: "Sources/Sync/FolderWatch"
+        ),
+        .target(
+            name: "AgentServer",
+            dependencies: [
+                "LRUCache", "GoModules", "Upstream", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            path: "Sources/EdgeAgent/AgentServer"
         ),
-        // Shared by the test targets: the Go proxy fixture, process and HTTP helpers.
+        .executableTarget(
+            name: "goedge",
+            dependencies: [
+                "AgentServer", "Prefetch", "CacheAdmin", "FolderWatch", "ModuleProxy", "Upstream", "GoModules", "LRUCache",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            path: "Sources/EdgeAgent/goedge"
+        ),
+        // Shared by the test targets: the Go fixtures, process and HTTP helpers.
         .target(
             name: "TestSupport",
             path: "Tests/TestSupport"
@@ -78,12 +136,18 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "Sync", "LRUCache", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "GoModules", "Upstream", "ModuleProxy", "Prefetch", "CacheAdmin", "FolderWatch", "LRUCache", "TestSupport",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .testTarget(
             name: "EdgeAgentTests",
-            dependencies: ["EdgeAgent", "Sync", "LRUCache", "TestSupport"]
+            dependencies: [
+                "goedge", "AgentServer", "ModuleProxy", "Upstream", "GoModules", "LRUCache", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -57,6 +57,9 @@ struct CacheIndex {
 
     /// Disk usage of all groups: their files and their directories.
     private(set) var diskUsage: Int64 = 0
+    /// Disk usage of the groups no reader pins: what eviction could free at
+    /// most, kept as a running total so that "is there room?" costs O(1).
+    private(set) var evictableUsage: Int64 = 0
     /// Bytes of file content held in memory.
     private(set) var contentBytes = 0
     private(set) var fileCount = 0
@@ -113,6 +116,7 @@ struct CacheIndex {
         }
         slotByKey[group.key] = slot
         diskUsage += group.diskUsage
+        if group.pins == 0 { evictableUsage += group.diskUsage }
         contentBytes += group.contentBytes
         fileCount += group.files.count
         linkAsNewest(slot)
@@ -221,6 +225,7 @@ struct CacheIndex {
         nodes[slot].group = nil
         freeSlots.append(slot)
         diskUsage -= group.diskUsage
+        if group.pins == 0 { evictableUsage -= group.diskUsage }
         contentBytes -= group.contentBytes
         fileCount -= group.files.count
         return group
@@ -267,10 +272,15 @@ struct CacheIndex {
 
     // MARK: Linked list
 
+    /// Changes a group in place (taken out of its node, so the change does
+    /// not copy it), keeping the evictable total right whatever changed:
+    /// its files or its pins.
     private mutating func modify(_ slot: Int, _ body: (inout Group) -> Void) {
         var group = nodes[slot].group!
         nodes[slot].group = nil
+        let evictableBefore = group.pins == 0 ? group.diskUsage : 0
         body(&group)
+        evictableUsage += (group.pins == 0 ? group.diskUsage : 0) - evictableBefore
         nodes[slot].group = group
     }
 

@@ -23,10 +23,14 @@ public final class CacheWriter: @unchecked Sendable {
     private var descriptor: Int32
     /// Bytes reserved in the store for this file; the store zeroes it when the commit turns it into usage.
     var reserved: Int64 = 0
+    /// Set while the store's index is not loaded: room is reserved at the commit.
+    var reservationDeferred = false
     /// False once the store could not make room for this file.
-    public private(set) var isStoring = true
+    public internal(set) var isStoring = true
     public private(set) var bytesWritten: Int64 = 0
     private var finished = false
+    /// Set once the temporary file was renamed or unlinked: nothing left to remove.
+    private var temporaryFileGone = false
 
     init(key: CacheKey, store: DiskCache, descriptor: Int32, temporaryName: String) {
         self.key = key
@@ -41,22 +45,22 @@ public final class CacheWriter: @unchecked Sendable {
     public var temporaryPath: String { store.configuration.directory + "/tmp/" + temporaryName }
 
     func reserveInitially(_ bytes: Int64) {
-        if store.reserve(bytes) {
-            reserved = bytes
-        } else {
-            isStoring = false
+        switch store.reserve(bytes) {
+        case .granted: reserved = bytes
+        case .noRoom: isStoring = false
+        case .unknown: reservationDeferred = true
         }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished, "write after commit or abandon")
         let needed = DiskCache.usageEstimate(forSize: bytesWritten + Int64(bytes.count))
-        if isStoring && needed > reserved {
+        if isStoring && !reservationDeferred && needed > reserved {
             // Grow generously for long downloads, exactly when that fails.
             let generous = max(needed, min(reserved * 2, reserved + 8 << 20))
-            if store.reserve(generous - reserved) {
+            if case .granted = store.reserve(generous - reserved) {
                 reserved = generous
-            } else if store.reserve(needed - reserved) {
+            } else if case .granted = store.reserve(needed - reserved) {
                 reserved = needed
             } else {
                 store.releaseReservation(reserved)
@@ -72,25 +76,41 @@ public final class CacheWriter: @unchecked Sendable {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
+    /// Keeps the bytes out of the store: ``commit()`` will hand them back
+    /// unstored (a file that failed its check, a body of unknown end).
+    public func stopStoring() {
+        store.releaseReservation(reserved)
+        reserved = 0
+        reservationDeferred = false
+        isStoring = false
+    }
+
+    /// Makes the bytes durable (on the committing thread, the blocking-work pool).
+    func sync() throws {
+        try FileSystem.check(fsync(descriptor), "fsync", "tmp/" + temporaryName)
+    }
+
+    /// The temporary file was moved into place or unlinked.
+    func landed() {
+        temporaryFileGone = true
+    }
+
     /// Syncs the file to disk and moves it into place; returns it opened and
     /// pinned. When the store had no room, returns the content as an
     /// unstored hit instead (``CacheHit/isStored`` is false).
-    public func commit() throws -> CacheHit {
+    public func commit() async throws -> CacheHit {
         precondition(!finished, "commit twice")
         finished = true
-        let fd = descriptor
-        descriptor = -1
-        defer { close(fd) }
+        defer {
+            close(descriptor)
+            descriptor = -1
+        }
         do {
-            guard isStoring else {
-                return try store.passThrough(self, size: bytesWritten)
-            }
-            try FileSystem.check(fsync(fd), "fsync", "tmp/" + temporaryName)
-            return try store.commit(self, size: bytesWritten)
+            return try await store.commit(self)
         } catch {
             store.releaseReservation(reserved)
             reserved = 0
-            store.discardTemporaryFile(temporaryName)
+            if !temporaryFileGone { store.discardTemporaryFile(temporaryName) }
             throw error
         }
     }

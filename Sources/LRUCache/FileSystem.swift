@@ -28,7 +28,7 @@ struct FileStatus {
 
 /// Thin wrappers over the system calls the store uses, relative to directory
 /// descriptors so that no path is ever resolved twice.
-enum FileSystem {
+public enum FileSystem {
     /// `UTIME_OMIT` (a macro Swift does not import): leave this time unchanged.
     static let omitTime = (1 << 30) - 2
 
@@ -91,13 +91,31 @@ enum FileSystem {
     static func removeTree(_ path: String, relativeTo directory: Int32 = AT_FDCWD) {
         if unlinkat(directory, path, 0) == 0 || errno == ENOENT { return }
         guard errno == EISDIR || errno == EPERM else { return }
-        if let children = try? list(path, relativeTo: directory),
-            let fd = try? openDirectory(path, relativeTo: directory)
-        {
-            for child in children { removeTree(child.name, relativeTo: fd) }
+        // Never through a symbolic link: only what is really inside goes.
+        let fd = openat(directory, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 {
+            let listing = dup(fd)
+            if listing >= 0, let children = try? list(takingOwnershipOf: listing, path: path) {
+                for child in children { removeTree(child.name, relativeTo: fd) }
+            }
             close(fd)
         }
         unlinkat(directory, path, AT_REMOVEDIR)
+    }
+
+    /// The disk usage of a file, or of a folder and everything in it (links not followed).
+    static func treeUsage(_ path: String, relativeTo directory: Int32) -> Int64 {
+        guard let status = status(path, relativeTo: directory) else { return 0 }
+        guard status.isDirectory else { return status.diskUsage }
+        var total = status.diskUsage
+        let fd = openat(directory, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return total }
+        defer { close(fd) }
+        let listing = dup(fd)
+        if listing >= 0, let children = try? list(takingOwnershipOf: listing, path: path) {
+            for child in children { total += treeUsage(child.name, relativeTo: fd) }
+        }
+        return total
     }
 
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(SystemCallError) {
@@ -127,6 +145,16 @@ enum FileSystem {
         return result
     }
 
+    /// The content of a small file, or nil when it is missing, larger than
+    /// `limit` or not a regular file.
+    static func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let status = status(of: fd), status.isRegularFile, status.size <= Int64(limit) else { return nil }
+        return try? readAll(fd, path: path, limit: limit)
+    }
+
     /// Sets a file's access time (for LRU order after a restart) and, when
     /// given, its modification time (when its content was last confirmed).
     static func setTimes(
@@ -136,7 +164,8 @@ enum FileSystem {
         utimensat(directory, path, &times, AT_SYMLINK_NOFOLLOW)
     }
 
-    static func now() -> Int64 {
+    /// The system's time of day, in nanoseconds since the epoch.
+    public static func now() -> Int64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)

@@ -10,9 +10,11 @@ public struct RebuildReport: Sendable {
     public var groups: Int
     public var files: Int
     public var diskUsage: Int64
-    /// Temporary files of interrupted writes, and anything in the data folder
-    /// that the store did not put there, all removed.
+    /// Files of interrupted writes and deletions (goedge's own temporary files), removed.
     public var removedLeftovers: Int
+    /// Entries in the folder that goedge did not make: left alone, their
+    /// space counted as used.
+    public var foreignEntries: Int
     /// Groups evicted because the store was over its (possibly lowered) limit.
     public var evictedGroups: Int
     public var duration: Duration
@@ -20,63 +22,78 @@ public struct RebuildReport: Sendable {
 
 /// Rebuilds the in-memory index from the data folder, the way bazel-remote
 /// does at start: every group folder is listed and every file stat'ed; the
-/// last use of a group is the newest access time among its files. The 256
-/// shards are scanned by two threads.
+/// last use of a group is the newest access time among its files.
+///
+/// Only what goedge itself makes is touched: its temporary files, and group
+/// folders left empty. Anything else found in the folder is left where it
+/// is and counted, so the limit still holds.
 struct IndexRebuild {
     struct Result {
         var groups: [CacheIndex.Group] = []
         var shardUsage = [Int64?](repeating: nil, count: 256)
         var removedLeftovers = 0
+        var foreignEntries = 0
+        var foreignUsage: Int64 = 0
 
         mutating func merge(_ other: Result) {
             groups += other.groups
             for (shard, usage) in other.shardUsage.enumerated() where usage != nil { shardUsage[shard] = usage }
             removedLeftovers += other.removedLeftovers
+            foreignEntries += other.foreignEntries
+            foreignUsage += other.foreignUsage
         }
     }
 
+    typealias Shard = (number: UInt8, name: String)
+
     let dataDirectory: Int32
     let temporaryDirectory: Int32
+    /// This process's temporary files begin so: writes already under way, not leftovers.
+    let ownPrefix: String
 
-    func run() -> Result {
+    /// Clears goedge's leftovers from tmp/ and lists the shard folders to scan.
+    func prepare() -> (shards: [Shard], result: Result) {
         var result = Result()
-        // Whatever is in tmp/ belongs to a write or a deletion that never finished.
+        // goedge's files in tmp/ belong to a write or a deletion that never finished.
         for entry in (try? FileSystem.list(".", relativeTo: temporaryDirectory)) ?? [] {
-            FileSystem.removeTree(entry.name, relativeTo: temporaryDirectory)
-            result.removedLeftovers += 1
+            if entry.name.hasPrefix(ownPrefix + "-") { continue }
+            if CacheFolder.isOwnTemporaryName(entry.name) {
+                FileSystem.removeTree(entry.name, relativeTo: temporaryDirectory)
+                result.removedLeftovers += 1
+            } else {
+                noteForeign(entry.name, relativeTo: temporaryDirectory, &result)
+            }
         }
-        var shards: [(UInt8, String)] = []
+        var shards: [Shard] = []
         for entry in (try? FileSystem.list(".", relativeTo: dataDirectory)) ?? [] {
             if let shard = Self.shardNumber(entry.name), entry.isDirectory != false {
                 shards.append((shard, entry.name))
             } else {
-                FileSystem.removeTree(entry.name, relativeTo: dataDirectory)
-                result.removedLeftovers += 1
+                noteForeign(entry.name, relativeTo: dataDirectory, &result)
             }
         }
-        let partial = Mutex(result)
-        let workers = 2
-        let shardsToScan = shards
-        DetachedThread.runAll(workers) { worker in
-            var mine = Result()
-            for (shard, name) in shardsToScan.enumerated().filter({ $0.offset % workers == worker }).map(\.element) {
-                scanShard(shard, name, into: &mine)
-            }
-            partial.withLock { $0.merge(mine) }
-        }
-        return partial.withLock { $0 }
+        return (shards, result)
     }
 
-    private func scanShard(_ shard: UInt8, _ name: String, into result: inout Result) {
-        guard let shardFD = try? FileSystem.openDirectory(name, relativeTo: dataDirectory) else { return }
+    /// Scans shard folders: every `stride`-th one from `first`.
+    func scan(_ shards: [Shard], first: Int = 0, stride: Int = 1) -> Result {
+        var result = Result()
+        for position in Swift.stride(from: first, to: shards.count, by: max(1, stride)) {
+            scanShard(shards[position], into: &result)
+        }
+        return result
+    }
+
+    private func scanShard(_ shard: Shard, into result: inout Result) {
+        guard let shardFD = try? FileSystem.openDirectory(shard.name, relativeTo: dataDirectory) else { return }
         defer { close(shardFD) }
-        result.shardUsage[Int(shard)] = FileSystem.status(of: shardFD)?.diskUsage ?? 0
+        result.shardUsage[Int(shard.number)] = FileSystem.status(of: shardFD)?.diskUsage ?? 0
         for entry in (try? FileSystem.list(".", relativeTo: shardFD)) ?? [] {
             guard entry.isDirectory != false, let key = GroupDirectoryName.decode(entry.name),
-                GroupDirectoryName.shard(of: key) == shard,
+                GroupDirectoryName.shard(of: key) == shard.number,
                 let groupFD = try? FileSystem.openDirectory(entry.name, relativeTo: shardFD)
             else {
-                removeLeftover(entry.name, relativeTo: shardFD, &result)
+                noteForeign(entry.name, relativeTo: shardFD, &result)
                 continue
             }
             let directoryUsage = FileSystem.status(of: groupFD)?.diskUsage ?? DiskCache.blockSize
@@ -85,11 +102,13 @@ struct IndexRebuild {
             defer { close(statFD) }
             var files: [CacheIndex.File] = []
             var lastUsed: Int64 = 0
+            var foreign = false
             for fileEntry in (try? FileSystem.list(takingOwnershipOf: groupFD, path: entry.name)) ?? [] {
                 guard CacheKey.isValidFileName(fileEntry.name), fileEntry.isDirectory != true,
                     let status = FileSystem.status(fileEntry.name, relativeTo: statFD), status.isRegularFile
                 else {
-                    removeLeftover(fileEntry.name, relativeTo: statFD, &result)
+                    noteForeign(fileEntry.name, relativeTo: statFD, &result)
+                    foreign = true
                     continue
                 }
                 files.append(
@@ -99,7 +118,8 @@ struct IndexRebuild {
                 lastUsed = max(lastUsed, status.accessTime, status.modificationTime)
             }
             if files.isEmpty {
-                unlinkat(shardFD, entry.name, AT_REMOVEDIR)
+                // A group folder goedge left empty goes; one holding something else stays.
+                if !foreign { unlinkat(shardFD, entry.name, AT_REMOVEDIR) } else { result.foreignUsage += directoryUsage }
                 continue
             }
             result.groups.append(
@@ -109,9 +129,10 @@ struct IndexRebuild {
         }
     }
 
-    private func removeLeftover(_ name: String, relativeTo directory: Int32, _ result: inout Result) {
-        FileSystem.removeTree(name, relativeTo: directory)
-        result.removedLeftovers += 1
+    /// Something goedge did not make: left alone, its space counted.
+    private func noteForeign(_ name: String, relativeTo directory: Int32, _ result: inout Result) {
+        result.foreignEntries += 1
+        result.foreignUsage += FileSystem.treeUsage(name, relativeTo: directory)
     }
 
     private static func shardNumber(_ name: String) -> UInt8? {

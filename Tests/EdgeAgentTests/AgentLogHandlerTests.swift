@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Testing
 
-@testable import EdgeAgent
+@testable import AgentServer
+@testable import goedge
 
 @Suite struct AgentLogHandlerTests {
     /// The lines a handler writes for `body`, read back from a pipe.

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-@testable import EdgeAgent
+@testable import AgentServer
+@testable import goedge
 
 @Suite struct ConfigurationTests {
     private let folder = TemporaryDirectory()
@@ -76,7 +77,7 @@ import TestSupport
         ])
         #expect(found == [
             "bad.toml:2: max-cache-size: must not be negative",
-            "bad.toml:3: metadata-ttl: expected a duration such as \"30s\", \"5m\" or \"1h30m\", found the number 30",
+            "bad.toml:3: metadata-ttl: expected a duration such as \"30s\", \"5m\" or \"1h30m\" (at most 100 years), found the number 30",
             "bad.toml:4: bogus: unknown key (see goedge.toml(5) for the keys)",
             "bad.toml:5: Log_Level: unknown key (did you mean log-level?)",
             "bad.toml:6: listen: expected an address such as \"127.0.0.1:7179\", \"[::1]:7179\" or \"unix:/run/goedge.sock\", found \"nowhere\"",

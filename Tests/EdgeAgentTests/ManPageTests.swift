@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-@testable import EdgeAgent
+@testable import AgentServer
+@testable import goedge
 
 /// The man pages stay true to the code: every option of every command is in
 /// goedge(1), every configuration key in goedge.toml(5), and both render

@@ -1,8 +1,13 @@
 import NIOHTTP1
-import Sync
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
 import Testing
 
-@testable import EdgeAgent
+@testable import AgentServer
+@testable import goedge
 
 @Suite struct RequestRouterTests {
     private func route(_ uri: String, _ method: HTTPMethod = .GET) -> Result<Route, RouteError> {

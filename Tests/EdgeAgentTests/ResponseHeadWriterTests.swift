@@ -1,24 +1,24 @@
 import NIOCore
 import NIOHTTP1
-import Sync
 import Testing
 
-@testable import EdgeAgent
+@testable import AgentServer
 
 @Suite struct ResponseHeadWriterTests {
     private func head(
-        _ answer: ProxyAnswer, version: HTTPVersion = .http1_1, contentLength: Int64?, keepAlive: Bool = true,
+        _ answer: AgentReply, version: HTTPVersion = .http1_1, contentLength: Int64?, keepAlive: Bool = true,
         chunked: Bool = false, extraHeader: (String, String)? = nil
     ) -> String {
+        var answer = answer
+        if let extraHeader { answer.extraHeaders = [extraHeader] }
         var buffer = ByteBuffer()
         ResponseHeadWriter.write(
-            version: version, answer: answer, contentLength: contentLength, keepAlive: keepAlive, chunked: chunked,
-            extraHeader: extraHeader, into: &buffer)
-        #expect(buffer.readableBytes <= ResponseHeadWriter.capacity(for: answer, extraHeader: extraHeader))
+            version: version, answer: answer, contentLength: contentLength, keepAlive: keepAlive, chunked: chunked, into: &buffer)
+        #expect(buffer.readableBytes <= ResponseHeadWriter.capacity(for: answer))
         return buffer.readString(length: buffer.readableBytes) ?? ""
     }
 
-    private let ok = ProxyAnswer(status: 200, reason: "OK", contentType: "application/zip", body: .bytes([]), cacheStatus: .hit)
+    private let ok = AgentReply(status: 200, reason: "OK", contentType: "application/zip", body: .bytes([]), outcome: .hit)
 
     @Test func writesStatusTypeLengthAndCacheOutcome() {
         #expect(
@@ -41,9 +41,9 @@ import Testing
     }
 
     @Test func upstreamTextCannotEndAHeaderLineEarly() {
-        var answer = ProxyAnswer(
+        var answer = AgentReply(
             status: 502, reason: "Bad\r\nSet-Cookie: x=1", contentType: "text/plain\r\nX-Evil: 1", body: .bytes([]),
-            cacheStatus: .stale, warning: "110 - \"stale\"\n\u{7F}")
+            outcome: .stale, warning: "110 - \"stale\"\n\u{7F}")
         answer.warning = answer.warning! + "\u{0}"
         let text = head(answer, contentLength: 3, extraHeader: ("Allow", "GET,\rHEAD"))
         #expect(
@@ -54,8 +54,14 @@ import Testing
 
     @Test func longHeaderValuesFitTheEstimate() {
         let long = String(repeating: "x", count: 10_000)
-        let answer = ProxyAnswer(
-            status: 200, reason: long, contentType: long, body: .bytes([]), cacheStatus: .miss, warning: long)
+        let answer = AgentReply(
+            status: 200, reason: long, contentType: long, body: .bytes([]), outcome: .miss, warning: long)
         #expect(head(answer, contentLength: Int64.max, extraHeader: (long, long)).count > 50_000)
+    }
+
+    /// No status or length can be negative; one that is must not trap the agent.
+    @Test func aNegativeNumberIsWrittenAsZero() {
+        let odd = AgentReply(status: -1, reason: "odd", contentType: "text/plain", body: .bytes([]), outcome: .error)
+        #expect(head(odd, contentLength: -5).hasPrefix("HTTP/1.1 0 odd\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n"))
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import EdgeAgent
+@testable import AgentServer
+@testable import goedge
 
 @Suite struct UsableProcessorsTests {
     @Test func countsTheAffinityMask() {

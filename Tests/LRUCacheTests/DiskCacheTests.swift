@@ -7,13 +7,13 @@ import TestSupport
 @Suite struct DiskCacheTests {
     private func key(_ group: String, _ name: String = "zip") -> CacheKey { try! CacheKey(group: group, name: name) }
 
-    private func store(_ cache: DiskCache, _ key: CacheKey, bytes: Int, fill: UInt8 = 7) throws -> CacheHit {
+    private func store(_ cache: DiskCache, _ key: CacheKey, bytes: Int, fill: UInt8 = 7) async throws -> CacheHit {
         let writer = try cache.makeWriter(for: key, expectedSize: Int64(bytes))
         try writer.write([UInt8](repeating: fill, count: bytes))
-        return try writer.commit()
+        return try await writer.commit()
     }
 
-    @Test func aFileIsVisibleOnlyOnceCommitted() throws {
+    @Test func aFileIsVisibleOnlyOnceCommitted() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         let key = key("example.com/m/@v/v1.0.0")
@@ -22,7 +22,7 @@ import TestSupport
         #expect(cache.lookup(key) == nil)
         #expect(folder.files(under: "data").isEmpty)
 
-        let committed = try writer.commit()
+        let committed = try await writer.commit()
         #expect(committed.isStored)
         committed.release()
         let hit = try #require(cache.lookup(key))
@@ -31,7 +31,7 @@ import TestSupport
         #expect(folder.files(under: "tmp").isEmpty)
     }
 
-    @Test func anAbandonedWriteLeavesNothing() throws {
+    @Test func anAbandonedWriteLeavesNothing() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         let before = cache.statistics().diskUsage
@@ -53,18 +53,19 @@ import TestSupport
         #expect(cache.statistics().diskUsage == before)
     }
 
-    @Test func neverUsesMoreThanItsLimitAndEvictsLeastRecentlyUsed() throws {
+    @Test func neverUsesMoreThanItsLimitAndEvictsLeastRecentlyUsed() async throws {
         let folder = TemporaryDirectory()
         let limit: Int64 = 160 * 1024
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: limit))
         for index in 0..<4 {
-            try store(cache, key("m\(index)"), bytes: 20_000).release()
+            try await store(cache, key("m\(index)"), bytes: 20_000).release()
         }
         // m0 is used again, so m1 is now the least recently used.
         cache.lookup(key("m0"))?.release()
         for index in 4..<12 {
-            try store(cache, key("m\(index)"), bytes: 20_000).release()
+            try await store(cache, key("m\(index)"), bytes: 20_000).release()
             #expect(cache.statistics().diskUsage <= limit)
+            await cache.deletionsFinished()
             #expect(folder.diskUsage() <= limit)
         }
         let survivors = Set(cache.groups().map(\.name))
@@ -72,33 +73,34 @@ import TestSupport
         #expect(!survivors.contains("m1"))
         #expect(cache.statistics().evictions > 0)
         // The index agrees with the disk.
+        await cache.deletionsFinished()
         #expect(cache.statistics().diskUsage == folder.diskUsage())
     }
 
-    @Test func theEvictionUnitIsTheWholeGroup() throws {
+    @Test func theEvictionUnitIsTheWholeGroup() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
         for name in ["info", "mod", "zip"] {
-            try store(cache, key("a@v1", name), bytes: 3000).release()
+            try await store(cache, key("a@v1", name), bytes: 3000).release()
         }
-        try store(cache, key("b@v1"), bytes: 3000).release()
-        try store(cache, key("c@v1"), bytes: 60_000).release()
+        try await store(cache, key("b@v1"), bytes: 3000).release()
+        try await store(cache, key("c@v1"), bytes: 60_000).release()
         let groups = cache.groups().map(\.name)
         #expect(!groups.contains("a@v1"))
         #expect(groups.contains("c@v1"))
         for name in ["info", "mod", "zip"] { #expect(cache.lookup(key("a@v1", name)) == nil) }
     }
 
-    @Test func aGroupBeingReadIsNotEvicted() throws {
+    @Test func aGroupBeingReadIsNotEvicted() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 80 * 1024))
-        try store(cache, key("old"), bytes: 20_000, fill: 1).release()
-        try store(cache, key("newer"), bytes: 20_000, fill: 2).release()
+        try await store(cache, key("old"), bytes: 20_000, fill: 1).release()
+        try await store(cache, key("newer"), bytes: 20_000, fill: 2).release()
         let reading = try #require(cache.lookup(key("old")))
         cache.lookup(key("newer"))?.release()
         // "old" is now the most recently used anyway; use "newer" last so "old" would be the victim if unpinned.
         cache.lookup(key("newer"))?.release()
-        try store(cache, key("third"), bytes: 30_000, fill: 3).release()
+        try await store(cache, key("third"), bytes: 30_000, fill: 3).release()
         let groups = Set(cache.groups().map(\.name))
         #expect(groups.contains("old"))
         #expect(cache.statistics().diskUsage <= 80 * 1024)
@@ -106,11 +108,11 @@ import TestSupport
         reading.release()
     }
 
-    @Test func aFileTooLargeForTheStoreIsPassedThroughNotStored() throws {
+    @Test func aFileTooLargeForTheStoreIsPassedThroughNotStored() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 64 * 1024))
-        try store(cache, key("small"), bytes: 1000).release()
-        let hit = try store(cache, key("huge"), bytes: 200_000, fill: 9)
+        try await store(cache, key("small"), bytes: 1000).release()
+        let hit = try await store(cache, key("huge"), bytes: 200_000, fill: 9)
         // The small file was not evicted in vain.
         #expect(cache.lookup(key("small")) != nil)
         #expect(!hit.isStored)
@@ -122,17 +124,17 @@ import TestSupport
         #expect(folder.diskUsage() <= 64 * 1024)
     }
 
-    @Test func aRemovedFileStaysReadableForAReaderWhoHasItOpen() throws {
+    @Test func aRemovedFileStaysReadableForAReaderWhoHasItOpen() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
-        try store(cache, key("g"), bytes: 10_000, fill: 4).release()
+        try await store(cache, key("g"), bytes: 10_000, fill: 4).release()
         let hit = try #require(cache.lookup(key("g")))
         #expect(cache.remove(group: "g"))
         #expect(cache.lookup(key("g")) == nil)
         #expect(try hit.readAll() == [UInt8](repeating: 4, count: 10_000))
         // Storing the group again while the old reader still holds it, then
         // letting go of the old one, leaves the new group's pins alone.
-        try store(cache, key("g"), bytes: 10, fill: 5).release()
+        try await store(cache, key("g"), bytes: 10, fill: 5).release()
         let fresh = try #require(cache.lookup(key("g")))
         hit.release()
         #expect(try fresh.readAll() == [UInt8](repeating: 5, count: 10))
@@ -140,7 +142,7 @@ import TestSupport
         #expect(cache.lookup(key("g")) != nil)
     }
 
-    @Test func growsItsReservationForWritesOfUnknownLength() throws {
+    @Test func growsItsReservationForWritesOfUnknownLength() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 16 << 20))
         let writer = try cache.makeWriter(for: key("stream"), expectedSize: nil)
@@ -148,24 +150,24 @@ import TestSupport
             try writer.write([UInt8](repeating: 6, count: 65_536))
             #expect(cache.statistics().reserved >= writer.bytesWritten)
         }
-        let hit = try writer.commit()
+        let hit = try await writer.commit()
         #expect(hit.isStored && hit.size == 48 * 65_536)
         hit.release()
         #expect(cache.statistics().reserved == 0)
         #expect(cache.statistics().diskUsage == folder.diskUsage())
     }
 
-    @Test func replacingAFileKeepsAccountsRight() throws {
+    @Test func replacingAFileKeepsAccountsRight() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
-        try store(cache, key("m", "list"), bytes: 9000, fill: 1).release()
-        try store(cache, key("m", "list"), bytes: 100, fill: 2).release()
+        try await store(cache, key("m", "list"), bytes: 9000, fill: 1).release()
+        try await store(cache, key("m", "list"), bytes: 100, fill: 2).release()
         #expect(try cache.lookup(key("m", "list"))?.readAll() == [UInt8](repeating: 2, count: 100))
         #expect(cache.statistics().files == 1)
         #expect(cache.statistics().diskUsage == folder.diskUsage())
     }
 
-    @Test func onlyOneProcessUsesAFolder() throws {
+    @Test func onlyOneProcessUsesAFolder() async throws {
         let folder = TemporaryDirectory()
         let first = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         #expect(throws: DiskCacheError.self) {
@@ -176,13 +178,13 @@ import TestSupport
 }
 
 @Suite struct IndexRebuildTests {
-    @Test func filesAreServedWhileTheIndexLoadsAndWritesWaitForIt() throws {
+    @Test func filesAreServedWhileTheIndexLoadsAndWritesWaitForIt() async throws {
         let folder = TemporaryDirectory()
         do {
             let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
             let writer = try cache.makeWriter(for: key("early"), expectedSize: 5)
             try writer.write(Array("early".utf8))
-            try writer.commit().release()
+            try await writer.commit().release()
         }
         let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         #expect(!cache.isIndexLoaded)
@@ -190,21 +192,21 @@ import TestSupport
         #expect(cache.lookup(key("absent")) == nil)
         #expect(cache.info(key("early"))?.size == 5)
 
-        let loader = Thread { usleep(200_000); cache.loadIndex() }
-        let started = ContinuousClock.now
-        loader.start()
+        // A write starts at once (no thread waits); its commit waits for the index.
         let writer = try cache.makeWriter(for: key("late"), expectedSize: 4)
-        #expect(ContinuousClock.now - started >= .milliseconds(150), "the write waited for the index")
-        #expect(cache.isIndexLoaded)
         try writer.write(Array("late".utf8))
-        try writer.commit().release()
+        let committing = Task { try await writer.commit() }
+        #expect(!cache.isIndexLoaded)
+        cache.loadIndex()
+        try await committing.value.release()
         #expect(Set(cache.groups().map(\.name)) == ["early", "late"])
+        #expect(cache.statistics().reserved == 0)
         #expect(cache.statistics().diskUsage == folder.diskUsage())
     }
 
     private func key(_ group: String, _ name: String = "zip") -> CacheKey { try! CacheKey(group: group, name: name) }
 
-    @Test func rebuildsTheIndexAndKeepsLeastRecentlyUsedOrder() throws {
+    @Test func rebuildsTheIndexAndKeepsLeastRecentlyUsedOrder() async throws {
         let folder = TemporaryDirectory()
         var order: [String] = []
         do {
@@ -213,7 +215,7 @@ import TestSupport
             for name in ["a", "b", "c", "d"] {
                 let writer = try cache.makeWriter(for: key(name), expectedSize: 1000)
                 try writer.write([UInt8](repeating: 1, count: 1000))
-                try writer.commit().release()
+                try await writer.commit().release()
             }
             // Uses a few milliseconds apart: the order must survive the restart.
             for name in ["b", "d", "a"] {
@@ -232,45 +234,78 @@ import TestSupport
         #expect(try reopened.lookup(key("c"))?.readAll().count == 1000)
     }
 
-    @Test func removesLeftoversOfInterruptedWritesAndStrayFiles() throws {
+    @Test func removesItsOwnLeftoversAndLeavesEverythingElseAlone() async throws {
         let folder = TemporaryDirectory()
         do {
             let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
             let writer = try cache.makeWriter(for: key("kept"), expectedSize: 10)
             try writer.write(Array("0123456789".utf8))
-            try writer.commit().release()
+            try await writer.commit().release()
         }
         let data = folder.path + "/data"
         let shard = try #require(try FileManager.default.contentsOfDirectory(atPath: data).first)
-        // What a crash mid-write, or a person, could leave behind.
+        // What a crash mid-write leaves behind: goedge's own, removed.
         _ = FileManager.default.createFile(atPath: folder.path + "/tmp/123-1.part", contents: Data(count: 5000))
         try FileManager.default.createDirectory(atPath: folder.path + "/tmp/123-2.evicted", withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: data + "/stray-file", contents: Data(count: 10))
-        try FileManager.default.createDirectory(atPath: data + "/zz/x", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: data + "/" + shard + "/not%2fcanonical", withIntermediateDirectories: true)
+        // What a person (or another program) put there: not goedge's, kept and counted.
+        let planted = [
+            folder.path + "/tmp/notes.txt", data + "/stray-file", data + "/zz/x", data + "/" + shard + "/not%2fcanonical/file",
+        ]
+        for path in planted {
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: path, contents: Data(count: 10))
+        }
         let group = try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/" + shard).first { $0 != "not%2fcanonical" })
-        _ = FileManager.default.createFile(atPath: data + "/" + shard + "/" + group + "/.zip.tmp", contents: Data(count: 10))
+        let inGroup = data + "/" + shard + "/" + group + "/.zip.tmp"
+        _ = FileManager.default.createFile(atPath: inGroup, contents: Data(count: 10))
 
         let reopened = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
-        #expect(reopened.rebuildReport?.removedLeftovers == 6)
-        #expect(folder.files(under: "tmp").isEmpty)
+        #expect(reopened.rebuildReport?.removedLeftovers == 2)
+        #expect(reopened.rebuildReport?.foreignEntries == 5)
+        for path in planted + [inGroup] { #expect(FileManager.default.fileExists(atPath: path), "\(path)") }
         #expect(try reopened.lookup(key("kept"))?.readAll() == Array("0123456789".utf8))
         #expect(reopened.groups().map(\.name) == ["kept"])
         #expect(reopened.statistics().diskUsage == folder.diskUsage())
+
+        // Evicting the group deletes goedge's files in it, and nothing else.
+        #expect(reopened.remove(group: "kept"))
+        #expect(FileManager.default.fileExists(atPath: inGroup))
+        #expect(reopened.lookup(key("kept")) == nil)
     }
 
-    @Test func evictsDownToALoweredLimitAtStart() throws {
+    /// A mistaken --cache-dir (a home folder, a project) is refused whole,
+    /// not emptied.
+    @Test func refusesAFolderThatIsNotGoedges() throws {
+        let folder = TemporaryDirectory()
+        for name in ["notes.txt", "tmp/keep.me", "data/mine"] {
+            let path = folder.path + "/" + name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: path, contents: Data("mine".utf8))
+        }
+        #expect(throws: CacheFolderError.self) { _ = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20)) }
+        for name in ["notes.txt", "tmp/keep.me", "data/mine"] {
+            #expect(FileManager.default.contents(atPath: folder.path + "/" + name) == Data("mine".utf8))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/goedge.lock"))
+        // An empty folder, or one goedge made, is fine.
+        let empty = TemporaryDirectory()
+        _ = try DiskCache.open(configuration: .init(directory: empty.path, maxSize: 1 << 20))
+    }
+
+    @Test func evictsDownToALoweredLimitAtStart() async throws {
         let folder = TemporaryDirectory()
         do {
             let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
             for index in 0..<10 {
                 let writer = try cache.makeWriter(for: key("g\(index)"), expectedSize: 20_000)
                 try writer.write([UInt8](repeating: 1, count: 20_000))
-                try writer.commit().release()
+                try await writer.commit().release()
             }
         }
         let smaller = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
         #expect((smaller.rebuildReport?.evictedGroups ?? 0) > 0)
+        await smaller.deletionsFinished()
         #expect(folder.diskUsage() <= 100 * 1024)
         #expect(smaller.groups().first?.name == "g9")
     }

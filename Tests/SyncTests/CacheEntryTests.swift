@@ -1,7 +1,12 @@
 import LRUCache
 import Testing
 
-@testable import Sync
+@testable import GoModules
+@testable import Upstream
+@testable import ModuleProxy
+@testable import Prefetch
+@testable import CacheAdmin
+@testable import FolderWatch
 
 @Suite struct CacheEntryTests {
     static func entry(_ group: String) -> CacheEntry {

@@ -3,7 +3,12 @@ import Testing
 import TestSupport
 import ZIPFoundation
 
-@testable import Sync
+@testable import GoModules
+@testable import Upstream
+@testable import ModuleProxy
+@testable import Prefetch
+@testable import CacheAdmin
+@testable import FolderWatch
 
 /// h1 hashes as golang.org/x/mod/sumdb/dirhash computes them; the expected
 /// values below were computed with it (Debian's golang-golang-x-mod-dev).

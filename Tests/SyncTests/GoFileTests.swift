@@ -1,6 +1,11 @@
 import Testing
 
-@testable import Sync
+@testable import GoModules
+@testable import Upstream
+@testable import ModuleProxy
+@testable import Prefetch
+@testable import CacheAdmin
+@testable import FolderWatch
 
 /// go.mod, go.work and go.sum read as the go command reads them, odd but
 /// valid forms included, and what does not parse reported with file:line.

@@ -1,7 +1,12 @@
 import Synchronization
 import Testing
 
-@testable import Sync
+@testable import GoModules
+@testable import Upstream
+@testable import ModuleProxy
+@testable import Prefetch
+@testable import CacheAdmin
+@testable import FolderWatch
 
 /// The module graph walked as the go command walks it (pruned below go 1.17
 /// modules, whole below older ones), with replacements and exclusions.

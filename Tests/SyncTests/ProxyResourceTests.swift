@@ -1,6 +1,11 @@
 import Testing
 
-@testable import Sync
+@testable import GoModules
+@testable import Upstream
+@testable import ModuleProxy
+@testable import Prefetch
+@testable import CacheAdmin
+@testable import FolderWatch
 
 @Suite struct ProxyResourceTests {
     private func module(_ escaped: String) throws -> ModulePath { try ModulePath(escaped: escaped) }
@@ -47,10 +52,31 @@ import Testing
         #expect(SumdbRequest(path: Substring(path)) != nil)
     }
 
+    /// A database is named by its verifier key, and a name may hold `/`
+    /// (`sum.example.com/go`): the request is split where its endpoint begins.
+    @Test func namesWithPathElementsAreSplitAtTheEndpoint() throws {
+        let supported = try #require(SumdbRequest(path: "sum.example.com/go/supported"))
+        #expect(supported.name == "sum.example.com/go" && supported.endpoint == .supported)
+        let latest = try #require(SumdbRequest(path: "localhost.test/sumdb/latest"))
+        #expect(latest.name == "localhost.test/sumdb" && latest.endpoint == .latest)
+        let lookup = try #require(SumdbRequest(path: "sum.example.com/go/lookup/example.com/m@v1.0.0"))
+        #expect(lookup.name == "sum.example.com/go")
+        let tile = try #require(SumdbRequest(path: "sum.example.com/go/tile/8/0/x001/234.p/5"))
+        #expect(tile.name == "sum.example.com/go" && tile.endpoint == .tile("tile/8/0/x001/234.p/5"))
+        #expect(SumdbRequest.tileSize("tile/8/0/x001/234.p/5") == 160)
+        #expect(SumdbRequest.tileSize("tile/8/1/000") == 8192)
+        #expect(SumdbRequest.tileSize("tile/8/data/000") == nil)
+        // Upper case is allowed in a note name.
+        #expect(SumdbRequest(path: "Sum.golang.org/latest")?.name == "Sum.golang.org")
+    }
+
     @Test(arguments: [
-        "sum.golang.org", "Sum.golang.org/latest", "sum.golang.org/lookup/example.com/m", "sum.golang.org/tile/8/0/12",
+        "sum.golang.org", "sum.golang.org/lookup/example.com/m", "sum.golang.org/tile/8/0/12",
         "sum.golang.org/tile/8/0/x001", "sum.golang.org/tile/8/0/001.p/0", "sum.golang.org/tile/8/0/001.p/256",
         "sum.golang.org/tile/99/0/001", "sum.golang.org/tile/8/-1/001", "sum.golang.org/other", "/latest",
+        // Names that could leave a folder or that no note name may hold.
+        "sum.example.com/../latest", "sum.example.com//go/latest", "./latest", "sum+evil/latest", "sum example/latest",
+        "sum%2e/latest", "a\\b/latest",
     ])
     func rejectsOtherPaths(path: String) {
         #expect(SumdbRequest(path: Substring(path)) == nil)

@@ -1,6 +1,11 @@
 import Testing
 
-@testable import Sync
+@testable import GoModules
+@testable import Upstream
+@testable import ModuleProxy
+@testable import Prefetch
+@testable import CacheAdmin
+@testable import FolderWatch
 
 @Suite struct UpstreamListTests {
     @Test func parsesTheGoCommandsSyntax() throws {

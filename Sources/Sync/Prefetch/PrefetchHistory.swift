@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+import GoModules
+import ModuleProxy
 #endif
 
 /// One finished prefetch, for `goedge status`.

@@ -1,6 +1,8 @@
 import CoreMetrics
 import LRUCache
 import Synchronization
+import GoModules
+import ModuleProxy
 
 /// What a prefetch reports as it goes, one event at a time (the agent
 /// streams them to the client as JSON lines).
@@ -199,32 +201,27 @@ public final class Prefetcher: Sendable {
         let answer = await proxy.answer(ProxyRequest(resource), priority: .background, verify: expectedHash)
         defer { answer.release() }
         let path = resource.protocolPath
+        // goedge's own verdict (a checksum mismatch, a damaged file passed on
+        // unstored, an unreachable upstream) says what happened.
+        if let failure = answer.failure {
+            recorder.failed(path, "\(failure)")
+            return (false, nil)
+        }
         guard answer.status == 200 else {
-            let reason = String(decoding: Self.bodyBytes(answer) ?? [], as: UTF8.self).textLines.first.map(String.init) ?? ""
-            if reason.hasPrefix("goedge: \(Checksums.Mismatch.prefix)") {
-                recorder.failed(path, String(reason.dropFirst("goedge: ".count)))
-            } else {
-                recorder.failed(path, "\(path): \(answer.status) \(answer.reason)" + (reason.isEmpty ? "" : ": \(reason)"))
-            }
+            // The upstream's own answer: its first line says why.
+            let reason = String(decoding: answer.bodyBytes ?? [], as: UTF8.self).textLines.first.map(String.init) ?? ""
+            recorder.failed(path, "\(path): \(answer.status) \(answer.reason)" + (reason.isEmpty ? "" : ": \(reason)"))
             return (false, nil)
         }
         // Checked again whatever its source: a file cached earlier, or fetched
         // for a client, was not checked against this go.sum. (For a zip checked
         // as it arrived, its hash is on record: no second pass over it.)
         if let expectedHash, let mismatch = await proxy.verify(answer, for: resource, expectedHash: expectedHash) {
-            recorder.failed(path, mismatch)
+            recorder.failed(path, "\(mismatch)")
             return (false, nil)
         }
-        recorder.done(path, resource: resource, fetched: answer.cacheStatus == .miss, bytes: answer.contentLength ?? 0)
-        return (true, keepBytes ? bodyBytes(answer) : nil)
-    }
-
-    static func bodyBytes(_ answer: ProxyAnswer) -> [UInt8]? {
-        switch answer.body {
-        case .bytes(let bytes): bytes
-        case .file(let hit): try? hit.readAll()
-        case .stream: nil
-        }
+        recorder.done(path, resource: resource, fetched: answer.cacheStatus == .miss, bytes: answer.contentLength)
+        return (true, keepBytes ? answer.bodyBytes : nil)
     }
 }
 
@@ -249,7 +246,7 @@ struct ProxyModuleSource: ModuleSource {
             // Fetched by this job already: from the cache now.
             let answer = await proxy.answer(ProxyRequest(resource), priority: .background)
             defer { answer.release() }
-            bytes = answer.status == 200 ? Prefetcher.bodyBytes(answer) : nil
+            bytes = answer.status == 200 ? answer.bodyBytes : nil
         }
         guard let bytes else { throw Unavailable(description: "its go.mod could not be fetched") }
         return try Self.parse(bytes, key: key).get()
@@ -266,7 +263,7 @@ struct ProxyModuleSource: ModuleSource {
     func versions(_ module: ModulePath) async throws -> [ModuleVersion] {
         let answer = await proxy.answer(ProxyRequest(.list(module)), priority: .background)
         defer { answer.release() }
-        guard answer.status == 200, let bytes = Prefetcher.bodyBytes(answer) else {
+        guard answer.status == 200, let bytes = answer.bodyBytes else {
             throw Unavailable(description: "its version list could not be fetched")
         }
         return String(decoding: bytes, as: UTF8.self).textLines.compactMap {

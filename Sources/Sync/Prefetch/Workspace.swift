@@ -1,3 +1,6 @@
+import GoModules
+import ModuleProxy
+
 /// The go.mod, go.work and go.sum files of a workspace, as a client sends
 /// them to the agent (by their paths on the client's machine).
 public struct WorkspaceFiles: Sendable, Codable, Equatable {

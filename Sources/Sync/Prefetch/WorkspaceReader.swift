@@ -1,4 +1,6 @@
 import Foundation
+import GoModules
+import ModuleProxy
 
 /// Reads the workspace files a prefetch needs from disk, as `goedge
 /// prefetch` and `goedge watch` name them.

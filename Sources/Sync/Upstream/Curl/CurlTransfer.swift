@@ -68,7 +68,8 @@ final class CurlTransfer: @unchecked Sendable {
             transfer.lastProgress = .now
             let line = UnsafeRawBufferPointer(start: data, count: length)
             transfer.parser.consume(line: Substring(decoding: line, as: UTF8.self))
-            return length
+            // A head that cannot be used ends the transfer (CURLE_WRITE_ERROR).
+            return transfer.parser.malformed == nil ? length : 0
         }
         goedge_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
         goedge_curl_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
@@ -102,11 +103,14 @@ final class CurlTransfer: @unchecked Sendable {
             case CURLE_WRITE_ERROR: kind = .refused
             default: kind = .other
             }
-            let refusal = kind == .refused ? sink?.refusal : nil
+            let refusal = kind == .refused ? parser.malformed ?? sink?.refusal : nil
             fail(TransportError(kind: kind, message: URLRedaction.redact(refusal ?? message)))
             return
         }
-        let head = parser.head ?? ResponseHead(status: 0, reason: "")
+        guard let head = parser.head else {
+            fail(TransportError(kind: .other, message: "the upstream sent no usable response head"))
+            return
+        }
         let sink = currentSink()
         resume(.response(head, sink))
     }

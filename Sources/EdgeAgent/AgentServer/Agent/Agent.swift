@@ -1,0 +1,123 @@
+import ArgumentParser
+import LRUCache
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
+
+/// The running agent: the store, the upstream client, the proxy and the
+/// HTTP listeners, shut down in order on SIGTERM, SIGINT or idle exit.
+package struct Agent {
+    package let configuration: AgentConfiguration
+    let logger = Logger(label: "goedge")
+
+    package init(configuration: AgentConfiguration) {
+        self.configuration = configuration
+    }
+
+    package func run() async throws {
+        // First, before anything could start a child: read and unset LISTEN_FDS.
+        let inherited: [SocketActivation.InheritedSocket]?
+        do {
+            inherited = try SocketActivation.inheritedSockets()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+        let notifier = ServiceNotifier()
+        let store: DiskCache
+        do {
+            store = try DiskCache(
+                // A `goedge cache` command may be working on the folder: let it finish.
+                configuration: .init(
+                    directory: configuration.cacheDirectory, maxSize: configuration.maxCacheSize.bytes, lockWait: .seconds(60)))
+        } catch {
+            logger.critical("cannot open the cache folder", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        // Before anything that counts is made.
+        let metrics = AgentMetrics.bootstrap(store: store)
+        let statistics = ServerStatistics()
+        let started = ContinuousClock.now
+        let readiness = Readiness {
+            notifier.ready(status: AgentStatus.describe(store: store, statistics: statistics))
+        }
+        // Cached files are served while the index loads; only writes wait for it.
+        store.loadIndexInBackground { [logger, configuration] report in
+            logger.notice(
+                "cache loaded",
+                metadata: [
+                    "folder": "\(configuration.cacheDirectory)", "entries": "\(report.files)",
+                    "modules": "\(report.groups)", "used": "\(ByteSize.format(report.diskUsage))",
+                    "limit": "\(configuration.maxCacheSize)", "removed_leftovers": "\(report.removedLeftovers)",
+                    "ms": "\(report.duration.milliseconds)",
+                ])
+            readiness.indexLoaded()
+        }
+
+        let engine = CurlEngine(configuration: configuration.client)
+        defer { engine.shutdown() }
+        let chain = UpstreamChain(list: configuration.upstreams, engine: engine)
+        let proxy = ModuleProxy(
+            store: store, upstream: chain, freshness: configuration.freshness,
+            readAhead: ReadAhead(enabled: configuration.readAhead), logger: logger)
+        let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
+        let listening = inherited.map { "\($0.count) sockets passed by systemd" } ?? configuration.listen.description
+        let status: @Sendable () -> AgentStatusReport = { [socketActivated = inherited != nil] in
+            AgentStatusReport(
+                started: started, listening: listening, socketActivated: socketActivated, proxy: proxy,
+                upstreams: chain.health, prefetcher: prefetcher, statistics: statistics)
+        }
+        let endpoints = AgentEndpoints(
+            prefetch: PrefetchEndpoint(prefetcher: prefetcher),
+            health: HealthEndpoints(store: store, upstreams: chain.health), metrics: metrics,
+            control: ControlAPI(administration: CacheAdministration(store: store), status: status))
+
+        let listeners: [HTTPServer.Listener]
+        if let inherited {
+            listeners = inherited.map { .descriptor($0.descriptor) }
+            if configuration.listenWasGiven {
+                logger.notice("socket-activated: serving the sockets systemd passed, not --listen")
+            }
+        } else {
+            listeners = [.address(configuration.listen)]
+        }
+        // Idle exit is for socket activation, where the next connection starts goedge again.
+        let idleTimeout = configuration.idleTimeout.duration(socketActivated: inherited != nil)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableProcessors.count)
+        let service = HTTPServerService(
+            listeners: listeners, group: group,
+            context: HTTPServer.Context(
+                proxy: proxy, endpoints: endpoints, statistics: statistics, activity: ActivityTracker(), logger: logger,
+                controlHosts: configuration.controlHosts, limits: configuration.limits,
+                maximumConnections: configuration.maximumConnections),
+            busy: { proxy.fetchesInFlight > 0 || prefetcher.jobsInFlight > 0 },
+            shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,
+            notifier: notifier, store: store, upstreams: "\(configuration.upstreams)")
+        // The group traps SIGTERM and SIGINT before it starts the server, so
+        // no signal can arrive unhandled once goedge says it listens.
+        // The server returning on its own (the idle exit) is a normal end too.
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await services.run()
+        } catch {
+            logger.critical("stopped on an error", metadata: ["error": "\(error)"])
+            try? await group.shutdownGracefully()
+            throw ExitCode(1)
+        }
+        try? await group.shutdownGracefully()
+        let readAhead = proxy.readAhead.statistics
+        logger.notice(
+            "stopped",
+            metadata: ["files_read_ahead": "\(readAhead.filesReadAhead)", "read_ahead_used": "\(readAhead.filesUsed)"])
+    }
+}

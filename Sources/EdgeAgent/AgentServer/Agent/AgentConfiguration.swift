@@ -1,0 +1,95 @@
+import LRUCache
+import Logging
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
+
+/// The goedge release.
+package enum GoEdgeVersion {
+    package static let current = "0.1.0"
+}
+
+/// Everything `goedge serve` needs, resolved from defaults and options
+/// (by the command's configuration layers).
+package struct AgentConfiguration: Sendable {
+    package var listen: ListenAddress
+    /// Whether the listen address was asked for (rather than the default).
+    package var listenWasGiven: Bool
+    package var upstreams: UpstreamList
+    package var cacheDirectory: String
+    package var maxCacheSize: ByteSize
+    package var logLevel: Logger.Level
+    package var freshness: FreshnessPolicy
+    package var client: UpstreamClientConfiguration
+    /// How long SIGTERM waits for responses in flight.
+    package var shutdownTimeout: Duration
+    package var idleTimeout: IdleTimeout
+    package var readAhead: Bool
+    /// Background downloads at once (prefetch and read-ahead).
+    package var prefetchConcurrency: Int
+    /// Who may use the control API and prefetch.
+    package var controlHosts: [HostPattern]
+    /// Time bounds of every connection.
+    package var limits: ConnectionLimits
+    /// Connections served at once.
+    package var maximumConnections: Int
+
+    package init(
+        listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,
+        logLevel: Logger.Level, freshness: FreshnessPolicy, client: UpstreamClientConfiguration, shutdownTimeout: Duration,
+        idleTimeout: IdleTimeout, readAhead: Bool, prefetchConcurrency: Int, controlHosts: [HostPattern],
+        limits: ConnectionLimits, maximumConnections: Int
+    ) {
+        self.listen = listen
+        self.listenWasGiven = listenWasGiven
+        self.upstreams = upstreams
+        self.cacheDirectory = cacheDirectory
+        self.maxCacheSize = maxCacheSize
+        self.logLevel = logLevel
+        self.freshness = freshness
+        self.client = client
+        self.shutdownTimeout = shutdownTimeout
+        self.idleTimeout = idleTimeout
+        self.readAhead = readAhead
+        self.prefetchConcurrency = prefetchConcurrency
+        self.controlHosts = controlHosts
+        self.limits = limits
+        self.maximumConnections = maximumConnections
+    }
+
+    package static let defaultListen = ListenAddress(host: "127.0.0.1", port: 7179)
+    package static let defaultUpstream = "https://proxy.golang.org"
+    package static let defaultMaxCacheSize = ByteSize(bytes: 10 << 30)
+    /// When to exit for lack of work.
+    package enum IdleTimeout: Equatable, Sendable {
+        /// After five minutes, but only when started by socket activation
+        /// (the next connection starts goedge again); never otherwise.
+        case whenSocketActivated
+        case never
+        case after(Duration)
+
+        package static let socketActivatedDefault = Duration.seconds(300)
+
+        package func duration(socketActivated: Bool) -> Duration? {
+            switch self {
+            case .whenSocketActivated: socketActivated ? Self.socketActivatedDefault : nil
+            case .never: nil
+            case .after(let duration): duration
+            }
+        }
+    }
+
+    /// `$CACHE_DIRECTORY` (set by systemd's CacheDirectory=), else
+    /// `$XDG_CACHE_HOME/goedge`, else `~/.cache/goedge`.
+    package static func defaultCacheDirectory(environment: [String: String]) -> String {
+        if let systemd = environment["CACHE_DIRECTORY"]?.split(separator: ":").first, !systemd.isEmpty {
+            return String(systemd)
+        }
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return xdg + "/goedge"
+        }
+        return (environment["HOME"] ?? "/tmp") + "/.cache/goedge"
+    }
+}

@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import LRUCache
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
+
+/// `GET /-/healthz` (the process answers) and `GET /-/readyz` (it can do its
+/// work: index loaded, cache folder writable, an upstream answering or none
+/// needed yet), both JSON; readyz answers 503 while not ready.
+struct HealthEndpoints: Sendable {
+    let store: DiskCache
+    let upstreams: UpstreamHealth
+
+    func healthz() -> AgentReply {
+        JSONReply.make(["status": "ok"])
+    }
+
+    func readyz() -> AgentReply {
+        let cacheWritable = access(store.configuration.directory + "/tmp", W_OK) == 0
+        var report = ReadinessReport(
+            ready: false, indexLoaded: store.isIndexLoaded, cacheWritable: cacheWritable, upstreamAnswering: upstreams.isReady)
+        report.ready = report.indexLoaded && report.cacheWritable && report.upstreamAnswering
+        return JSONReply.make(report, status: report.ready ? 200 : 503)
+    }
+}

@@ -1,0 +1,46 @@
+import Logging
+import NIOCore
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
+
+/// One log line per request at info level: method, path, status, bytes,
+/// cache outcome, time taken and time spent upstream. Written as one
+/// preformatted message, since it runs for every request: bytes appended
+/// piece by piece, as interpolating numbers into a String costs several times more.
+enum AccessLog {
+    static func record(request: RequestHead, answer: AgentReply, bytes: Int64, started: NIODeadline, logger: Logger) {
+        guard logger.logLevel <= .info else { return }
+        let elapsed = (NIODeadline.now() - started).nanoseconds
+        var line: [UInt8] = []
+        line.reserveCapacity(request.uri.utf8.count + 96)
+        line += request.method.rawValue.utf8
+        line.append(UInt8(ascii: " "))
+        line += request.uri.utf8
+        line.append(UInt8(ascii: " "))
+        line += String(answer.status).utf8
+        line += " bytes=".utf8
+        line += String(bytes).utf8
+        line += " cache=".utf8
+        line += answer.outcome.rawValue.utf8
+        line += " ms=".utf8
+        appendMilliseconds(elapsed, to: &line)
+        if let upstream = answer.upstreamDuration {
+            line += " upstream_ms=".utf8
+            appendMilliseconds(upstream.components.seconds * 1_000_000_000 + upstream.components.attoseconds / 1_000_000_000, to: &line)
+        }
+        logger.info(Logger.Message(stringLiteral: String(decoding: line, as: UTF8.self)))
+    }
+
+    /// Milliseconds with one decimal: `12`, `0.3`.
+    static func appendMilliseconds(_ nanoseconds: Int64, to line: inout [UInt8]) {
+        let tenths = (nanoseconds + 50_000) / 100_000
+        line += String(tenths / 10).utf8
+        if tenths % 10 != 0 {
+            line.append(UInt8(ascii: "."))
+            line.append(UInt8(ascii: "0") + UInt8(tenths % 10))
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import LRUCache
+import ModuleProxy
+import Upstream
+
+/// Everything the server answers: the proxy's answers, and the agent's own
+/// endpoints' (which may stream their body, as prefetch progress does).
+struct AgentReply: Sendable {
+    enum Body: Sendable {
+        /// A complete file, opened and pinned; sent with sendfile, then released.
+        case file(CacheHit)
+        case bytes([UInt8])
+        /// Produced as it goes, sent chunked, written as the client takes it.
+        case stream(AsyncStream<[UInt8]>)
+    }
+
+    var status: Int
+    var reason: String
+    var contentType: String
+    var body: Body
+    var outcome: ResponseOutcome
+    var warning: String?
+    /// Headers some answers need (`Allow` on a 405, `WWW-Authenticate` on a 401).
+    var extraHeaders: [(name: String, value: String)] = []
+    /// Time spent on upstream transfers.
+    var upstreamDuration: Duration?
+
+    init(
+        status: Int, reason: String? = nil, contentType: String, body: Body, outcome: ResponseOutcome, warning: String? = nil,
+        extraHeaders: [(name: String, value: String)] = [], upstreamDuration: Duration? = nil
+    ) {
+        self.status = status
+        self.reason = reason ?? ResponseHead.standardReason(for: status)
+        self.contentType = contentType
+        self.body = body
+        self.outcome = outcome
+        self.warning = warning
+        self.extraHeaders = extraHeaders
+        self.upstreamDuration = upstreamDuration
+    }
+
+    /// The proxy's answer, as it goes out.
+    init(_ answer: ProxyAnswer) {
+        let body: Body =
+            switch answer.body {
+            case .file(let hit): .file(hit)
+            case .bytes(let bytes): .bytes(bytes)
+            }
+        self.init(
+            status: answer.status, reason: answer.reason, contentType: answer.contentType, body: body,
+            outcome: ResponseOutcome(answer.cacheStatus), warning: answer.warning, upstreamDuration: answer.upstreamDuration)
+    }
+
+    /// A small body of the agent's own.
+    static func body(_ bytes: [UInt8], contentType: String, status: Int = 200) -> AgentReply {
+        AgentReply(status: status, contentType: contentType, body: .bytes(bytes), outcome: .agent)
+    }
+
+    /// A body the agent produces as it goes (progress lines).
+    static func stream(_ chunks: AsyncStream<[UInt8]>, contentType: String) -> AgentReply {
+        AgentReply(status: 200, contentType: contentType, body: .stream(chunks), outcome: .agent)
+    }
+
+    /// One line of text, prefixed `goedge: ` as the go command shows it.
+    static func text(_ status: Int, _ message: String, outcome: ResponseOutcome = .agent) -> AgentReply {
+        AgentReply(
+            status: status, contentType: "text/plain; charset=utf-8", body: .bytes(Array("goedge: \(message)\n".utf8)),
+            outcome: outcome)
+    }
+
+    static func methodNotAllowed(allow: String) -> AgentReply {
+        var reply = text(405, "this endpoint takes \(allow)")
+        reply.extraHeaders = [("Allow", allow)]
+        return reply
+    }
+
+    /// The body's length; nil for a stream.
+    var contentLength: Int64? {
+        switch body {
+        case .file(let hit): hit.size
+        case .bytes(let bytes): Int64(bytes.count)
+        case .stream: nil
+        }
+    }
+
+    /// Gives up the reply's file, if any.
+    func release() {
+        if case .file(let hit) = body { hit.release() }
+    }
+}
+
+/// Where a response came from, for the `X-Cache` header, the log and the
+/// metrics: the proxy's outcome, or one of the agent's own endpoints.
+enum ResponseOutcome: String, CaseIterable, Sendable {
+    case hit, miss, stale, revalidated, negative
+    case passThrough = "pass"
+    case error, agent
+
+    init(_ status: ProxyAnswer.CacheStatus) {
+        switch status {
+        case .hit: self = .hit
+        case .miss: self = .miss
+        case .stale: self = .stale
+        case .revalidated: self = .revalidated
+        case .negative: self = .negative
+        case .passThrough: self = .passThrough
+        case .error: self = .error
+        }
+    }
+}

@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LRUCache
+import NIOCore
+import NIOHTTP1
+
+/// Writing responses: small bodies in one buffer with their head, cached
+/// files with sendfile, streamed bodies chunk by chunk as the client takes
+/// them.
+extension HTTPConnectionHandler {
+    func respond(with reply: AgentReply, context: ChannelHandlerContext) {
+        guard let request = current?.head, context.channel.isActive, machine.state != .closed else {
+            reply.release()
+            machine.closed()
+            return
+        }
+        let sendsBody = request.method != .HEAD
+        let keepAlive = !machine.responseCloses
+        let allocator = context.channel.allocator
+        switch reply.body {
+        case .bytes(let bytes):
+            let buffer = ResponseWriting.bytes(of: reply, request: request, keepAlive: keepAlive, allocator: allocator)
+            write(buffer, keepAlive: keepAlive, context: context)
+            finished(reply, bytes: sendsBody ? Int64(bytes.count) : 0)
+        case .file(let hit):
+            var head = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
+            ResponseHeadWriter.write(
+                version: request.version, answer: reply, contentLength: hit.size, keepAlive: keepAlive, into: &head)
+            guard sendsBody, let descriptor = hit.takeDescriptor() else {
+                write(head, keepAlive: keepAlive, context: context)
+                hit.release()
+                finished(reply, bytes: 0)
+                return
+            }
+            let file = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+            // The head goes out in a segment of its own. TCP_CORK (nginx's tcp_nopush) would join
+            // them, but in A/B runs its two setsockopt calls per zip cost more than that saved.
+            context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
+            let region = FileRegion(fileHandle: file, readerIndex: 0, endIndex: Int(hit.size))
+            let sent = context.writeAndFlush(wrapOutboundOut(.fileRegion(region)))
+            let watch = watchForShrinking(file, hit: hit, context: context)
+            sent.whenComplete { _ in
+                watch?.cancel()
+                try? file.close()
+                hit.release()
+            }
+            finished(reply, bytes: hit.size)
+            endResponse(after: sent, keepAlive: keepAlive, context: context)
+        case .stream(let chunks):
+            // Without chunked encoding (HTTP/1.0) a stream ends with the connection.
+            let chunked = request.version.minor >= 1
+            let keepAlive = keepAlive && chunked
+            var head = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
+            ResponseHeadWriter.write(
+                version: request.version, answer: reply, contentLength: nil, keepAlive: keepAlive, chunked: chunked, into: &head)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)), promise: nil)
+            stream(chunks, chunked: chunked, sendsBody: sendsBody, reply: reply, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    /// Hands a complete response over. A connection kept open goes on with
+    /// the next request at once (NIO keeps the order, and reading waits
+    /// while the channel is not writable); one that closes waits for the
+    /// bytes to leave first.
+    private func write(_ buffer: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            perform(machine.responseEnded(), context: context)
+        } else {
+            endResponse(after: context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))), keepAlive: false, context: context)
+        }
+    }
+
+    private func endResponse(after written: EventLoopFuture<Void>, keepAlive: Bool, context: ChannelHandlerContext) {
+        if keepAlive {
+            perform(machine.responseEnded(), context: context)
+            return
+        }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        written.whenComplete { _ in
+            let (handler, context) = bound.value
+            handler.perform(handler.machine.responseEnded(), context: context)
+        }
+    }
+
+    /// A cached file that shrinks while it is sent would leave sendfile
+    /// sending nothing, forever: for files that take a while, look every
+    /// second, and treat a shorter file as damage.
+    private func watchForShrinking(_ file: NIOFileHandle, hit: CacheHit, context: ChannelHandlerContext) -> RepeatedTask? {
+        guard hit.size > 1 << 20 else { return nil }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        return context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
+            let size = try? file.withUnsafeFileDescriptor { descriptor -> Int64 in
+                var status = stat()
+                return fstat(descriptor, &status) == 0 ? Int64(status.st_size) : -1
+            }
+            guard let size, size < hit.size else { return }
+            task.cancel()
+            let (handler, context) = bound.value
+            handler.logger.warning("a cached file shrank while it was sent: removed", metadata: ["file": "\(hit.key)"])
+            handler.proxy.store.removeDamaged(hit.key)
+            handler.perform(.close, context: context)
+        }
+    }
+
+    /// Sends a streamed body as it comes, a chunk whenever the client can
+    /// take one, then ends the response.
+    private func stream(
+        _ chunks: AsyncStream<[UInt8]>, chunked: Bool, sendsBody: Bool, reply: AgentReply, keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        // Lives as long as the body: it ends when the producer finishes.
+        Task {
+            var sent: Int64 = 0
+            for await chunk in chunks where sendsBody && !chunk.isEmpty {
+                sent += Int64(chunk.count)
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        guard context.channel.isActive else { return continuation.resume() }
+                        var buffer = context.channel.allocator.buffer(capacity: chunk.count + 16)
+                        if chunked { buffer.writeString(String(chunk.count, radix: 16) + "\r\n") }
+                        buffer.writeBytes(chunk)
+                        if chunked { buffer.writeStaticString("\r\n") }
+                        context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+                        if context.channel.isWritable {
+                            continuation.resume()
+                        } else {
+                            handler.writabilityWaiters.append { continuation.resume() }
+                        }
+                    }
+                }
+            }
+            let total = sent
+            loop.execute {
+                let (handler, context) = bound.value
+                var buffer = context.channel.allocator.buffer(capacity: 8)
+                if chunked && sendsBody { buffer.writeStaticString("0\r\n\r\n") }
+                let written = context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer)))
+                handler.finished(reply, bytes: total)
+                handler.endResponse(after: written, keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
+    /// Logs and counts a response.
+    func finished(_ reply: AgentReply, bytes: Int64) {
+        guard let (request, _, kind, started) = current else { return }
+        AccessLog.record(request: request, answer: reply, bytes: bytes, started: started, logger: logger)
+        statistics.record(reply.outcome, kind: kind, bytes: bytes)
+        if reply.upstreamDuration != nil { activity.touch() }
+    }
+}
+
+/// Response bytes that need no channel: a head and a small body in one buffer.
+enum ResponseWriting {
+    static func bytes(of reply: AgentReply, request: RequestHead, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let body: [UInt8]
+        if case .bytes(let bytes) = reply.body, request.method != .HEAD { body = bytes } else { body = [] }
+        var buffer = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply) + body.count)
+        ResponseHeadWriter.write(
+            version: request.version, answer: reply, contentLength: reply.contentLength, keepAlive: keepAlive, into: &buffer)
+        buffer.writeBytes(body)
+        return buffer
+    }
+}

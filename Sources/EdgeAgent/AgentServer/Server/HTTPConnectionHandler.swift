@@ -1,0 +1,390 @@
+import Logging
+import ModuleProxy
+import NIOCore
+import NIOHTTP1
+
+/// Serves one HTTP/1.1 connection, carrying out what its
+/// ``ConnectionStateMachine`` decides: reads request heads, routes each,
+/// answers cache hits straight from the event loop and waits for the proxy
+/// or an agent endpoint otherwise.
+///
+/// Requests are read by ``RequestHeadParser`` and responses written as bytes
+/// (head and small body in one buffer, one write): for a GET/HEAD proxy the
+/// generic HTTP/1 pipeline costs more than the rest of a cache hit. The
+/// control plane's bodies are framed by the same parser (Content-Length
+/// only) and read only once the head was admitted; they reach their
+/// endpoint as a stream with backpressure (``RequestBody``).
+///
+/// Every request is bounded in time: its head must arrive within the head
+/// timeout, and an answer that takes longer than the request timeout is
+/// replaced by a 504 with the reason, so no client ever waits in silence.
+final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    let proxy: ModuleProxy
+    let routes: RouteMemo
+    let endpoints: any AgentEndpointServing
+    let statistics: ServerStatistics
+    let controlHosts: [HostPattern]
+    let activity: ActivityTracker
+    let limits: ConnectionLimits
+    let logger: Logger
+
+    var machine = ConnectionStateMachine()
+    /// Bytes received and not yet parsed (the next request's, while one is answered).
+    var buffered: ByteBuffer?
+    /// The request being answered, its number on this connection, and when it began.
+    var current: (head: RequestHead, number: Int, kind: RequestKind, started: NIODeadline)?
+    private var requestCount = 0
+    /// The answer being waited for, to cancel when its time is up.
+    private var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
+    private var headDeadline: Scheduled<Void>?
+    /// Where an admitted request's body goes.
+    private var bodySource: RequestBody.Chunks.Source?
+    /// The body's consumer finished early: the rest is read and dropped.
+    private var bodyDropped = false
+    private var bodyStall: Scheduled<Void>?
+    /// Work waiting for the channel to become writable again (a streamed body's next chunk).
+    var writabilityWaiters: [() -> Void] = []
+
+    init(context: HTTPServer.Context, routes: RouteMemo) {
+        self.proxy = context.proxy
+        self.routes = routes
+        self.endpoints = context.endpoints
+        self.statistics = context.statistics
+        self.controlHosts = context.controlHosts
+        self.activity = context.activity
+        self.limits = context.limits
+        self.logger = context.logger
+    }
+
+    // MARK: Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        // The first request head has its time from the moment of connecting.
+        startHeadDeadline(context: context)
+        context.fireChannelActive()
+        // The channel reads only when asked (autoRead is off): ask for the first bytes.
+        if machine.readRequested() { context.read() }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if machine.readRequested() { context.read() }
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        machine.closed()
+        cancelTimers()
+        work?.task.cancel()
+        bodySource?.finish()
+        runWritabilityWaiters()
+        context.fireChannelInactive()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if machine.readRequested() { context.read() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        guard machine.state != .closed else { return }
+        if buffered == nil {
+            buffered = incoming
+        } else {
+            buffered!.writeBuffer(&incoming)
+        }
+        process(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            runWritabilityWaiters()
+            // Requests wait while the client is not taking its answers.
+            if machine.state == .idle { process(context: context) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            let action = machine.quiesce(partialHead: hasBufferedBytes)
+            perform(action, context: context)
+            if action == .none && machine.state == .idle {
+                // Just accepted, or a head half-read: it may be on its way. Answer it if it comes soon, then close.
+                let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .seconds(1)) {
+                    let (handler, context) = bound.value
+                    if handler.machine.state == .idle { handler.perform(.close, context: context) }
+                }
+            }
+        case let event as ChannelEvent where event == .inputClosed:
+            perform(machine.inputEnded(partialHead: hasBufferedBytes), context: context)
+        case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
+            // A keep-alive connection that went quiet: the client opens a new one when it needs it.
+            if machine.state == .idle && !hasBufferedBytes { perform(.close, context: context) }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        machine.closed()
+        context.close(promise: nil)
+    }
+
+    private var hasBufferedBytes: Bool { (buffered?.readableBytes ?? 0) > 0 }
+
+    // MARK: Reading requests
+
+    /// Takes requests (and body bytes) from what was received, as far as the state allows.
+    func process(context: ChannelHandlerContext) {
+        while var buffer = buffered, buffer.readableBytes > 0 {
+            switch machine.state {
+            case .idle:
+                // The client must take its answers before it gets more.
+                guard context.channel.isWritable else { return }
+                startHeadDeadline(context: context)
+                let outcome = buffer.withUnsafeReadableBytes { RequestHeadParser.parse($0) }
+                switch outcome {
+                case .needMoreBytes:
+                    return
+                case .refused(let status, let reason):
+                    // The stream cannot be trusted past this point: answer, then hang up.
+                    buffered = nil
+                    perform(.refuse(status: status, reason: reason), context: context)
+                    return
+                case .request(let head, let consumed):
+                    buffer.moveReaderIndex(forwardBy: consumed)
+                    buffered = buffer.readableBytes > 0 ? buffer : nil
+                    cancelHeadDeadline()
+                    handle(head, context: context)
+                }
+            case .receivingBody:
+                let (taken, ended) = machine.bodyReceived(buffer.readableBytes)
+                let chunk = buffer.readSlice(length: taken)!
+                buffered = buffer.readableBytes > 0 ? buffer : nil
+                deliverBody(chunk, ended: ended, context: context)
+            case .responding, .closed:
+                return
+            }
+        }
+        // All taken: the next bytes come from the socket.
+        if machine.state == .idle && machine.readRequested() { context.read() }
+    }
+
+    private func deliverBody(_ chunk: ByteBuffer, ended: Bool, context: ChannelHandlerContext) {
+        bodyStall?.cancel()
+        if !bodyDropped, let source = bodySource {
+            if source.yield(chunk) == .stopProducing {
+                perform(machine.bodyDemandChanged(paused: true), context: context)
+            }
+        }
+        if ended {
+            bodySource?.finish()
+            bodySource = nil
+        } else {
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            bodyStall = context.eventLoop.scheduleTask(in: limits.headTimeout) {
+                let (handler, context) = bound.value
+                handler.logger.notice("request body stopped arriving: closing the connection")
+                handler.perform(handler.machine.bodyStalled(), context: context)
+            }
+        }
+    }
+
+    // MARK: Answering requests
+
+    private func handle(_ head: RequestHead, context: ChannelHandlerContext) {
+        requestCount += 1
+        let started = NIODeadline.now()
+        switch routes.route(method: head.method, uri: head.uri) {
+        case .failure(let error):
+            begin(head, kind: RequestKind(uri: head.uri), started: started, bodyAccepted: false)
+            var reply = AgentReply.text(error.status, error.message, outcome: .error)
+            if let allow = error.allow { reply.extraHeaders = [("Allow", allow)] }
+            respond(with: reply, context: context)
+        case .success(.proxy(let request)):
+            begin(head, kind: RequestKind(request.resource), started: started, bodyAccepted: false)
+            guard head.contentLength == 0 else {
+                respond(with: .text(400, "GOPROXY requests have no body", outcome: .error), context: context)
+                return
+            }
+            if let answer = proxy.cachedClientAnswer(for: request) {
+                respond(with: AgentReply(answer), context: context)
+                return
+            }
+            let proxy = self.proxy
+            answerLater(context: context) { AgentReply(await proxy.answer(request)) }
+        case .success(.agent(let path)):
+            let trusted = PeerCheck.isTrusted(context.channel.remoteAddress, hosts: controlHosts)
+            let admission = endpoints.admit(path: path, method: head.method, trusted: trusted)
+            guard case .serve(let bodyLimit) = admission else {
+                begin(head, kind: .agent, started: started, bodyAccepted: false)
+                if case .refuse(let status, let message, let allow) = admission {
+                    var reply = AgentReply.text(status, message)
+                    if let allow { reply.extraHeaders = [("Allow", allow)] }
+                    respond(with: reply, context: context)
+                }
+                return
+            }
+            guard head.contentLength <= bodyLimit else {
+                begin(head, kind: .agent, started: started, bodyAccepted: false)
+                let message = bodyLimit == 0 ? "this endpoint takes no body" : "request body larger than \(bodyLimit) bytes"
+                respond(with: .text(bodyLimit == 0 ? 400 : 413, message), context: context)
+                return
+            }
+            begin(head, kind: .agent, started: started, bodyAccepted: true)
+            let body = makeBody(length: head.contentLength, continueExpected: head.expectsContinue, context: context)
+            let endpoints = self.endpoints
+            answerLater(context: context) { await endpoints.reply(path: path, head: head, body: body) }
+        }
+    }
+
+    private func begin(_ head: RequestHead, kind: RequestKind, started: NIODeadline, bodyAccepted: Bool) {
+        current = (head, requestCount, kind, started)
+        _ = machine.requestStarted(bodyLength: head.contentLength, keepAlive: head.keepAlive, bodyAccepted: bodyAccepted)
+    }
+
+    /// A body stream for an admitted request; `100 Continue` when the client waits for one.
+    private func makeBody(length: Int, continueExpected: Bool, context: ChannelHandlerContext) -> RequestBody {
+        guard length > 0 else { return .empty }
+        bodyDropped = false
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let demand = BodyDemand { wantsMore, consumerGone in
+            loop.execute {
+                let (handler, context) = bound.value
+                if consumerGone { handler.bodyDropped = true }
+                handler.perform(handler.machine.bodyDemandChanged(paused: !wantsMore), context: context)
+            }
+        }
+        let produced = NIOAsyncSequenceProducer.makeSequence(
+            elementType: ByteBuffer.self,
+            backPressureStrategy: NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(lowWatermark: 4, highWatermark: 16),
+            finishOnDeinit: true, delegate: demand)
+        bodySource = produced.source
+        if continueExpected {
+            var buffer = context.channel.allocator.buffer(capacity: 25)
+            buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        }
+        return RequestBody(length: length, chunks: produced.sequence)
+    }
+
+    /// Waits for an answer off the event loop, within the request timeout.
+    private func answerLater(context: ChannelHandlerContext, _ produce: @escaping @Sendable () async -> AgentReply) {
+        let number = requestCount
+        let promise = context.eventLoop.makePromise(of: AgentReply.self)
+        let task = promise.completeWithTask(produce)
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let deadline = context.eventLoop.scheduleTask(in: limits.requestTimeout) {
+            let (handler, context) = bound.value
+            handler.requestTimedOut(number, context: context)
+        }
+        work = (task, deadline)
+        promise.futureResult.whenSuccess { reply in
+            let (handler, context) = bound.value
+            guard handler.current?.number == number, handler.work != nil else {
+                // Answered already (a 504 went out): this one is nobody's.
+                reply.release()
+                return
+            }
+            handler.work?.deadline.cancel()
+            handler.work = nil
+            handler.respond(with: reply, context: context)
+        }
+        // Reading goes on for the body, if there is one.
+        process(context: context)
+    }
+
+    private func requestTimedOut(_ number: Int, context: ChannelHandlerContext) {
+        guard current?.number == number, let pending = work else { return }
+        work = nil
+        pending.task.cancel()
+        logger.warning(
+            "request timed out: answering 504",
+            metadata: ["path": "\(current?.head.uri ?? "")", "timeout": "\(limits.requestTimeout)"])
+        let seconds = limits.requestTimeout.nanoseconds / 1_000_000_000
+        var reply = AgentReply.text(504, "no answer within \(seconds)s (goedge's request-timeout): the upstream is too slow or stuck")
+        reply.outcome = .error
+        if case .receivingBody = machine.state { _ = machine.bodyStalled() }
+        respond(with: reply, context: context)
+    }
+
+    // MARK: Carrying out actions
+
+    func perform(_ action: ConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .read:
+            context.read()
+        case .processBuffered:
+            process(context: context)
+        case .close:
+            cancelTimers()
+            context.close(promise: nil)
+        case .refuse(let status, let reason):
+            cancelTimers()
+            let head = RequestHead(method: .GET, uri: "-", version: .http1_1, keepAlive: false)
+            current = (head, requestCount, .other, .now())
+            let reply = AgentReply.text(status, reason, outcome: .error)
+            let bytes = ResponseWriting.bytes(of: reply, request: head, keepAlive: false, allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).whenComplete { _ in context.close(promise: nil) }
+            finished(reply, bytes: Int64(reply.contentLength ?? 0))
+            machine.closed()
+        }
+    }
+
+    private func startHeadDeadline(context: ChannelHandlerContext) {
+        guard headDeadline == nil else { return }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        headDeadline = context.eventLoop.scheduleTask(in: limits.headTimeout) {
+            let (handler, context) = bound.value
+            handler.headDeadline = nil
+            handler.perform(handler.machine.headDeadlinePassed(partialHead: handler.hasBufferedBytes), context: context)
+        }
+    }
+
+    private func cancelHeadDeadline() {
+        headDeadline?.cancel()
+        headDeadline = nil
+    }
+
+    private func cancelTimers() {
+        cancelHeadDeadline()
+        bodyStall?.cancel()
+        bodyStall = nil
+        work?.deadline.cancel()
+    }
+
+    func runWritabilityWaiters() {
+        let waiters = writabilityWaiters
+        writabilityWaiters.removeAll()
+        for waiter in waiters { waiter() }
+    }
+}
+
+/// The time bounds of a connection.
+package struct ConnectionLimits: Sendable, Equatable {
+    /// From connecting (or the first byte of a later request) to a complete
+    /// head; also the longest pause inside a request body.
+    package var headTimeout: TimeAmount = .seconds(20)
+    /// From a complete head to the answer's first byte.
+    package var requestTimeout: TimeAmount = .minutes(10)
+
+    package init() {}
+}
+
+/// What the connection handler needs of the agent's own endpoints.
+protocol AgentEndpointServing: Sendable {
+    func admit(path: String, method: HTTPMethod, trusted: Bool) -> AgentEndpoints.Admission
+    func reply(path: String, head: RequestHead, body: RequestBody) async -> AgentReply
+}
+
+extension AgentEndpoints: AgentEndpointServing {}

@@ -1,0 +1,169 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+import Synchronization
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
+
+/// The agent's HTTP/1.1 listeners: one listening channel per address (or per
+/// socket handed over by systemd), all serving the same proxy.
+///
+/// Every listening channel runs on one event loop, `acceptLoop`, and counts
+/// the connections it accepts there; the idle exit checks on that same loop,
+/// so it can never decide "idle" while a connection is being accepted.
+final class HTTPServer: Sendable {
+    /// Where to listen.
+    enum Listener: Sendable, CustomStringConvertible {
+        case address(ListenAddress)
+        /// An already bound, listening socket (socket activation).
+        case descriptor(Int32)
+
+        var description: String {
+            switch self {
+            case .address(let address): "\(address)"
+            case .descriptor(let descriptor): "fd \(descriptor)"
+            }
+        }
+    }
+
+    /// What every connection needs.
+    struct Context: Sendable {
+        let proxy: ModuleProxy
+        let endpoints: any AgentEndpointServing
+        let statistics: ServerStatistics
+        let activity: ActivityTracker
+        let logger: Logger
+        /// Who may use the control API (`control-hosts`).
+        var controlHosts: [HostPattern] = []
+        /// Keep-alive connections with no request for this long are closed.
+        var keepAliveTimeout: Duration = .seconds(75)
+        var limits = ConnectionLimits()
+        /// Connections served at once; those beyond get a 503 and are closed.
+        var maximumConnections = 2048
+    }
+
+    let channels: [any Channel]
+    let acceptLoop: any EventLoop
+    private let group: any EventLoopGroup
+    private let quiescing: ServerQuiescingHelper
+
+    private init(channels: [any Channel], acceptLoop: any EventLoop, group: any EventLoopGroup, quiescing: ServerQuiescingHelper) {
+        self.channels = channels
+        self.acceptLoop = acceptLoop
+        self.group = group
+        self.quiescing = quiescing
+    }
+
+    static func start(listeners: [Listener], group: any EventLoopGroup, context: Context) async throws -> HTTPServer {
+        let quiescing = ServerQuiescingHelper(group: group)
+        let routes = RouteMemo()
+        let acceptLoop = group.next()
+        var channels: [any Channel] = []
+        do {
+            for listener in listeners {
+                let isTCP: Bool
+                switch listener {
+                case .address(let address): if case .unix = address.kind { isTCP = false } else { isTCP = true }
+                case .descriptor: isTCP = true
+                }
+                var bootstrap = ServerBootstrap(group: acceptLoop, childGroup: group)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                            try channel.pipeline.syncOperations.addHandler(ConnectionCounter(tracker: context.activity))
+                        }
+                    }
+                    .childChannelOption(.maxMessagesPerRead, value: 16)
+                    // A client that shuts its side after its request still gets the answer.
+                    .childChannelOption(.allowRemoteHalfClosure, value: true)
+                    // Reads happen only when the connection handler asks for them.
+                    .childChannelOption(.autoRead, value: false)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            // The counter saw this connection already: it is one of the open ones.
+                            if context.activity.openConnections > context.maximumConnections {
+                                try channel.pipeline.syncOperations.addHandler(
+                                    ConnectionRefusal(maximum: context.maximumConnections, logger: context.logger))
+                                return
+                            }
+                            try channel.pipeline.syncOperations.addHandler(
+                                IdleStateHandler(readTimeout: .nanoseconds(context.keepAliveTimeout.nanoseconds)))
+                            try channel.pipeline.syncOperations.addHandler(
+                                HTTPConnectionHandler(context: context, routes: routes))
+                        }
+                    }
+                // TCP_NODELAY is a TCP-level option (at the socket level, option 1 would be SO_DEBUG).
+                if isTCP { bootstrap = bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: 1) }
+                let channel: any Channel
+                switch listener {
+                case .address(let address):
+                    switch address.kind {
+                    case .tcp(let host, let port):
+                        channel = try await bootstrap.bind(host: host, port: port).get()
+                    case .unix(let path):
+                        channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    }
+                case .descriptor(let descriptor):
+                    channel = try await bootstrap.withBoundSocket(descriptor).get()
+                }
+                channels.append(channel)
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        return HTTPServer(channels: channels, acceptLoop: acceptLoop, group: group, quiescing: quiescing)
+    }
+
+    /// Listening addresses as URLs, for the log and for clients.
+    var urls: [String] {
+        channels.compactMap { channel in
+            guard let address = channel.localAddress else { return nil }
+            switch address {
+            case .v4(let v4): return "http://\(v4.host):\(address.port ?? 0)"
+            case .v6(let v6): return "http://[\(v6.host)]:\(address.port ?? 0)"
+            case .unixDomainSocket: return "unix:\(address.pathname ?? "")"
+            }
+        }
+    }
+
+    /// Closes the listening channels at once. Called on `acceptLoop`, after
+    /// that nothing more is accepted; under socket activation the sockets
+    /// themselves stay open in systemd, which keeps new connections queued
+    /// for the next start.
+    func stopAccepting() {
+        acceptLoop.preconditionInEventLoop()
+        for channel in channels { channel.close(promise: nil) }
+    }
+
+    /// Stops accepting, lets every response in flight finish and closes idle
+    /// connections; gives up waiting after `timeout`.
+    func shutdown(timeout: Duration) async {
+        let promise = group.next().makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: promise)
+        let resumed = Mutex(false)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeOnce: @Sendable () -> Void = {
+                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume() }
+            }
+            promise.futureResult.whenComplete { _ in resumeOnce() }
+            group.next().scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { resumeOnce() }
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Synchronization
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
+import AgentServer
+
+/// How `goedge prefetch` and `goedge watch` talk to the agent: over its own
+/// listening socket, so that under socket activation the request starts it.
+struct AgentClient: Sendable {
+    let agent: AgentURL
+    private let engine: CurlEngine
+
+    /// Why the agent could not do what was asked.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        /// Nothing listens there (as opposed to an agent that failed).
+        var unreachable = false
+    }
+
+    init(agent: AgentURL) {
+        self.agent = agent
+        // A prefetch may stay quiet while the agent waits on a large download
+        // upstream; the agent gives up on stalled downloads itself.
+        engine = CurlEngine(
+            configuration: UpstreamClientConfiguration(
+                connectTimeout: .seconds(10), stallTimeout: .seconds(600), userAgent: "goedge/\(GoEdge.version)"))
+    }
+
+    func shutdown() {
+        engine.shutdown()
+    }
+
+    /// Sends a workspace to prefetch; `onEvent` sees each step as the agent
+    /// reports it. Returns the agent's summary.
+    func prefetch(
+        _ files: WorkspaceFiles, onEvent: @escaping @Sendable (PrefetchEvent) -> Void
+    ) async throws(Failure) -> PrefetchSummary {
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(files))
+        } catch {
+            throw Failure(description: "cannot encode the workspace: \(error)")
+        }
+        let summary = SummaryBox()
+        let decoder = JSONDecoder()
+        let answer = try await stream("/-/prefetch", body: body) { line in
+            guard let event = try? decoder.decode(PrefetchEvent.self, from: Data(line)) else { return }
+            if event.kind == .done, let final = event.summary { summary.set(final) }
+            onEvent(event)
+        }
+        guard answer.status == 200 else {
+            throw Failure(
+                description: "the agent at \(agent) answered \(answer.status) \(answer.reason)"
+                    + (answer.text.isEmpty ? "" : ": " + answer.text))
+        }
+        guard let final = summary.value else {
+            throw Failure(description: "the agent at \(agent) stopped before the prefetch was done")
+        }
+        return final
+    }
+
+    /// An answer of the control API, whole.
+    struct Answer: Sendable {
+        var status: Int
+        var reason: String
+        var body: [UInt8]
+
+        /// The body as text, trimmed: what an error answer says (without the
+        /// `goedge: ` the agent puts before its own messages for the go command).
+        var text: String {
+            let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.hasPrefix("goedge: ") ? String(text.dropFirst("goedge: ".count)) : text
+        }
+    }
+
+    /// Sends a request (a POST when `body` is given, else a GET) and returns
+    /// the answer. Throws only when the agent cannot be reached.
+    func call(_ path: String, body: [UInt8]? = nil, contentType: String = "application/json") async throws(Failure) -> Answer {
+        let request = TransferRequest(
+            url: url(path), headers: body == nil ? [] : [("Content-Type", contentType), ("Expect", "")], body: body,
+            unixSocketPath: socketPath, bypassesProxy: true
+        ) { _ in ErrorBodySink(limit: 256 << 20) }
+        return try await answer(to: request)
+    }
+
+    /// Sends a POST whose answer is JSON lines, handing each line to `onLine`
+    /// as it arrives. Returns the status (and, unless 200, the body's text).
+    func stream(
+        _ path: String, body: [UInt8], onLine: @escaping @Sendable ([UInt8]) -> Void
+    ) async throws(Failure) -> Answer {
+        let request = TransferRequest(
+            url: url(path), headers: [("Content-Type", "application/json"), ("Expect", "")], body: body,
+            unixSocketPath: socketPath, bypassesProxy: true
+        ) { head in
+            head.status == 200 ? JSONLineSink(onLine: onLine) as any ResponseBodySink : ErrorBodySink()
+        }
+        return try await answer(to: request)
+    }
+
+    /// Performs a request; the body kept is what an ``ErrorBodySink`` collected.
+    private func answer(to request: TransferRequest) async throws(Failure) -> Answer {
+        let result = await engine.perform(request)
+        switch result.outcome {
+        case .failed(let error):
+            throw Failure(description: "cannot reach the agent at \(agent): \(error)\(hint(for: error))", unreachable: error.kind == .connect)
+        case .response(let head, let sink):
+            return Answer(status: head.status, reason: head.reason, body: (sink as? ErrorBodySink)?.bytes ?? [])
+        }
+    }
+
+    private var socketPath: String? {
+        if case .unix(let path) = agent.address.kind { return path }
+        return nil
+    }
+
+    private func url(_ path: String) -> String {
+        switch agent.address.kind {
+        case .unix: "http://localhost" + path
+        case .tcp: agent.description + path
+        }
+    }
+
+    private func hint(for error: TransportError) -> String {
+        guard error.kind == .connect else { return "" }
+        return " (is the agent running? systemctl --user start goedge.socket, or goedge serve; --agent picks another)"
+    }
+}
+
+/// The summary, once the `done` event brought it.
+private final class SummaryBox: Sendable {
+    private let summary = Mutex<PrefetchSummary?>(nil)
+    var value: PrefetchSummary? { summary.withLock { $0 } }
+    func set(_ value: PrefetchSummary) { summary.withLock { $0 = value } }
+}

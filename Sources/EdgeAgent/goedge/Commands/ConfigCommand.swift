@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import AgentServer
+
+/// `goedge config`: the settings in effect and where each comes from;
+/// `goedge config --check [FILE]`: whether a configuration is usable.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Show the settings in effect, or check a configuration file.",
+        discussion: """
+            Settings come from /etc/goedge/goedge.toml, then $XDG_CONFIG_HOME/goedge/goedge.toml, \
+            then GOEDGE_* environment variables, then command-line options; later ones win. Without \
+            --check, prints every setting as goedge.toml lines with where its value came from. With \
+            --check, validates FILE (or the configuration in effect) and exits 78 if it has problems. \
+            The options of goedge serve can be given too, to see their effect.
+            """
+    )
+
+    @OptionGroup var configurationFile: ConfigurationOptions
+
+    @Flag(help: "Check the configuration instead of printing it; exit 0 when usable, 78 with the problems listed when not.")
+    var check = false
+
+    @Argument(help: ArgumentHelp("The file to check (with --check).", valueName: "file"))
+    var file: String?
+
+    @OptionGroup(title: "Serve options") var options: ServeOptions
+
+    func validate() throws {
+        if file != nil && !check { throw ValidationError("a file is only given with --check") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        if check, let file {
+            do {
+                guard try ConfigurationFile.read(file) != nil else { throw ValidationError("\(file) does not exist") }
+            } catch let error as ConfigurationError {
+                throw ConfigurationProblems(error: error).exit()
+            }
+            print("\(file): ok")
+            return
+        }
+        let layers = try configurationFile.load(options: options.given)
+        do {
+            _ = try AgentConfiguration(layers: layers, environment: environment)
+        } catch {
+            throw ConfigurationProblems(error: error).exit()
+        }
+        if check {
+            let read = layers.filesRead.isEmpty ? "no configuration file" : layers.filesRead.joined(separator: ", ")
+            print("ok (\(read), environment and options)")
+            return
+        }
+        print(Self.render(layers, environment: environment))
+    }
+
+    /// Every setting as a goedge.toml line, with its source; unset settings
+    /// show their default, commented out.
+    static func render(_ layers: ConfigurationLayers, environment: [String: String]) -> String {
+        var rows: [(line: String, source: String)] = []
+        for setting in Settings.all {
+            if let value = layers.value(setting) {
+                rows.append(("\(setting.name) = \(value.raw.toml)", value.source.description))
+            } else {
+                rows.append(("# \(setting.name) = \(defaultValue(setting, environment: environment))", "default"))
+            }
+        }
+        let width = rows.map(\.line.count).max() ?? 0
+        let files = layers.filesRead.isEmpty ? "none" : layers.filesRead.joined(separator: ", ")
+        return "# goedge \(GoEdge.version) settings; configuration files read: \(files)\n"
+            + rows.map { $0.line.padding(toLength: width, withPad: " ", startingAt: 0) + "  # " + $0.source }
+            .joined(separator: "\n")
+    }
+
+    private static func defaultValue(_ setting: Setting, environment: [String: String]) -> String {
+        switch setting.name {
+        case Settings.cacheDir.name: RawSetting.string(AgentConfiguration.defaultCacheDirectory(environment: environment)).toml
+        case Settings.allowRemote.name: "false"
+        case Settings.idleTimeout.name: "\"5m\"  (when socket-activated; else \"0\")"
+        default: RawSetting.string(setting.defaultText).toml
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import GoModules
+import Upstream
+import ModuleProxy
+import Prefetch
+import CacheAdmin
+import AgentServer
+
+/// `goedge prefetch [PATH…]`: warm the agent's cache with a workspace's
+/// whole module graph, as one CI step before the build.
+struct PrefetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prefetch",
+        abstract: "Warm the agent's cache with everything a workspace needs (a CI step before go build).",
+        discussion: """
+            Sends the workspace's go.mod, go.work and go.sum files to the running agent, which \
+            fetches every module version go.sum lists (checked against its hashes) and walks the \
+            module graph for requirements go.sum does not list yet. PATH is a go.mod, go.work, \
+            go.sum or go.work.sum, or a folder holding them (default: the current folder). Shows \
+            progress on standard error (a bar on a terminal, a line every few seconds otherwise) and \
+            prints a summary. Exits 1 when anything failed, with the failures listed, and 2 when the \
+            agent cannot be reached.
+            """
+    )
+
+    @OptionGroup var configurationFile: ConfigurationOptions
+    @OptionGroup var client: ClientOptions
+
+    @Flag(name: .shortAndLong, help: "Print only the summary and the failures.")
+    var quiet = false
+
+    @Argument(help: ArgumentHelp("go.mod, go.work, go.sum or go.work.sum files, or folders holding them.", valueName: "path"))
+    var paths: [String] = []
+
+    func run() async throws {
+        let layers = try configurationFile.load(options: client.given)
+        let files: WorkspaceFiles
+        do {
+            files = try WorkspaceReader.read(paths, from: FileManager.default.currentDirectoryPath)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let progress = quiet ? nil : PrefetchProgress.forStandardError()
+        let agent = AgentClient(agent: ClientOptions.agentURL(layers))
+        defer { agent.shutdown() }
+        let started = ContinuousClock.now
+        let summary: PrefetchSummary
+        do {
+            summary = try await agent.prefetch(files) { progress?.record($0) }
+        } catch {
+            FileHandle.standardError.write(Data("goedge prefetch: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        print("prefetched " + PrefetchProgress.describe(summary, duration: ContinuousClock.now - started))
+        guard summary.failures.isEmpty else {
+            print("failures:")
+            for failure in summary.failures { print("  " + failure) }
+            throw ExitCode(1)
+        }
+    }
+}

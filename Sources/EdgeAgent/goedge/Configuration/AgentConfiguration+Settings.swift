@@ -1,0 +1,51 @@
+import AgentServer
+import LRUCache
+import Logging
+import ModuleProxy
+import Upstream
+
+extension AgentConfiguration {
+    /// Builds the agent's configuration from the settings in effect.
+    init(layers: ConfigurationLayers, environment: [String: String]) throws(ConfigurationError) {
+        let home = environment["HOME"] ?? "/"
+        let listen = layers.string(Settings.listen).flatMap(ListenAddress.init(parsing:)) ?? Self.defaultListen
+        if !listen.isLocalOnly && layers.boolean(Settings.allowRemote) != true {
+            let source = layers.value(Settings.listen)?.source.description ?? "default"
+            throw ConfigurationError([
+                "listen = \"\(listen)\" (\(source)) can be reached from other hosts; set allow-remote "
+                    + "(--allow-remote) if that is what you want"
+            ])
+        }
+        let defaults = FreshnessPolicy()
+        let prefetchConcurrency = layers.count(Settings.prefetchConcurrency) ?? 8
+        let clientDefaults = UpstreamClientConfiguration()
+        var limits = ConnectionLimits()
+        if let head = layers.duration(Settings.requestHeadTimeout) { limits.headTimeout = .nanoseconds(head.nanosecondCount) }
+        if let request = layers.duration(Settings.requestTimeout) { limits.requestTimeout = .nanoseconds(request.nanosecondCount) }
+        self.init(
+            listen: listen,
+            listenWasGiven: layers.value(Settings.listen) != nil,
+            // Checked when loaded: it parses.
+            upstreams: try! UpstreamList(parsing: layers.string(Settings.upstream) ?? Self.defaultUpstream),
+            cacheDirectory: layers.path(Settings.cacheDir, home: home) ?? Self.defaultCacheDirectory(environment: environment),
+            maxCacheSize: layers.size(Settings.maxCacheSize) ?? Self.defaultMaxCacheSize,
+            logLevel: layers.string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .info,
+            freshness: FreshnessPolicy(
+                moduleMetadataTTL: layers.duration(Settings.metadataTTL) ?? defaults.moduleMetadataTTL,
+                notFoundTTL: layers.duration(Settings.notFoundTTL) ?? defaults.notFoundTTL,
+                checksumDatabaseTTL: layers.duration(Settings.sumdbTTL) ?? defaults.checksumDatabaseTTL),
+            client: UpstreamClientConfiguration(
+                connectTimeout: layers.duration(Settings.connectTimeout) ?? clientDefaults.connectTimeout,
+                stallTimeout: layers.duration(Settings.stallTimeout) ?? clientDefaults.stallTimeout,
+                netrcFile: environment["NETRC"],
+                userAgent: "goedge/\(GoEdgeVersion.current)",
+                backgroundConcurrency: prefetchConcurrency),
+            shutdownTimeout: layers.duration(Settings.shutdownTimeout) ?? .seconds(10),
+            idleTimeout: layers.duration(Settings.idleTimeout).map { $0 == .zero ? .never : .after($0) } ?? .whenSocketActivated,
+            readAhead: layers.boolean(Settings.readAhead) ?? true,
+            prefetchConcurrency: prefetchConcurrency,
+            controlHosts: (layers.strings(Settings.controlHosts) ?? ["127.0.0.1", "::1"]).compactMap(HostPattern.init(parsing:)),
+            limits: limits,
+            maximumConnections: layers.count(Settings.maxConnections) ?? 2048)
+    }
+}

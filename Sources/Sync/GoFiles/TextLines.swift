@@ -1,7 +1,0 @@
-extension StringProtocol {
-    /// The lines of a text file, LF or CRLF. (`split(separator: "\n")` misses
-    /// CRLF lines: Swift reads `"\r\n"` as one Character.)
-    var textLines: [SubSequence] {
-        split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-    }
-}

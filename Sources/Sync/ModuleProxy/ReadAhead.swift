@@ -1,0 +1,144 @@
+import CoreMetrics
+import LRUCache
+import Synchronization
+import GoModules
+import Upstream
+
+/// Fetches what a client will ask for next, before it asks.
+///
+/// A cold `go mod download` or `go build` is bound by round trips: the go
+/// command asks for one file at a time. When a client asks for the `.info`
+/// or `.mod` of a version, that version's other files are fetched at once;
+/// when a client gets a `.mod` that had to be fetched (or was read ahead and
+/// is now used for the first time), the `.mod` files of its requirements are
+/// fetched too (and below a module older than go 1.17, theirs, to a bounded
+/// depth), as the go command's graph loading will want them. All of it runs as
+/// background work: it never delays a client, and a client asking for a file
+/// in flight joins that fetch.
+///
+/// Counted, so its waste can be seen: files read ahead, and how many of them
+/// a client then asked for.
+public final class ReadAhead: Sendable {
+    public struct Statistics: Sendable, Equatable {
+        /// Files fetched ahead of a client.
+        public var filesReadAhead: Int
+        /// Of those, the ones a client then asked for.
+        public var filesUsed: Int
+    }
+
+    public let isEnabled: Bool
+    /// How deep below a fetched go.mod its requirements' go.mod files are read ahead.
+    let maximumDepth: Int
+    /// Read-ahead fetches in flight at most; beyond, new ones are dropped.
+    let maximumOutstanding: Int
+
+    private struct State {
+        var outstanding = 0
+        /// Keys read ahead and not yet asked for (bounded).
+        var unused: Set<CacheKey> = []
+        var statistics = Statistics(filesReadAhead: 0, filesUsed: 0)
+    }
+    private let state = Mutex(State())
+    /// `state.unused.count`, readable without the lock.
+    private let unusedCount = Atomic<Int>(0)
+    private static let rememberedKeys = 100_000
+    private let filesReadAheadCounter = Counter(label: "goedge_read_ahead_files_total")
+    private let filesUsedCounter = Counter(label: "goedge_read_ahead_used_total")
+
+    public init(enabled: Bool = true, maximumDepth: Int = 4, maximumOutstanding: Int = 512) {
+        self.isEnabled = enabled
+        self.maximumDepth = maximumDepth
+        self.maximumOutstanding = maximumOutstanding
+    }
+
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Called with every answer a client got.
+    ///
+    /// Only a miss, or the first use of a file read ahead, starts more: a
+    /// plain hit means its version's files were fetched together before (the
+    /// eviction unit is the whole version). This keeps hits cheap: without
+    /// files read ahead and unused, a hit costs one atomic load here.
+    func clientAnswered(_ request: ProxyRequest, _ answer: ProxyAnswer, proxy: ModuleProxy) {
+        var wasReadAhead = false
+        if unusedCount.load(ordering: .relaxed) > 0, let key = request.cacheKey {
+            wasReadAhead = state.withLock { state in
+                guard state.unused.remove(key) != nil else { return false }
+                unusedCount.store(state.unused.count, ordering: .relaxed)
+                state.statistics.filesUsed += 1
+                return true
+            }
+            if wasReadAhead { filesUsedCounter.increment() }
+        }
+        guard isEnabled, answer.status == 200, answer.cacheStatus == .miss || wasReadAhead else { return }
+        let resource = request.resource
+        guard let (module, version) = resource.moduleVersion, version.isCanonical else { return }
+        switch resource {
+        case .info:
+            start(.mod(module, version), depth: 0, proxy: proxy, readsRequirements: true)
+            start(.zip(module, version), depth: 0, proxy: proxy)
+        case .mod:
+            start(.info(module, version), depth: 0, proxy: proxy)
+            start(.zip(module, version), depth: 0, proxy: proxy)
+            // A go.mod fetched just now, or read ahead and now used: its
+            // requirements' go.mod files come next. So read-ahead stays a
+            // level ahead of the go command's graph loading, and goes no
+            // further than what the go command really reads.
+            if let text = Self.text(of: answer) {
+                requirementsFetched(text, module: module, version: version, depth: 0, proxy: proxy)
+            }
+        default:
+            break
+        }
+    }
+
+    private func requirementsFetched(_ text: String, module: ModulePath, version: ModuleVersion, depth: Int, proxy: ModuleProxy) {
+        guard let goMod = try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false) else {
+            return
+        }
+        for requirement in goMod.requirements {
+            // Below a pruned module (go >= 1.17) the go command reads no further.
+            start(.mod(requirement.module, requirement.version), depth: depth + 1, proxy: proxy, readsRequirements: !goMod.isPruned)
+        }
+    }
+
+    /// Fetches `resource` in the background unless it is cached or too much
+    /// is in flight; for a go.mod, then its requirements' if `readsRequirements`.
+    private func start(_ resource: ProxyResource, depth: Int, proxy: ModuleProxy, readsRequirements: Bool = false) {
+        let request = ProxyRequest(resource)
+        // Cached, or on its way for someone already: nothing to read ahead.
+        guard depth <= maximumDepth, let key = request.cacheKey, proxy.store.info(key) == nil, !proxy.isFetching(key) else {
+            return
+        }
+        let admitted = state.withLock { state in
+            guard state.outstanding < maximumOutstanding, !state.unused.contains(key) else { return false }
+            state.outstanding += 1
+            // Remembered from the start, so a client joining the fetch in flight counts as a use.
+            if state.unused.count < Self.rememberedKeys { state.unused.insert(key) }
+            unusedCount.store(state.unused.count, ordering: .relaxed)
+            return true
+        }
+        guard admitted else { return }
+        Task {
+            let answer = await proxy.answer(request, priority: .background)
+            defer { answer.release() }
+            state.withLock { state in
+                state.outstanding -= 1
+                guard answer.cacheStatus == .miss, answer.status == 200 else {
+                    state.unused.remove(key)
+                    unusedCount.store(state.unused.count, ordering: .relaxed)
+                    return
+                }
+                state.statistics.filesReadAhead += 1
+            }
+            if answer.cacheStatus == .miss, answer.status == 200 { filesReadAheadCounter.increment() }
+            if case .mod(let module, let version) = resource, readsRequirements, answer.status == 200, let text = Self.text(of: answer) {
+                requirementsFetched(text, module: module, version: version, depth: depth, proxy: proxy)
+            }
+        }
+    }
+
+    private static func text(of answer: ProxyAnswer) -> String? {
+        answer.bodyBytes.map { String(decoding: $0, as: UTF8.self) }
+    }
+}

@@ -1,0 +1,171 @@
+import LRUCache
+import Synchronization
+import Upstream
+
+/// Makes concurrent requests for the same file share one upstream fetch.
+///
+/// The first request for a key starts the fetch as a task of its own (so a
+/// client that goes away does not cancel it for the others); later requests
+/// wait for it. Every waiter gets its own answer: for a stored file, its own
+/// descriptor and pin. A waiter whose task is cancelled (its client's time
+/// ran out) leaves at once; the fetch goes on for the others.
+final class SingleFlight: Sendable {
+    private let flights = Mutex<[CacheKey: Flight]>([:])
+    private let store: DiskCache
+
+    init(store: DiskCache) {
+        self.store = store
+    }
+
+    /// Number of fetches in flight.
+    var count: Int { flights.withLock { $0.count } }
+
+    /// Whether a fetch for `key` is in flight.
+    func contains(_ key: CacheKey) -> Bool { flights.withLock { $0[key] != nil } }
+
+    /// The answer for `key`: from `recheck` if the cache now has it, else
+    /// from the fetch in flight, else from a new fetch running `fetch`.
+    /// `joined` tells whether this request waited on another's fetch.
+    ///
+    /// A client joining a fetch that runs in the background raises its
+    /// ``Promotion`` and calls `promoted`, so the fetch stops waiting behind
+    /// other background work.
+    func answer(
+        for key: CacheKey, priority: TransferRequest.Priority, recheck: () -> ProxyAnswer?,
+        promoted: @Sendable () -> Void = {},
+        fetch: @escaping @Sendable (Promotion) async -> ProxyAnswer
+    ) async -> (answer: ProxyAnswer, joined: Bool) {
+        enum Role { case cached(ProxyAnswer), joined(Flight, Waiter), leader(Flight, Waiter) }
+        let role: Role = flights.withLock { flights in
+            if let flight = flights[key] {
+                let waiter = flight.register()
+                if priority == .client && !flight.promotion.isRaised {
+                    flight.promotion.raise()
+                    promoted()
+                }
+                return .joined(flight, waiter)
+            }
+            // A fetch may have finished between the caller's first look and now.
+            if let answer = recheck() { return .cached(answer) }
+            let flight = Flight(copy: { [store] answer in
+                guard case .file(let hit) = answer.body else { return answer }
+                guard let duplicate = store.duplicate(hit) else {
+                    return .text(502, "goedge: the fetched file could not be reopened")
+                }
+                var copy = answer
+                copy.body = .file(duplicate)
+                return copy
+            })
+            let waiter = flight.register()
+            if priority == .client { flight.promotion.raise() }
+            flights[key] = flight
+            return .leader(flight, waiter)
+        }
+        switch role {
+        case .cached(let answer):
+            return (answer, false)
+        case .joined(let flight, let waiter):
+            return (await flight.wait(waiter), true)
+        case .leader(let flight, let waiter):
+            // Outlives this request: the others waiting need it even if this client goes.
+            Task {
+                let answer = await fetch(flight.promotion)
+                // Stored before the flight ends, so later requests find the file.
+                flights.withLock { _ = $0.removeValue(forKey: key) }
+                flight.finish(answer)
+            }
+            return (await flight.wait(waiter), false)
+        }
+    }
+}
+
+/// One waiter's place in a ``Flight``.
+struct Waiter: Hashable, Sendable {
+    let number: Int
+}
+
+/// One fetch in flight and the requests waiting for it.
+///
+/// Requests register (under the single-flight lock, so none is missed)
+/// before they wait; each gets its own copy of the answer, whether it waits
+/// before or after the fetch ends, and when the last registered request has
+/// collected its copy or left, the original is released.
+final class Flight: Sendable {
+    private struct State {
+        var nextWaiter = 0
+        /// Registered and not yet collected or gone.
+        var outstanding: Set<Waiter> = []
+        var answer: ProxyAnswer?
+        var waiting: [Waiter: CheckedContinuation<ProxyAnswer, Never>] = [:]
+    }
+    private let state = Mutex(State())
+    private let copy: @Sendable (ProxyAnswer) -> ProxyAnswer
+    /// Raised once a client waits for this fetch.
+    let promotion = Promotion()
+
+    /// What a waiter that leaves before the answer gets (nobody reads it).
+    static let abandoned = ProxyAnswer.text(504, "goedge: stopped waiting for the upstream")
+
+    init(copy: @escaping @Sendable (ProxyAnswer) -> ProxyAnswer) {
+        self.copy = copy
+    }
+
+    func register() -> Waiter {
+        state.withLock { state in
+            state.nextWaiter += 1
+            let waiter = Waiter(number: state.nextWaiter)
+            state.outstanding.insert(waiter)
+            return waiter
+        }
+    }
+
+    /// The answer, once the fetch ends; `abandoned` at once if the task is cancelled.
+    func wait(_ waiter: Waiter) async -> ProxyAnswer {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready: ProxyAnswer? = state.withLock { state in
+                    guard state.outstanding.contains(waiter) else { return Self.abandoned }
+                    guard let answer = state.answer else {
+                        state.waiting[waiter] = continuation
+                        return nil
+                    }
+                    return collect(answer, for: waiter, &state)
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            leave(waiter)
+        }
+    }
+
+    func finish(_ answer: ProxyAnswer) {
+        let handed: [(CheckedContinuation<ProxyAnswer, Never>, ProxyAnswer)] = state.withLock { state in
+            state.answer = answer
+            let waiting = state.waiting
+            state.waiting.removeAll()
+            // Nobody to hand it to (they all left): it is nobody's.
+            if waiting.isEmpty && state.outstanding.isEmpty { answer.release() }
+            return waiting.map { ($0.value, collect(answer, for: $0.key, &state)) }
+        }
+        for (waiter, answer) in handed { waiter.resume(returning: answer) }
+    }
+
+    /// A waiter whose client stopped waiting: it takes no copy, and the
+    /// original is released if it was the last.
+    private func leave(_ waiter: Waiter) {
+        let continuation: CheckedContinuation<ProxyAnswer, Never>? = state.withLock { state in
+            guard state.outstanding.remove(waiter) != nil else { return nil }
+            if let answer = state.answer, state.outstanding.isEmpty { answer.release() }
+            return state.waiting.removeValue(forKey: waiter)
+        }
+        continuation?.resume(returning: Self.abandoned)
+    }
+
+    private func collect(_ answer: ProxyAnswer, for waiter: Waiter, _ state: inout State) -> ProxyAnswer {
+        let mine = copy(answer)
+        state.outstanding.remove(waiter)
+        // The last copy is made: the original has served its purpose.
+        if state.outstanding.isEmpty { answer.release() }
+        return mine
+    }
+}
