@@ -129,6 +129,16 @@ let package = Package(
             name: "TestSupport",
             path: "Tests/TestSupport"
         ),
+        // A scripted upstream and a clock that moves when told: the proxy's logic, in-process.
+        .target(
+            name: "ProxyTestSupport",
+            dependencies: [
+                "ModuleProxy", "Upstream", "LRUCache", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Tests/ProxyTestSupport"
+        ),
         .testTarget(
             name: "LRUCacheTests",
             dependencies: ["LRUCache", "TestSupport"]
@@ -137,13 +147,14 @@ let package = Package(
             name: "SyncTests",
             dependencies: [
                 "GoModules", "Upstream", "ModuleProxy", "Prefetch", "CacheAdmin", "FolderWatch", "LRUCache", "TestSupport",
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "ProxyTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .testTarget(
             name: "EdgeAgentTests",
             dependencies: [
-                "goedge", "AgentServer", "ModuleProxy", "Upstream", "GoModules", "LRUCache", "TestSupport",
+                "goedge", "AgentServer", "ModuleProxy", "Upstream", "GoModules", "LRUCache", "TestSupport", "ProxyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -41,8 +41,10 @@ package enum ContentCheck {
                 throw Failure(description: "not a version info JSON object")
             }
         case .mod(let module, let version):
+            // Parsed as the go command reads a dependency's go.mod (laxly), and naming a module.
             guard let text = String(validating: bytes, as: UTF8.self),
-                (try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false)) != nil
+                let goMod = try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false),
+                goMod.module != nil
             else { throw Failure(description: "not a go.mod file") }
         case .list:
             guard String(validating: bytes, as: UTF8.self) != nil else { throw Failure(description: "not a version list") }

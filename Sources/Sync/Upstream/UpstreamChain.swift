@@ -34,6 +34,12 @@ public struct UpstreamChain: Sendable {
         public var duration: Duration
         /// Each upstream tried, with what it answered, for the log.
         public var attempts: [String]
+
+        public init(outcome: Outcome, duration: Duration, attempts: [String] = []) {
+            self.outcome = outcome
+            self.duration = duration
+            self.attempts = attempts
+        }
     }
 
     public func fetch(

@@ -1,0 +1,224 @@
+import Logging
+import ModuleProxy
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import ProxyTestSupport
+import Synchronization
+import Testing
+
+@testable import AgentServer
+
+/// The connection handler fed raw bytes, as SwiftNIO's own ContentLengthTests
+/// do: exactly what a client sends, exactly what the handler writes back.
+/// The proxy behind it runs over a scripted upstream, and time is the test
+/// channel's own, moved on by the test.
+@Suite struct ConnectionHandlerTests {
+    /// A connected test channel with the handler, a proxy over a scripted upstream, and a read counter.
+    struct Connection {
+        let channel: NIOAsyncTestingChannel
+        let harness: ProxyHarness
+        let reads: ReadCounter
+
+        init(controlHosts: [HostPattern] = [], endpoints: any AgentEndpointServing = TestEndpoints()) async throws {
+            harness = try ProxyHarness()
+            let context = HTTPServer.Context(
+                proxy: harness.proxy, endpoints: endpoints, statistics: ServerStatistics(), activity: ActivityTracker(),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), controlHosts: controlHosts)
+            channel = NIOAsyncTestingChannel()
+            reads = ReadCounter()
+            try await channel.pipeline.addHandler(reads)
+            try await channel.pipeline.addHandler(HTTPConnectionHandler(context: context, routes: RouteMemo()))
+            try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000))
+        }
+
+        func send(_ text: String) async throws {
+            try await channel.writeInbound(ByteBuffer(string: text))
+        }
+
+        /// Everything written so far, as text.
+        func written() async throws -> String {
+            var text = ""
+            while let data = try await channel.readOutbound(as: IOData.self) {
+                if case .byteBuffer(var buffer) = data { text += buffer.readString(length: buffer.readableBytes) ?? "" }
+            }
+            return text
+        }
+
+        /// Waits for the next write (an answer that comes from off the event loop).
+        func nextWrite() async throws -> String {
+            let data = try await channel.waitForOutboundWrite(as: IOData.self)
+            guard case .byteBuffer(var buffer) = data else { return "<file>" }
+            return (buffer.readString(length: buffer.readableBytes) ?? "") + (try await written())
+        }
+
+        func cacheModFile() async {
+            harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8)))
+            _ = await harness.proxy.answer(.mod(try! .init("example.com/m"), try! .init("v1.0.0")))
+        }
+    }
+
+    static let modRequest = "GET /example.com/m/@v/v1.0.0.mod HTTP/1.1\r\nHost: x\r\n\r\n"
+    static let modResponse =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\nX-Cache: hit\r\n\r\nmodule example.com/m\n"
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let connection = try await Connection()
+        await connection.cacheModFile()
+        try await connection.send(Self.modRequest + Self.modRequest.replacingOccurrences(of: "GET", with: "HEAD"))
+        let written = try await connection.written()
+        let headOnly = Self.modResponse.replacingOccurrences(of: "module example.com/m\n", with: "")
+        #expect(written == Self.modResponse + headOnly)
+        #expect(try await connection.channel.isActive)
+    }
+
+    @Test func connectionCloseIsHonoured() async throws {
+        let connection = try await Connection()
+        await connection.cacheModFile()
+        try await connection.send("GET /example.com/m/@v/v1.0.0.mod HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let written = try await connection.written()
+        #expect(written.contains("\r\nConnection: close\r\n"))
+        try await connection.channel.closeFuture.get()
+    }
+
+    /// A miss is answered from off the event loop; the next pipelined request waits for it.
+    @Test func aMissIsAnsweredThenTheNextRequest() async throws {
+        let connection = try await Connection()
+        connection.harness.upstream.script("example.com/m/@v/list", .init(body: Array("v1.0.0\n".utf8)))
+        try await connection.send(
+            "GET /example.com/m/@v/list HTTP/1.1\r\nHost: x\r\n\r\nGET /example.com/m/@v/list HTTP/1.1\r\nHost: x\r\n\r\n")
+        var written = try await connection.nextWrite()
+        while written.components(separatedBy: "HTTP/1.1 200").count < 3 { written += try await connection.nextWrite() }
+        #expect(written.contains("X-Cache: miss") && written.contains("X-Cache: hit"))
+        #expect(written.range(of: "X-Cache: miss")!.lowerBound < written.range(of: "X-Cache: hit")!.lowerBound)
+    }
+
+    /// While a response is being produced, the handler asks the channel for nothing more.
+    @Test func noReadsWhileAResponseIsOut() async throws {
+        let connection = try await Connection()
+        connection.harness.upstream.script("example.com/m/@v/list", .init(body: Array("v1.0.0\n".utf8)))
+        connection.harness.upstream.hold()
+        let before = connection.reads.count
+        try await connection.send("GET /example.com/m/@v/list HTTP/1.1\r\nHost: x\r\n\r\n")
+        await connection.harness.upstream.waitForRequests(1)
+        try await connection.channel.pipeline.read()
+        #expect(connection.reads.count == before)
+        connection.harness.upstream.release()
+        _ = try await connection.nextWrite()
+        #expect(connection.reads.count > before)
+    }
+
+    @Test func malformedRequestsAreAnsweredAndTheConnectionCloses() async throws {
+        for request in [
+            "GET /a HTTP/1.1\r\n\r\n",  // no Host
+            "POST /-/prefetch HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            "GET /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            let connection = try await Connection()
+            try await connection.send(request)
+            let written = try await connection.written()
+            #expect(written.hasPrefix("HTTP/1.1 4"), "\(request): \(written)")
+            #expect(written.contains("Connection: close"))
+            try await connection.channel.closeFuture.get()
+        }
+    }
+
+    /// Who asks, and what for, is checked on the head: a body from a peer that
+    /// may not use the control API is never read.
+    @Test func aBodyFromAnUntrustedPeerIsRefusedBeforeItIsRead() async throws {
+        let endpoints = TestEndpoints()
+        let connection = try await Connection(controlHosts: [], endpoints: endpoints)
+        try await connection.send("POST /-/api/cache/list HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n")
+        let written = try await connection.written()
+        #expect(written.hasPrefix("HTTP/1.1 403 Forbidden\r\n"))
+        #expect(written.contains("Connection: close"))
+        try await connection.channel.closeFuture.get()
+        #expect(endpoints.bodiesRead == 0)
+    }
+
+    @Test func aBodyLongerThanTheEndpointTakesIsRefused() async throws {
+        let endpoints = TestEndpoints()
+        let connection = try await Connection(controlHosts: [HostPattern(parsing: "127.0.0.1")!], endpoints: endpoints)
+        try await connection.send("POST /-/api/cache/list HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n")
+        #expect(try await connection.written().hasPrefix("HTTP/1.1 413 "))
+        try await connection.channel.closeFuture.get()
+        #expect(endpoints.bodiesRead == 0)
+    }
+
+    @Test func aClientThatExpectsContinueGetsItThenTheAnswer() async throws {
+        let endpoints = TestEndpoints()
+        let connection = try await Connection(controlHosts: [HostPattern(parsing: "127.0.0.1")!], endpoints: endpoints)
+        try await connection.send("POST /-/api/cache/list HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        #expect(try await connection.nextWrite() == "HTTP/1.1 100 Continue\r\n\r\n")
+        try await connection.send("hello")
+        let answer = try await connection.nextWrite()
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n") && answer.hasSuffix("read 5 bytes\n"))
+    }
+
+    @Test func aHeadThatDoesNotArriveInTimeGets408() async throws {
+        let connection = try await Connection()
+        try await connection.send("GET /example.com/m/@v/list HT")
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(21))
+        let written = try await connection.written()
+        #expect(written.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
+        try await connection.channel.closeFuture.get()
+    }
+
+    /// No client waits in silence: past the request timeout it gets a 504
+    /// with the reason, and the late answer goes nowhere.
+    @Test func anAnswerThatTakesTooLongBecomes504() async throws {
+        let connection = try await Connection()
+        connection.harness.upstream.script("example.com/m/@v/list", .init(body: Array("v1.0.0\n".utf8)))
+        connection.harness.upstream.hold()
+        try await connection.send("GET /example.com/m/@v/list HTTP/1.1\r\nHost: x\r\n\r\n")
+        await connection.harness.upstream.waitForRequests(1)
+        await connection.channel.testingEventLoop.advanceTime(by: .minutes(10))
+        let written = try await connection.nextWrite()
+        #expect(written.hasPrefix("HTTP/1.1 504 Gateway Timeout\r\n"))
+        #expect(written.contains("no answer within 600s"))
+        connection.harness.upstream.release()
+        // The connection goes on with the next request.
+        try await connection.send("GET /example.com/m/@v/list HTTP/1.1\r\nHost: x\r\n\r\n")
+        let next = try await connection.nextWrite()
+        #expect(next.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(!next.contains("504"))
+    }
+
+    @Test func aClientThatShutsItsSideStillGetsItsAnswer() async throws {
+        let connection = try await Connection()
+        await connection.cacheModFile()
+        try await connection.send(Self.modRequest)
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try await connection.written() == Self.modResponse)
+        try await connection.channel.closeFuture.get()
+    }
+}
+
+/// Counts the reads the handler passes on to the channel.
+final class ReadCounter: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = Any
+    private let reads = Atomic(0)
+    var count: Int { reads.load(ordering: .relaxed) }
+
+    func read(context: ChannelHandlerContext) {
+        reads.add(1, ordering: .relaxed)
+        context.read()
+    }
+}
+
+/// One control endpoint that reads its body and says how long it was.
+final class TestEndpoints: AgentEndpointServing {
+    private let read = Atomic(0)
+    var bodiesRead: Int { read.load(ordering: .relaxed) }
+
+    func admit(path: String, method: HTTPMethod, trusted: Bool) -> AgentEndpoints.Admission {
+        guard trusted else { return AgentEndpoints.forbidden }
+        return .serve(bodyLimit: 1 << 20)
+    }
+
+    func reply(path: String, head: RequestHead, body: RequestBody) async -> AgentReply {
+        let bytes = await body.collect()
+        read.add(1, ordering: .relaxed)
+        return .body(Array("read \(bytes.count) bytes\n".utf8), contentType: "text/plain")
+    }
+}

@@ -1,0 +1,27 @@
+import LRUCache
+import Logging
+import ModuleProxy
+import TestSupport
+
+/// A proxy over a temporary cache folder, a scripted upstream and a manual
+/// clock: everything the proxy's logic needs, in-process.
+public struct ProxyHarness: Sendable {
+    public let folder: TemporaryDirectory
+    public let store: DiskCache
+    public let upstream: ScriptedUpstream
+    public let clock: ManualClock
+    public let proxy: ModuleProxy
+
+    public init(
+        maxSize: Int64 = 64 << 20, freshness: FreshnessPolicy = FreshnessPolicy(), readAhead: Bool = false
+    ) throws {
+        folder = TemporaryDirectory()
+        let clock = ManualClock()
+        self.clock = clock
+        store = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: maxSize, now: { clock.now() }))
+        upstream = ScriptedUpstream()
+        proxy = ModuleProxy(
+            store: store, upstream: upstream, freshness: freshness, readAhead: ReadAhead(enabled: readAhead), clock: clock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+}

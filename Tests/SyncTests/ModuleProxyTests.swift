@@ -1,0 +1,248 @@
+import LRUCache
+import ProxyTestSupport
+import Testing
+import Upstream
+
+@testable import GoModules
+@testable import ModuleProxy
+
+/// The caching proxy's logic, in-process: a scripted upstream and a clock
+/// the test moves, so that freshness, single flight, what is stored and
+/// what is passed through are checked deterministically, without sleeping
+/// and without sockets. (The real go command against the real agent and a
+/// real upstream is the integration tests' contract.)
+@Suite struct ModuleProxyTests {
+    let module = try! ModulePath("example.com/m")
+    var version: ModuleVersion { try! ModuleVersion("v1.0.0") }
+
+    private func answer(_ harness: ProxyHarness, _ resource: ProxyResource, verify: String? = nil) async -> ProxyAnswer {
+        await harness.proxy.answer(ProxyRequest(resource), priority: .client, verify: verify)
+    }
+
+    // MARK: Freshness
+
+    @Test func aVersionListIsFreshForItsTTLThenRevalidated() async throws {
+        let harness = try ProxyHarness(freshness: FreshnessPolicy(moduleMetadataTTL: .seconds(300)))
+        harness.upstream.script(
+            "example.com/m/@v/list", .init(headers: [("etag", "\"one\"")], body: Array("v1.0.0\n".utf8)))
+        let first = await answer(harness, .list(module))
+        #expect(first.status == 200 && first.cacheStatus == .miss && first.bodyBytes == Array("v1.0.0\n".utf8))
+
+        harness.clock.advance(by: .seconds(299))
+        #expect(await answer(harness, .list(module)).cacheStatus == .hit)
+        #expect(harness.upstream.requestCount("example.com/m/@v/list") == 1)
+
+        // Past its TTL: asked again, conditionally; "not modified" makes it fresh again.
+        harness.clock.advance(by: .seconds(2))
+        harness.upstream.script("example.com/m/@v/list", .init(status: 304, body: []))
+        let revalidated = await answer(harness, .list(module))
+        #expect(revalidated.cacheStatus == .revalidated && revalidated.bodyBytes == Array("v1.0.0\n".utf8))
+        let conditional = harness.upstream.requests.last!
+        #expect(conditional.headers.contains { $0.name == "If-None-Match" && $0.value == "\"one\"" })
+        #expect(await answer(harness, .list(module)).cacheStatus == .hit)
+        #expect(harness.upstream.requestCount("example.com/m/@v/list") == 2)
+    }
+
+    @Test func aStaleAnswerIsServedWhenTheUpstreamFails() async throws {
+        let harness = try ProxyHarness(freshness: FreshnessPolicy(moduleMetadataTTL: .seconds(60)))
+        harness.upstream.script("example.com/m/@latest", .init(body: Array("{\"Version\":\"v1.0.0\"}".utf8)))
+        _ = await answer(harness, .latest(module))
+        harness.clock.advance(by: .seconds(61))
+        harness.upstream.failEverything("connection refused")
+        let stale = await answer(harness, .latest(module))
+        #expect(stale.status == 200 && stale.cacheStatus == .stale)
+        #expect(stale.warning == "110 goedge \"Response is Stale\"")
+    }
+
+    @Test func notFoundIsRememberedBriefly() async throws {
+        let harness = try ProxyHarness(freshness: FreshnessPolicy(notFoundTTL: .seconds(60)))
+        let path = "example.com/m/@v/v1.0.0.mod"
+        #expect(await answer(harness, .mod(module, version)).status == 404)
+        let remembered = await answer(harness, .mod(module, version))
+        #expect(remembered.status == 404 && remembered.cacheStatus == .negative)
+        #expect(harness.upstream.requestCount(path) == 1)
+        harness.clock.advance(by: .seconds(61))
+        harness.upstream.script(path, .init(body: Array("module example.com/m\n".utf8)))
+        #expect(await answer(harness, .mod(module, version)).status == 200)
+        #expect(harness.upstream.requestCount(path) == 2)
+    }
+
+    // MARK: Single flight
+
+    @Test func concurrentMissesShareOneFetch() async throws {
+        let harness = try ProxyHarness()
+        let zip = try ZipMaker.module("example.com/m", "v1.0.0")
+        harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
+        harness.upstream.hold()
+        let proxy = harness.proxy
+        let resource = ProxyResource.zip(module, version)
+        let answers = Task {
+            await withTaskGroup(of: [UInt8]?.self) { group in
+                for _ in 0..<5 {
+                    group.addTask {
+                        let answer = await proxy.answer(ProxyRequest(resource))
+                        defer { answer.release() }
+                        return answer.status == 200 ? answer.bodyBytes : nil
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        await harness.upstream.waitForRequests(1)
+        harness.upstream.release()
+        let bodies = await answers.value
+        #expect(bodies.count == 5 && bodies.allSatisfy { $0 == zip })
+        #expect(harness.upstream.requestCount("example.com/m/@v/v1.0.0.zip") == 1)
+    }
+
+    /// A client that stops waiting (its request timed out) leaves at once;
+    /// the fetch goes on and serves the others.
+    @Test func aWaiterThatIsCancelledLeavesWithoutStoppingTheFetch() async throws {
+        let harness = try ProxyHarness()
+        harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8)))
+        harness.upstream.hold()
+        let proxy = harness.proxy
+        let request = ProxyRequest(.mod(module, version))
+        let impatient = Task { await proxy.answer(request) }
+        let patient = Task { await proxy.answer(request) }
+        await harness.upstream.waitForRequests(1)
+        impatient.cancel()
+        let gaveUp = await impatient.value
+        #expect(gaveUp.status == 504)
+        harness.upstream.release()
+        let served = await patient.value
+        #expect(served.status == 200 && served.bodyBytes == Array("module example.com/m\n".utf8))
+        #expect(harness.store.lookup(request.cacheKey!) != nil)
+    }
+
+    /// A client that comes to wait for a background fetch (read-ahead,
+    /// prefetch) promotes it past the background queue.
+    @Test func aClientJoiningABackgroundFetchPromotesIt() async throws {
+        let harness = try ProxyHarness()
+        harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8)))
+        harness.upstream.hold()
+        let proxy = harness.proxy
+        let request = ProxyRequest(.mod(module, version))
+        let background = Task { await proxy.answer(request, priority: .background) }
+        await harness.upstream.waitForRequests(1)
+        let client = Task { await proxy.answer(request, priority: .client) }
+        while harness.upstream.promotions == 0 { await Task.yield() }
+        harness.upstream.release()
+        #expect(await client.value.status == 200)
+        #expect(await background.value.status == 200)
+        #expect(harness.upstream.requests.count == 1)
+    }
+
+    // MARK: What is kept
+
+    @Test func aCompleteSoundFileIsStoredOnce() async throws {
+        let harness = try ProxyHarness()
+        let zip = try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", ""), ("m.go", "package m\n")])
+        harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
+        let first = await answer(harness, .zip(module, version))
+        #expect(first.cacheStatus == .miss && first.failure == nil)
+        first.release()
+        let again = await answer(harness, .zip(module, version))
+        #expect(again.cacheStatus == .hit && again.bodyBytes == zip)
+        again.release()
+        #expect(harness.upstream.requests.count == 1)
+    }
+
+    /// A zip breaking the module zip rules reaches the client as the
+    /// upstream sent it (the go command says what is wrong), and is never kept.
+    @Test func aDamagedZipIsPassedThroughNotStored() async throws {
+        let harness = try ProxyHarness()
+        let zip = try ZipMaker.zip([("example.com/m@v1.0.0/go.mod", "module example.com/m\n"), ("outside.txt", "x")])
+        harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
+        for _ in 0..<2 {
+            let answer = await answer(harness, .zip(module, version))
+            #expect(answer.status == 200 && answer.cacheStatus == .passThrough && answer.bodyBytes == zip)
+            guard case .damagedFile(_, _, let reason) = answer.failure else {
+                Issue.record("expected a damaged-file failure, got \(String(describing: answer.failure))")
+                return
+            }
+            #expect(reason.contains("outside.txt"))
+            answer.release()
+        }
+        #expect(harness.upstream.requests.count == 2)
+        #expect(harness.store.lookup(ProxyRequest(.zip(module, version)).cacheKey!) == nil)
+    }
+
+    /// A body whose end the protocol did not signal (HTTP/1.x, no length,
+    /// not chunked) looks exactly like a cut one: served, not kept.
+    @Test func aBodyWithoutASignalledEndIsNotStored() async throws {
+        let harness = try ProxyHarness()
+        harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8), majorVersion: 1))
+        let answer = await answer(harness, .mod(module, version))
+        #expect(answer.status == 200 && answer.cacheStatus == .passThrough)
+        answer.release()
+        #expect(harness.store.lookup(ProxyRequest(.mod(module, version)).cacheKey!) == nil)
+        // With a length, the same body is kept.
+        harness.upstream.script(
+            "example.com/m/@v/v1.0.0.mod",
+            .init(headers: [("content-length", "21")], body: Array("module example.com/m\n".utf8), majorVersion: 1))
+        #expect(await self.answer(harness, .mod(module, version)).cacheStatus == .miss)
+        #expect(harness.store.lookup(ProxyRequest(.mod(module, version)).cacheKey!) != nil)
+    }
+
+    @Test func aGoModThatDoesNotParseIsNotStored() async throws {
+        let harness = try ProxyHarness()
+        harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("<html>oops</html>".utf8)))
+        let answer = await answer(harness, .mod(module, version))
+        #expect(answer.cacheStatus == .passThrough)
+        #expect(harness.store.lookup(ProxyRequest(.mod(module, version)).cacheKey!) == nil)
+    }
+
+    @Test func aTileOfTheWrongSizeIsNotStored() async throws {
+        let harness = try ProxyHarness()
+        let short = try #require(SumdbRequest(path: "sum.example.com/go/tile/8/0/001"))
+        harness.upstream.script("sumdb/sum.example.com/go/tile/8/0/001", .init(body: [UInt8](repeating: 1, count: 100)))
+        #expect(await answer(harness, .sumdb(short)).cacheStatus == .passThrough)
+        let whole = try #require(SumdbRequest(path: "sum.example.com/go/tile/8/0/002"))
+        harness.upstream.script("sumdb/sum.example.com/go/tile/8/0/002", .init(body: [UInt8](repeating: 1, count: 8192)))
+        #expect(await answer(harness, .sumdb(whole)).cacheStatus == .miss)
+        #expect(await answer(harness, .sumdb(whole)).cacheStatus == .hit)
+    }
+
+    /// Failures are types the prefetcher decides on, not text.
+    @Test func aChecksumMismatchIsATypedFailureAndNotStored() async throws {
+        let harness = try ProxyHarness()
+        harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8)))
+        let answer = await answer(harness, .mod(module, version), verify: "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        #expect(answer.status == 502)
+        guard case .checksumMismatch(let file, _, let actual) = answer.failure else {
+            Issue.record("expected a checksum mismatch, got \(String(describing: answer.failure))")
+            return
+        }
+        #expect(file == "example.com/m@v1.0.0/go.mod")
+        #expect(actual == DirHash.goModHash(Array("module example.com/m\n".utf8)))
+        #expect(harness.store.lookup(ProxyRequest(.mod(module, version)).cacheKey!) == nil)
+    }
+
+    @Test func anUnreachableUpstreamIsAnAnswerThatSaysSo() async throws {
+        let harness = try ProxyHarness()
+        harness.upstream.failEverything("connection refused")
+        let answer = await answer(harness, .zip(module, version))
+        #expect(answer.status == 502)
+        guard case .unreachable(_, _, let reason) = answer.failure else {
+            Issue.record("expected unreachable, got \(String(describing: answer.failure))")
+            return
+        }
+        #expect(reason == "connection refused")
+    }
+
+    // MARK: Read-ahead
+
+    /// A client's `.info` brings its version's other files, in the background.
+    @Test func anInfoMissReadsTheVersionsOtherFilesAhead() async throws {
+        let harness = try ProxyHarness(readAhead: true)
+        harness.upstream.script("example.com/m/@v/v1.0.0.info", .init(body: Array("{\"Version\":\"v1.0.0\"}".utf8)))
+        harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8)))
+        harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: try ZipMaker.module("example.com/m", "v1.0.0")))
+        #expect(await answer(harness, .info(module, version)).status == 200)
+        await harness.upstream.waitForRequests(3)
+        let readAhead = harness.upstream.requests.dropFirst()
+        #expect(Set(readAhead.map(\.path)) == ["example.com/m/@v/v1.0.0.mod", "example.com/m/@v/v1.0.0.zip"])
+        #expect(readAhead.allSatisfy { $0.priority == .background })
+    }
+}
