@@ -50,6 +50,8 @@ static inline CURLcode goedge_curl_msg_result(const CURLMsg *message) {
 }
 
 static inline long goedge_curl_global_default(void) { return CURL_GLOBAL_DEFAULT; }
+static inline size_t goedge_curl_writefunc_pause(void) { return CURL_WRITEFUNC_PAUSE; }
+static inline CURLcode goedge_curl_resume(CURL *handle) { return curl_easy_pause(handle, CURLPAUSE_CONT); }
 static inline long goedge_curl_netrc_optional(void) { return CURL_NETRC_OPTIONAL; }
 
 #endif

@@ -68,7 +68,12 @@ public final class CacheWriter: @unchecked Sendable {
                 isStoring = false
             }
         }
-        try FileSystem.writeAll(descriptor, bytes, path: "tmp/" + temporaryName)
+        do {
+            try FileSystem.writeAll(descriptor, bytes, path: "tmp/" + temporaryName)
+        } catch {
+            if error.errno == ENOSPC || error.errno == EDQUOT { store.noteDiskFull() }
+            throw error
+        }
         bytesWritten += Int64(bytes.count)
     }
 

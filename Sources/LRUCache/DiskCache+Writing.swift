@@ -42,6 +42,8 @@ extension DiskCache {
     /// deleted on the blocking-work pool, as bazel-remote does.
     func reserve(_ bytes: Int64) -> Reservation {
         guard bytes > 0 else { return .granted }
+        // The limit may be larger than the disk: what the file system has left counts too.
+        guard hasDiskSpace(for: bytes) else { return .noRoom }
         var victims: [Victim] = []
         let outcome: Reservation = state.withLock { state in
             guard state.indexLoaded else { return .unknown }
@@ -59,6 +61,26 @@ extension DiskCache {
         }
         deleteInBackground(victims)
         return outcome
+    }
+
+    /// Whether the file system has `bytes` to spare (and a little more for
+    /// its own bookkeeping); remembers the answer for ``isDiskFull``.
+    private func hasDiskSpace(for bytes: Int64) -> Bool {
+        var facts = statvfs()
+        guard fstatvfs(dataDirectory, &facts) == 0 else { return true }
+        let available = Int64(facts.f_bavail) * Int64(facts.f_frsize)
+        let enough = available >= bytes + 16 * Self.blockSize
+        diskFull.store(!enough, ordering: .relaxed)
+        return enough
+    }
+
+    /// The file system had no space for the last write that asked (or a
+    /// write failed for lack of it): files are passed to clients, not stored.
+    public var isDiskFull: Bool { diskFull.load(ordering: .relaxed) }
+
+    /// A write failed for lack of space.
+    func noteDiskFull() {
+        diskFull.store(true, ordering: .relaxed)
     }
 
     func releaseReservation(_ bytes: Int64) {

@@ -72,6 +72,7 @@ public final class DiskCache: Sendable {
     private let lockFile: Int32
     let state: Mutex<State>
     let resolution: Int64
+    let diskFull = Atomic<Bool>(false)
 
     struct State {
         var index = CacheIndex()

@@ -149,6 +149,9 @@ extension Integration {
             let storedBefore = Self.storedFiles(cache)
             let big = try agent.get(Self.bigZip)
             #expect(big.status == 200 && big.body.count > 2 << 20)
+            // Relayed as it arrived, through memory: never written, so never over the limit, even for a moment.
+            #expect(big.header("X-Cache") == "pass")
+            #expect(big.body == (try RawHTTP.get(url: upstream.url + Self.bigZip)).body)
             #expect(Self.storedFiles(cache) == storedBefore)
             #expect(cache.diskUsage() <= limit)
             #expect(agent.terminate() == 0)

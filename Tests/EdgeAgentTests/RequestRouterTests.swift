@@ -59,6 +59,20 @@ import Testing
     }
 }
 
+@Suite struct RouteMemoTests {
+    /// However many long, distinct paths clients send, the memo holds a bounded number of bytes.
+    @Test func isBoundedByBytes() {
+        let memo = RouteMemo(capacity: 1 << 20)
+        for index in 0..<2000 {
+            let uri = "/example.com/" + String(repeating: "a", count: 3000) + "\(index)/@v/list"
+            _ = memo.route(method: .GET, uri: uri)
+            #expect(memo.pathBytes <= 1 << 20)
+        }
+        _ = memo.route(method: .GET, uri: "/example.com/m/@v/list")
+        #expect(memo.pathBytes > 0)
+    }
+}
+
 @Suite struct OptionParsingTests {
     @Test func sizes() {
         #expect(ByteSize(parsing: "10GiB")?.bytes == 10 << 30)

@@ -310,3 +310,46 @@ import TestSupport
         #expect(smaller.groups().first?.name == "g9")
     }
 }
+
+/// A stored file changed behind goedge's back is damage: never served, never
+/// another file's bytes, and its group goes.
+@Suite struct DamagedFileTests {
+    private func key(_ group: String, _ name: String = "zip") -> CacheKey { try! CacheKey(group: group, name: name) }
+
+    private func stored(_ cache: DiskCache, _ key: CacheKey, _ bytes: [UInt8]) async throws {
+        let writer = try cache.makeWriter(for: key, expectedSize: Int64(bytes.count))
+        try writer.write(bytes)
+        try await writer.commit().release()
+    }
+
+    private func path(_ folder: TemporaryDirectory, _ key: CacheKey) -> String {
+        folder.path + "/data/" + key.relativePath
+    }
+
+    @Test func aFileThatShrankIsNotServedAndItsGroupGoes() async throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        try await stored(cache, key("g"), [UInt8](repeating: 1, count: 10_000))
+        #expect(truncate(path(folder, key("g")), 100) == 0)
+        #expect(cache.lookup(key("g")) == nil)
+        await cache.deletionsFinished()
+        #expect(cache.groups().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: path(folder, key("g"))))
+    }
+
+    @Test func aFileReplacedByALinkIsNeverFollowed() async throws {
+        let folder = TemporaryDirectory()
+        let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        try await stored(cache, key("g"), Array("0123456789".utf8))
+        let secret = TemporaryDirectory()
+        try secret.write("secret", "0123456789")
+        let target = path(folder, key("g"))
+        try FileManager.default.removeItem(atPath: target)
+        try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: secret.path + "/secret")
+        #expect(cache.lookup(key("g")) == nil)
+        #expect(cache.content(key("g"), limit: 100) == nil)
+        await cache.deletionsFinished()
+        // The link went with its group; what it pointed to did not.
+        #expect(secret.read("secret") == "0123456789")
+    }
+}

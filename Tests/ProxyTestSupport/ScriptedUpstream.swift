@@ -126,20 +126,28 @@ public final class ScriptedUpstream: UpstreamFetching {
             status: response.status, reason: ResponseHead.standardReason(for: response.status), headers: response.headers,
             majorVersion: response.majorVersion)
         let sink = chooseSink(head)
+        // A relay pauses the transfer while its slowest reader lags: wait for it to ask for more, as libcurl does.
+        let resumed = Resumption()
+        (sink as? Relay)?.onResume { resumed.signal() }
         var offset = 0
         while offset < response.body.count {
             let end = min(response.body.count, offset + 4096)
-            let accepted = response.body[offset..<end].withUnsafeBytes { sink.receive($0) }
-            guard accepted else {
-                return UpstreamChain.Result(
-                    outcome: .unreachable(TransportError(kind: .refused, message: sink.refusal ?? "refused"), upstream: url),
-                    duration: .zero)
+            switch response.body[offset..<end].withUnsafeBytes({ sink.receive($0) }) {
+            case .accepted:
+                offset = end
+            case .pause:
+                await resumed.wait()
+            case .refused:
+                let failure = TransportError(kind: .refused, message: sink.refusal ?? "refused")
+                (sink as? Relay)?.finish(.failed(failure.message))
+                return UpstreamChain.Result(outcome: .unreachable(failure, upstream: url), duration: .zero)
             }
-            offset = end
         }
         if let failure = response.failure {
+            (sink as? Relay)?.finish(.failed(failure.message))
             return UpstreamChain.Result(outcome: .unreachable(failure, upstream: url), duration: .zero)
         }
+        (sink as? Relay)?.finish(.complete)
         return UpstreamChain.Result(outcome: .response(head, sink, upstream: url), duration: .milliseconds(1))
     }
 
@@ -160,5 +168,32 @@ public final class ManualClock: WallClock {
 
     public func advance(by duration: Duration) {
         current.add(duration.nanosecondCount, ordering: .relaxed)
+    }
+}
+
+/// One waiter for a signal that may come before it waits.
+private final class Resumption: Sendable {
+    private let state = Mutex<(signalled: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        let waiter = state.withLock { state in
+            defer { state = (state.waiter == nil, nil) }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let go = state.withLock { state in
+                if state.signalled {
+                    state.signalled = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if go { continuation.resume() }
+        }
     }
 }

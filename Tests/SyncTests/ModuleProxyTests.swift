@@ -231,6 +231,57 @@ import Upstream
         #expect(reason == "connection refused")
     }
 
+    // MARK: What cannot be stored
+
+    /// A file larger than the cache can hold reaches the client as it
+    /// arrives, through bounded memory, never written to the disk; clients
+    /// asking together share the one transfer.
+    @Test func aFileTheCacheHasNoRoomForIsRelayedNotWritten() async throws {
+        let harness = try ProxyHarness(maxSize: 64 << 10)
+        let big = try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", ""), ("data.bin", random(300_000))])
+        harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(headers: [("content-length", "\(big.count)")], body: big))
+        harness.upstream.hold()
+        let proxy = harness.proxy
+        let request = ProxyRequest(.zip(module, version))
+        let readers = (0..<3).map { _ in
+            Task { () -> [UInt8]? in
+                let answer = await proxy.answer(request)
+                guard case .relay(let reader) = answer.body else { return nil }
+                var bytes: [UInt8] = []
+                while let chunk = try? await reader.next() { bytes += chunk }
+                return bytes
+            }
+        }
+        await harness.upstream.waitForRequests(1)
+        harness.upstream.release()
+        for reader in readers { #expect(await reader.value == big) }
+        #expect(harness.upstream.requests.count == 1)
+        #expect(harness.store.lookup(request.cacheKey!) == nil)
+        #expect(harness.folder.files(under: "tmp").isEmpty)
+        #expect(harness.folder.diskUsage() <= 64 << 10)
+    }
+
+    /// A module path too long to name a file is relayed too, and shared.
+    @Test func aPathTooLongToStoreIsRelayed() async throws {
+        let harness = try ProxyHarness()
+        let long = try ModulePath("example.com/" + String(repeating: "a", count: 300))
+        let path = "example.com/\(String(repeating: "a", count: 300))/@v/v1.0.0.mod"
+        harness.upstream.script(path, .init(body: Array("module \(long.path)\n".utf8)))
+        let answer = await answer(harness, .mod(long, version))
+        guard case .relay(let reader) = answer.body else {
+            Issue.record("expected a relayed body, got \(answer.body)")
+            return
+        }
+        var bytes: [UInt8] = []
+        while let chunk = try await reader.next() { bytes += chunk }
+        #expect(bytes == Array("module \(long.path)\n".utf8))
+        #expect(answer.cacheStatus == .passThrough)
+    }
+
+    private func random(_ count: Int) -> String {
+        String((0..<count).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
+    }
+
     // MARK: Read-ahead
 
     /// A client's `.info` brings its version's other files, in the background.

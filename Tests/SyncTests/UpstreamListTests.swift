@@ -57,5 +57,42 @@ import Testing
         var parser = ResponseHeadParser()
         parser.consume(line: "HTTP/2 410 \r\n")
         #expect(parser.head?.reason == "Gone")
+        #expect(parser.head?.majorVersion == 2 && parser.head?.endIsSignalled == true)
+    }
+
+    /// A line that looks like a status line inside a head is a bad header
+    /// field, not a new response: an upstream cannot swap the answer so.
+    @Test func aStatusLineInsideAHeadIsNotANewResponse() {
+        var parser = ResponseHeadParser()
+        for line in ["HTTP/1.1 404 Not Found\r\n", "HTTP/1.1 200 OK\r\n", "Content-Length: 5\r\n", "\r\n"] {
+            parser.consume(line: Substring(line))
+        }
+        #expect(parser.head?.status == 404)
+        #expect(parser.head?.contentLength == 5)
+    }
+
+    @Test(arguments: ["HTTP/1.1 99 Low\r\n", "HTTP/1.1 1000 High\r\n", "HTTP/1.1 -12 Odd\r\n", "HTTP/1.1 2x0 Odd\r\n", "garbage\r\n"])
+    func statusCodesOutside100To999MakeTheHeadUnusable(line: String) {
+        var parser = ResponseHeadParser()
+        parser.consume(line: Substring(line))
+        #expect(parser.head == nil)
+        #expect(parser.malformed != nil)
+    }
+
+    /// Only a body whose end the protocol marks can be known whole.
+    @Test func knowsWhenABodysEndIsSignalled() {
+        #expect(ResponseHead(status: 200, reason: "OK", headers: [("content-length", "3")]).endIsSignalled)
+        #expect(ResponseHead(status: 200, reason: "OK", headers: [("transfer-encoding", "chunked")]).endIsSignalled)
+        #expect(ResponseHead(status: 200, reason: "OK", majorVersion: 2).endIsSignalled)
+        #expect(!ResponseHead(status: 200, reason: "OK").endIsSignalled)
+        #expect(ResponseHead(status: 200, reason: "OK", headers: [("content-length", "-3")]).contentLength == nil)
+    }
+
+    @Test func redactsCredentialsButNotPaths() {
+        #expect(URLRedaction.redact("GET https://ci:s3cret@proxy.example.com/m/@v/list") == "GET https://ci:xxxxx@proxy.example.com/m/@v/list")
+        #expect(URLRedaction.redact("https://proxy.example.com:3000/m/@v/v1.0.0.zip") == "https://proxy.example.com:3000/m/@v/v1.0.0.zip")
+        // An entry written wrongly (refused anyway) shows none of its password.
+        #expect(URLRedaction.redactEntry("https://ci:pa/ss@proxy.example.com") == "https://xxxxx@proxy.example.com")
+        #expect(URLRedaction.redactEntry("https://ci:p@ss@proxy.example.com") == "https://xxxxx@proxy.example.com")
     }
 }

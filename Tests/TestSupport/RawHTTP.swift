@@ -17,12 +17,10 @@ public struct HTTPResponse: Sendable {
 /// A deliberately small HTTP/1.1 client over a plain socket, so tests can
 /// send exactly the bytes they mean (bad escapes, NUL, odd methods).
 public enum RawHTTP {
-    /// Sends `request` verbatim to 127.0.0.1:`port` and reads the response
-    /// until the server closes the connection.
-    public static func exchange(port: Int, request: [UInt8], isHead: Bool = false, timeout: Duration = .seconds(30)) throws -> HTTPResponse {
+    /// An open connection to 127.0.0.1:`port` (the caller closes it).
+    public static func connect(port: Int, timeout: Duration = .seconds(30)) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
-        defer { close(fd) }
         var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -30,9 +28,21 @@ public enum RawHTTP {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestFailure("connect to port \(port): \(String(cString: strerror(errno)))") }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw TestFailure("connect to port \(port): \(reason)")
+        }
+        return fd
+    }
+
+    /// Sends `request` verbatim to 127.0.0.1:`port` and reads the response
+    /// until the server closes the connection.
+    public static func exchange(port: Int, request: [UInt8], isHead: Bool = false, timeout: Duration = .seconds(30)) throws -> HTTPResponse {
+        let fd = try connect(port: port, timeout: timeout)
+        defer { close(fd) }
         var sent = 0
         while sent < request.count {
             let count = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }

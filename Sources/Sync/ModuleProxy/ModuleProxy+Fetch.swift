@@ -1,3 +1,4 @@
+import Synchronization
 import LRUCache
 import Upstream
 
@@ -18,18 +19,44 @@ extension ModuleProxy {
         }
 
         let store = self.store
-        let result = await upstream.fetch(path: resource.upstreamPath, headers: headers, priority: priority, promotion: promotion) {
-            head in
-            if head.status == 200 && lifetime == .immutable {
-                if let length = head.contentLength, length > resource.maximumSize {
-                    return MemorySink(limit: resource.maximumSize)
+        let handoff = RelayHandoff()
+        let upstream = self.upstream
+        let storeSink = Mutex<StoreSink?>(nil)
+        // The transfer runs on its own, so that a relayed body can be answered with while it goes on.
+        let transfer = Task {
+            let result = await upstream.fetch(path: resource.upstreamPath, headers: headers, priority: priority, promotion: promotion) {
+                head in
+                if head.status == 200 && lifetime == .immutable {
+                    if let length = head.contentLength, length > resource.maximumSize {
+                        return MemorySink(limit: resource.maximumSize)
+                    }
+                    if let writer = try? store.makeWriter(for: key, expectedSize: head.contentLength) {
+                        if writer.isStoring {
+                            let sink = StoreSink(writer: writer, limit: resource.maximumSize)
+                            storeSink.withLock { $0 = sink }
+                            return sink
+                        }
+                        // No room (or no disk space): passed to the client as it arrives, never written.
+                        writer.abandon()
+                    }
+                    let relay = Relay(length: head.contentLength)
+                    handoff.publish(head, relay)
+                    return relay
                 }
-                if let writer = try? store.makeWriter(for: key, expectedSize: head.contentLength) {
-                    return StoreSink(writer: writer, limit: resource.maximumSize)
-                }
+                return MemorySink(limit: head.status == 200 ? resource.maximumSize : Self.errorBodyLimit)
             }
-            return MemorySink(limit: head.status == 200 ? resource.maximumSize : Self.errorBodyLimit)
+            handoff.transferEnded()
+            return result
         }
+        if let (_, relay) = await handoff.relay(), let reader = relay.makeReader() {
+            let reason = store.isDiskFull ? "the disk is full" : "no room in the cache"
+            noteUnstorable(resource, because: reason)
+            var answer = ProxyAnswer(
+                status: 200, reason: "OK", contentType: resource.contentType, body: .relay(reader), cacheStatus: .passThrough)
+            answer.failure = .cannotStore(file: "\(resource)", reason: reason)
+            return answer
+        }
+        let result = await transfer.value
 
         var answer: ProxyAnswer
         switch result.outcome {
@@ -53,7 +80,11 @@ extension ModuleProxy {
                 }
             }
         case .unreachable(let error, let upstream):
-            if let previous {
+            if let failure = storeSink.withLock({ $0?.writeFailure }) {
+                // goedge's own failure (a full disk), not the upstream's.
+                noteUnstorable(resource, because: "\(failure)")
+                answer = .failed(.cannotStore(file: "\(resource)", reason: "\(failure)"))
+            } else if let previous {
                 answer = stale(resource, previous.record, because: error.message)
             } else {
                 answer = .failed(.unreachable(upstream: upstream.redacted, file: "\(resource)", reason: error.message))
@@ -131,6 +162,9 @@ extension ModuleProxy {
             }
             do {
                 let hit = try await writer.commit()
+                if hit.isStored && !store.isDiskFull && diskFullWarned.exchange(false, ordering: .relaxed) {
+                    logger.notice("the cache's disk has space again: files are stored")
+                }
                 if let hash, resource.isZip { await storeZipHash(hash, for: resource) }
                 if !hit.isStored {
                     logger.notice("passed through without storing: no room in the cache", metadata: ["path": "\(file)"])
@@ -179,24 +213,37 @@ extension ModuleProxy {
         return answer
     }
 
-    /// Requests whose path is too long to store are relayed without caching,
-    /// through a temporary file rather than memory.
-    func passThrough(_ resource: ProxyResource, priority: TransferRequest.Priority) async -> ProxyAnswer {
-        let store = self.store
-        let result = await upstream.fetch(path: resource.upstreamPath, headers: [], priority: priority, promotion: nil) { head in
-            guard head.status == 200, let key = try? CacheKey(group: "pass-through", name: "file"),
-                let writer = try? store.makeWriter(for: key, expectedSize: nil)
-            else { return MemorySink(limit: head.status == 200 ? resource.maximumSize : Self.errorBodyLimit) }
-            writer.stopStoring()
-            return StoreSink(writer: writer, limit: resource.maximumSize)
+    /// A file passed on unstored: noted at notice level, and a full disk
+    /// warned about once until space returns.
+    private func noteUnstorable(_ resource: ProxyResource, because reason: String) {
+        logger.notice("passed through without storing", metadata: ["path": "\(resource)", "reason": "\(reason)"])
+        if store.isDiskFull, !diskFullWarned.exchange(true, ordering: .relaxed) {
+            logger.warning("the cache's disk is full: files are passed to clients without being stored")
         }
-        switch result.outcome {
-        case .response(let head, let sink, _):
-            if let stored = sink as? StoreSink, let hit = try? await stored.writer.commit() {
-                return answer(resource, file: hit, cacheStatus: .passThrough)
+    }
+
+    /// Requests whose path is too long to store are relayed as they arrive,
+    /// never written and never whole in memory.
+    func passThrough(_ resource: ProxyResource, priority: TransferRequest.Priority) async -> ProxyAnswer {
+        let handoff = RelayHandoff()
+        let upstream = self.upstream
+        let transfer = Task {
+            let result = await upstream.fetch(path: resource.upstreamPath, headers: [], priority: priority, promotion: nil) { head in
+                guard head.status == 200 else { return MemorySink(limit: Self.errorBodyLimit) }
+                let relay = Relay(length: head.contentLength)
+                handoff.publish(head, relay)
+                return relay
             }
-            var record = CachedRecord(head: head, body: (sink as? MemorySink)?.bytes ?? [])
-            if head.status == 200 { record.contentType = resource.contentType }
+            handoff.transferEnded()
+            return result
+        }
+        if let (_, relay) = await handoff.relay(), let reader = relay.makeReader() {
+            return ProxyAnswer(
+                status: 200, reason: "OK", contentType: resource.contentType, body: .relay(reader), cacheStatus: .passThrough)
+        }
+        switch await transfer.value.outcome {
+        case .response(let head, let sink, _):
+            let record = CachedRecord(head: head, body: (sink as? MemorySink)?.bytes ?? [])
             return answer(resource, record: record, cacheStatus: .passThrough)
         case .unreachable(let error, let upstream):
             return .failed(.unreachable(upstream: upstream.redacted, file: "\(resource)", reason: error.message))

@@ -1,6 +1,7 @@
 import CoreMetrics
 import LRUCache
 import Logging
+import Synchronization
 import Upstream
 
 /// Answers GOPROXY requests from the disk cache, fetching what is missing or
@@ -23,7 +24,9 @@ public final class ModuleProxy: Sendable {
     public let upstream: any UpstreamFetching
     public let freshness: FreshnessPolicy
     public let clock: any WallClock
-    let flights: SingleFlight
+    let flights: SingleFlight<CacheKey>
+    /// Fetches of paths too long to store, shared as relays.
+    let passThroughFlights: SingleFlight<String>
     let logger: Logger
     /// Fetching what clients will ask for next.
     public let readAhead: ReadAhead
@@ -31,6 +34,8 @@ public final class ModuleProxy: Sendable {
     private let joins = Counter(label: "goedge_singleflight_joins_total")
     /// Upstream files passed to a client but not stored because they failed their checks.
     let damagedFiles = Counter(label: "goedge_upstream_damaged_files_total")
+    /// A full disk was warned about (cleared once a file is stored again).
+    let diskFullWarned = Atomic<Bool>(false)
 
     /// Largest error body kept from an upstream (the go command shows the first lines).
     static let errorBodyLimit: Int64 = 64 << 10
@@ -45,6 +50,7 @@ public final class ModuleProxy: Sendable {
         self.upstream = upstream
         self.freshness = freshness
         self.flights = SingleFlight(store: store)
+        self.passThroughFlights = SingleFlight(store: store)
         self.readAhead = readAhead
         self.clock = clock
         self.logger = logger
@@ -115,7 +121,11 @@ public final class ModuleProxy: Sendable {
         }
         let resource = request.resource
         guard let key = request.cacheKey else {
-            return await passThrough(resource, priority: priority)
+            // Too long to name a file: relayed, and shared by identical requests arriving together.
+            let (answer, _) = await passThroughFlights.answer(
+                for: resource.upstreamPath, priority: priority, recheck: { nil },
+                fetch: { [self] _ in await passThrough(resource, priority: priority) })
+            return answer
         }
         let upstream = self.upstream
         let (answer, joined) = await flights.answer(

@@ -8,6 +8,9 @@ public struct ProxyAnswer: Sendable {
         /// A complete file, opened and pinned; the receiver releases it.
         case file(CacheHit)
         case bytes([UInt8])
+        /// The upstream's body as it arrives, not stored (no room in the
+        /// cache, a full disk, a path too long to name a file).
+        case relay(RelayReader)
     }
 
     /// How the answer was obtained, for logs and metrics.
@@ -56,25 +59,32 @@ public struct ProxyAnswer: Sendable {
         self.failure = failure
     }
 
-    /// The body's length.
-    public var contentLength: Int64 {
+    /// The body's length; nil for a relayed body of unknown length.
+    public var contentLength: Int64? {
         switch body {
         case .file(let hit): hit.size
         case .bytes(let bytes): Int64(bytes.count)
+        case .relay(let reader): reader.length
         }
     }
 
-    /// The body's bytes (a file's read whole: for small files such as go.mod).
+    /// The body's bytes (a file's read whole: for small files such as
+    /// go.mod); nil for a relayed body, which is read as it arrives.
     public var bodyBytes: [UInt8]? {
         switch body {
         case .bytes(let bytes): bytes
         case .file(let hit): try? hit.readAll()
+        case .relay: nil
         }
     }
 
-    /// Gives up the answer's file, if any.
+    /// Gives up the answer's file or relay, if any.
     public func release() {
-        if case .file(let hit) = body { hit.release() }
+        switch body {
+        case .file(let hit): hit.release()
+        case .relay(let reader): reader.close()
+        case .bytes: break
+        }
     }
 
     /// goedge's own answer for `failure`, as text the go command prints.

@@ -12,13 +12,13 @@ final class MemorySink: ResponseBodySink, @unchecked Sendable {
         self.limit = limit
     }
 
-    func receive(_ buffer: UnsafeRawBufferPointer) -> Bool {
+    func receive(_ buffer: UnsafeRawBufferPointer) -> SinkVerdict {
         guard Int64(bytes.count + buffer.count) <= limit else {
             refusal = "the upstream's answer is larger than goedge accepts (\(limit) bytes)"
-            return false
+            return .refused
         }
         bytes.append(contentsOf: buffer)
-        return true
+        return .accepted
     }
 }
 
@@ -28,23 +28,26 @@ final class StoreSink: ResponseBodySink, @unchecked Sendable {
     let writer: CacheWriter
     private let limit: Int64
     private(set) var refusal: String?
+    /// The store could not take the bytes (a full disk): goedge's failure, not the upstream's.
+    private(set) var writeFailure: (any Error)?
 
     init(writer: CacheWriter, limit: Int64) {
         self.writer = writer
         self.limit = limit
     }
 
-    func receive(_ buffer: UnsafeRawBufferPointer) -> Bool {
+    func receive(_ buffer: UnsafeRawBufferPointer) -> SinkVerdict {
         guard writer.bytesWritten + Int64(buffer.count) <= limit else {
             refusal = "the upstream's answer is larger than goedge accepts (\(limit) bytes)"
-            return false
+            return .refused
         }
         do {
             try writer.write(buffer)
-            return true
+            return .accepted
         } catch {
+            writeFailure = error
             refusal = "cannot write to the cache: \(error)"
-            return false
+            return .refused
         }
     }
 }

@@ -9,8 +9,8 @@ import Upstream
 /// wait for it. Every waiter gets its own answer: for a stored file, its own
 /// descriptor and pin. A waiter whose task is cancelled (its client's time
 /// ran out) leaves at once; the fetch goes on for the others.
-final class SingleFlight: Sendable {
-    private let flights = Mutex<[CacheKey: Flight]>([:])
+final class SingleFlight<Key: Hashable & Sendable>: Sendable {
+    private let flights = Mutex<[Key: Flight]>([:])
     private let store: DiskCache
 
     init(store: DiskCache) {
@@ -21,7 +21,7 @@ final class SingleFlight: Sendable {
     var count: Int { flights.withLock { $0.count } }
 
     /// Whether a fetch for `key` is in flight.
-    func contains(_ key: CacheKey) -> Bool { flights.withLock { $0[key] != nil } }
+    func contains(_ key: Key) -> Bool { flights.withLock { $0[key] != nil } }
 
     /// The answer for `key`: from `recheck` if the cache now has it, else
     /// from the fetch in flight, else from a new fetch running `fetch`.
@@ -30,13 +30,25 @@ final class SingleFlight: Sendable {
     /// A client joining a fetch that runs in the background raises its
     /// ``Promotion`` and calls `promoted`, so the fetch stops waiting behind
     /// other background work.
+    ///
+    /// A relayed answer is shared only with requests that joined before its
+    /// first bytes moved on; a later one starts over (a fetch of its own).
     func answer(
-        for key: CacheKey, priority: TransferRequest.Priority, recheck: () -> ProxyAnswer?,
+        for key: Key, priority: TransferRequest.Priority, recheck: () -> ProxyAnswer?,
         promoted: @Sendable () -> Void = {},
         fetch: @escaping @Sendable (Promotion) async -> ProxyAnswer
     ) async -> (answer: ProxyAnswer, joined: Bool) {
-        enum Role { case cached(ProxyAnswer), joined(Flight, Waiter), leader(Flight, Waiter) }
-        let role: Role = flights.withLock { flights in
+        while true {
+            let (answer, joined) = await attempt(for: key, priority: priority, recheck: recheck, promoted: promoted, fetch: fetch)
+            if let answer { return (answer, joined) }
+        }
+    }
+
+    private func attempt(
+        for key: Key, priority: TransferRequest.Priority, recheck: () -> ProxyAnswer?,
+        promoted: @Sendable () -> Void, fetch: @escaping @Sendable (Promotion) async -> ProxyAnswer
+    ) async -> (answer: ProxyAnswer?, joined: Bool) {
+        let role: FlightRole = flights.withLock { flights in
             if let flight = flights[key] {
                 let waiter = flight.register()
                 if priority == .client && !flight.promotion.isRaised {
@@ -48,12 +60,19 @@ final class SingleFlight: Sendable {
             // A fetch may have finished between the caller's first look and now.
             if let answer = recheck() { return .cached(answer) }
             let flight = Flight(copy: { [store] answer in
-                guard case .file(let hit) = answer.body else { return answer }
-                guard let duplicate = store.duplicate(hit) else {
-                    return .text(502, "goedge: the fetched file could not be reopened")
-                }
                 var copy = answer
-                copy.body = .file(duplicate)
+                switch answer.body {
+                case .bytes:
+                    return answer
+                case .file(let hit):
+                    guard let duplicate = store.duplicate(hit) else {
+                        return .text(502, "goedge: the fetched file could not be reopened")
+                    }
+                    copy.body = .file(duplicate)
+                case .relay(let reader):
+                    guard let another = reader.another() else { return nil }
+                    copy.body = .relay(another)
+                }
                 return copy
             })
             let waiter = flight.register()
@@ -79,12 +98,22 @@ final class SingleFlight: Sendable {
     }
 }
 
+/// What a request does about a key: take the cached answer, join the fetch
+/// in flight, or lead a new one.
+private enum FlightRole {
+    case cached(ProxyAnswer)
+    case joined(Flight, Waiter)
+    case leader(Flight, Waiter)
+}
+
 /// One waiter's place in a ``Flight``.
 struct Waiter: Hashable, Sendable {
     let number: Int
 }
 
-/// One fetch in flight and the requests waiting for it.
+/// One fetch in flight and the requests waiting for it. A waiter's answer
+/// is nil when the fetch's answer could not be shared with it (a relay
+/// that moved on): it starts over.
 ///
 /// Requests register (under the single-flight lock, so none is missed)
 /// before they wait; each gets its own copy of the answer, whether it waits
@@ -96,17 +125,17 @@ final class Flight: Sendable {
         /// Registered and not yet collected or gone.
         var outstanding: Set<Waiter> = []
         var answer: ProxyAnswer?
-        var waiting: [Waiter: CheckedContinuation<ProxyAnswer, Never>] = [:]
+        var waiting: [Waiter: CheckedContinuation<ProxyAnswer?, Never>] = [:]
     }
     private let state = Mutex(State())
-    private let copy: @Sendable (ProxyAnswer) -> ProxyAnswer
+    private let copy: @Sendable (ProxyAnswer) -> ProxyAnswer?
     /// Raised once a client waits for this fetch.
     let promotion = Promotion()
 
     /// What a waiter that leaves before the answer gets (nobody reads it).
     static let abandoned = ProxyAnswer.text(504, "goedge: stopped waiting for the upstream")
 
-    init(copy: @escaping @Sendable (ProxyAnswer) -> ProxyAnswer) {
+    init(copy: @escaping @Sendable (ProxyAnswer) -> ProxyAnswer?) {
         self.copy = copy
     }
 
@@ -120,16 +149,16 @@ final class Flight: Sendable {
     }
 
     /// The answer, once the fetch ends; `abandoned` at once if the task is cancelled.
-    func wait(_ waiter: Waiter) async -> ProxyAnswer {
+    func wait(_ waiter: Waiter) async -> ProxyAnswer? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let ready: ProxyAnswer? = state.withLock { state in
-                    guard state.outstanding.contains(waiter) else { return Self.abandoned }
+                let ready: ProxyAnswer?? = state.withLock { state in
+                    guard state.outstanding.contains(waiter) else { return .some(Self.abandoned) }
                     guard let answer = state.answer else {
                         state.waiting[waiter] = continuation
-                        return nil
+                        return .none
                     }
-                    return collect(answer, for: waiter, &state)
+                    return .some(collect(answer, for: waiter, &state))
                 }
                 if let ready { continuation.resume(returning: ready) }
             }
@@ -139,7 +168,7 @@ final class Flight: Sendable {
     }
 
     func finish(_ answer: ProxyAnswer) {
-        let handed: [(CheckedContinuation<ProxyAnswer, Never>, ProxyAnswer)] = state.withLock { state in
+        let handed: [(CheckedContinuation<ProxyAnswer?, Never>, ProxyAnswer?)] = state.withLock { state in
             state.answer = answer
             let waiting = state.waiting
             state.waiting.removeAll()
@@ -153,7 +182,7 @@ final class Flight: Sendable {
     /// A waiter whose client stopped waiting: it takes no copy, and the
     /// original is released if it was the last.
     private func leave(_ waiter: Waiter) {
-        let continuation: CheckedContinuation<ProxyAnswer, Never>? = state.withLock { state in
+        let continuation: CheckedContinuation<ProxyAnswer?, Never>? = state.withLock { state in
             guard state.outstanding.remove(waiter) != nil else { return nil }
             if let answer = state.answer, state.outstanding.isEmpty { answer.release() }
             return state.waiting.removeValue(forKey: waiter)
@@ -161,7 +190,7 @@ final class Flight: Sendable {
         continuation?.resume(returning: Self.abandoned)
     }
 
-    private func collect(_ answer: ProxyAnswer, for waiter: Waiter, _ state: inout State) -> ProxyAnswer {
+    private func collect(_ answer: ProxyAnswer, for waiter: Waiter, _ state: inout State) -> ProxyAnswer? {
         let mine = copy(answer)
         state.outstanding.remove(waiter)
         // The last copy is made: the original has served its purpose.

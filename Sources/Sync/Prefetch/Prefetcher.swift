@@ -220,7 +220,7 @@ public final class Prefetcher: Sendable {
             recorder.failed(path, "\(mismatch)")
             return (false, nil)
         }
-        recorder.done(path, resource: resource, fetched: answer.cacheStatus == .miss, bytes: answer.contentLength)
+        recorder.done(path, resource: resource, fetched: answer.cacheStatus == .miss, bytes: answer.contentLength ?? 0)
         return (true, keepBytes ? answer.bodyBytes : nil)
     }
 }

@@ -23,6 +23,17 @@ public enum URLRedaction {
         return result + rest
     }
 
+    /// One URL as given by a person (an upstream list entry) with all of
+    /// its credentials hidden, even ones written wrongly: everything from
+    /// the scheme to the last "@" (an unencoded "/" or "@" in a password
+    /// would otherwise end the hidden part early).
+    public static func redactEntry(_ url: String) -> String {
+        guard let schemeEnd = end(of: "://", in: Substring(url)), let at = url.lastIndex(of: "@"), at >= schemeEnd else {
+            return redact(url)
+        }
+        return String(url[..<schemeEnd]) + "xxxxx" + String(url[at...])
+    }
+
     private static func end(of needle: String, in text: Substring) -> Substring.Index? {
         var index = text.startIndex
         while index < text.endIndex {

@@ -58,10 +58,19 @@ public struct TransportError: Error, Sendable, CustomStringConvertible, Equatabl
 /// module files. A sink is created on libcurl's thread, fed there, and read
 /// by the waiting task only after the transfer completed.
 public protocol ResponseBodySink: AnyObject, Sendable {
-    /// Takes the next bytes of the body; false stops the transfer.
-    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// Takes the next bytes of the body, or says to stop or wait.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> SinkVerdict
     /// Why the sink stopped the transfer, when it did.
     var refusal: String? { get }
+}
+
+/// What a sink did with bytes it was offered.
+public enum SinkVerdict: Sendable, Equatable {
+    case accepted
+    /// Stop the transfer (see ``ResponseBodySink/refusal``).
+    case refused
+    /// Not taken now: pause the transfer and offer them again once resumed.
+    case pause
 }
 
 /// One request to an upstream.

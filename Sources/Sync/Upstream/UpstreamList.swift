@@ -85,6 +85,14 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
         }
         let afterScheme = url[url.index(url.firstIndex(of: ":")!, offsetBy: 3)...]
         let authority = afterScheme.prefix { $0 != "/" }
+        // Credentials must be percent-encoded: a raw "/" or "@" in them would
+        // make libcurl read another host (and requests go there, or fail).
+        if let at = afterScheme.firstIndex(of: "@"), let slash = afterScheme.firstIndex(of: "/"), slash < at {
+            throw UpstreamListError(entry: text, reason: "a \"/\" in the credentials must be written %2F")
+        }
+        if authority.filter({ $0 == "@" }).count > 1 {
+            throw UpstreamListError(entry: text, reason: "an \"@\" in the credentials must be written %40")
+        }
         let host = authority.split(separator: "@").last.map(String.init) ?? ""
         guard !host.isEmpty, !host.hasPrefix(":") else {
             throw UpstreamListError(entry: text, reason: "missing host")
@@ -103,5 +111,5 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
 public struct UpstreamListError: Error, Equatable, CustomStringConvertible {
     public let entry: String
     public let reason: String
-    public var description: String { "invalid upstream \"\(URLRedaction.redact(entry))\": \(reason)" }
+    public var description: String { "invalid upstream \"\(URLRedaction.redactEntry(entry))\": \(reason)" }
 }

@@ -14,7 +14,9 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -248,6 +250,11 @@ func coreCatalog() *catalog {
 	c.add(&version{path: "example.com/pseudo", version: pseudo, time: time.Date(2023, 3, 1, 12, 0, 0, 0, time.UTC),
 		goMod: goMod("example.com/pseudo"), files: pkg("pseudo", `func Rev() string { return "abcdef" }`)})
 	c.queries["example.com/pseudo"] = map[string]string{"master": pseudo, "abcdefab": pseudo}
+	// Zips that are not what they claim: crafted to trap a zip reader, and against the module rules.
+	for _, path := range []string{"example.com/zip64", "example.com/outside"} {
+		c.add(&version{path: path, version: "v1.0.0", time: day(45), goMod: goMod(path),
+			files: pkg("x", `func X() {}`)})
+	}
 	// Large, incompressible zips for concurrency, eviction and interrupted downloads.
 	for _, path := range []string{"example.com/big", "example.com/slow", "example.com/truncated", "example.com/stall"} {
 		c.add(&version{path: path, version: "v1.0.0", time: day(40), goMod: goMod(path),
@@ -509,7 +516,9 @@ func (s *server) conditional(w http.ResponseWriter, r *http.Request, contentType
 
 func (s *server) serveZip(w http.ResponseWriter, v *version) {
 	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Length", strconv.Itoa(len(v.zip)))
+	if v.path != "example.com/zip64" && v.path != "example.com/outside" {
+		w.Header().Set("Content-Length", strconv.Itoa(len(v.zip)))
+	}
 	switch v.path {
 	case "example.com/slow":
 		// About four seconds for 2 MiB: long enough to be killed mid-way.
@@ -529,6 +538,24 @@ func (s *server) serveZip(w http.ResponseWriter, v *version) {
 		w.Write(v.zip[:1024])
 		w.(http.Flusher).Flush()
 		time.Sleep(120 * time.Second)
+	case "example.com/zip64":
+		// 200 bytes that once trapped goedge: a ZIP64 field putting the
+		// local header at offset 2^63, and an entry of 2^64-1 bytes.
+		body := crafted.Bytes()
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	case "example.com/outside":
+		// Complete and intact as bytes, but against the module zip rules: a
+		// file outside module@version/. The go command says so itself.
+		var zb bytes.Buffer
+		zw := zip.NewWriter(&zb)
+		for _, name := range []string{v.path + "@" + v.version + "/go.mod", "outside.txt"} {
+			f, _ := zw.Create(name)
+			f.Write([]byte("module " + v.path + "\n"))
+		}
+		zw.Close()
+		w.Header().Set("Content-Length", strconv.Itoa(zb.Len()))
+		w.Write(zb.Bytes())
 	case "example.com/truncated":
 		// Promise the whole zip, send half, and hang up.
 		w.Write(v.zip[:len(v.zip)/2])
@@ -541,6 +568,40 @@ func (s *server) serveZip(w http.ResponseWriter, v *version) {
 		w.Write(v.zip)
 	}
 }
+
+// crafted is one zip entry whose sizes and header offset sit in a ZIP64
+// extra field: offset 2^63, uncompressed size 2^64-1.
+var crafted = func() *bytes.Buffer {
+	le := binary.LittleEndian
+	name := []byte("example.com/zip64@v1.0.0/go.mod")
+	extra := make([]byte, 28)
+	le.PutUint16(extra[0:], 1)
+	le.PutUint16(extra[2:], 24)
+	le.PutUint64(extra[4:], ^uint64(0))
+	le.PutUint64(extra[12:], 10)
+	le.PutUint64(extra[20:], 1<<63)
+	var cd bytes.Buffer
+	head := make([]byte, 46)
+	le.PutUint32(head[0:], 0x02014b50)
+	le.PutUint16(head[4:], 45)
+	le.PutUint16(head[6:], 45)
+	le.PutUint16(head[10:], 8)
+	le.PutUint32(head[20:], 0xFFFFFFFF)
+	le.PutUint32(head[24:], 0xFFFFFFFF)
+	le.PutUint16(head[28:], uint16(len(name)))
+	le.PutUint16(head[30:], uint16(len(extra)))
+	le.PutUint32(head[42:], 0xFFFFFFFF)
+	cd.Write(head)
+	cd.Write(name)
+	cd.Write(extra)
+	end := make([]byte, 22)
+	le.PutUint32(end[0:], 0x06054b50)
+	le.PutUint16(end[8:], 1)
+	le.PutUint16(end[10:], 1)
+	le.PutUint32(end[12:], uint32(cd.Len()))
+	cd.Write(end)
+	return &cd
+}()
 
 func (s *server) control(w http.ResponseWriter, r *http.Request) {
 	switch strings.TrimPrefix(r.URL.Path, "/_fixture/") {

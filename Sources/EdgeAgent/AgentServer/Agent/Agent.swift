@@ -1,4 +1,3 @@
-import ArgumentParser
 import LRUCache
 import Logging
 import NIOCore
@@ -27,8 +26,9 @@ package struct Agent {
             inherited = try SocketActivation.inheritedSockets()
         } catch {
             logger.critical("\(error)")
-            throw ExitCode(1)
+            throw AgentExit.failed
         }
+        OpenFileLimit.raiseToHardLimit(logger: logger)
         let notifier = ServiceNotifier()
         let store: DiskCache
         do {
@@ -36,9 +36,13 @@ package struct Agent {
                 // A `goedge cache` command may be working on the folder: let it finish.
                 configuration: .init(
                     directory: configuration.cacheDirectory, maxSize: configuration.maxCacheSize.bytes, lockWait: .seconds(60)))
+        } catch let refusal as CacheFolderError {
+            // A configuration mistake (--cache-dir ~, say): nothing was touched, and restarting will not help.
+            logger.critical("refusing the cache folder", metadata: ["problem": "\(refusal)"])
+            throw AgentExit.configuration
         } catch {
             logger.critical("cannot open the cache folder", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
-            throw ExitCode(1)
+            throw AgentExit.failed
         }
         // Before anything that counts is made.
         let metrics = AgentMetrics.bootstrap(store: store)
@@ -112,12 +116,27 @@ package struct Agent {
         } catch {
             logger.critical("stopped on an error", metadata: ["error": "\(error)"])
             try? await group.shutdownGracefully()
-            throw ExitCode(1)
+            throw AgentExit.failed
         }
         try? await group.shutdownGracefully()
         let readAhead = proxy.readAhead.statistics
         logger.notice(
             "stopped",
             metadata: ["files_read_ahead": "\(readAhead.filesReadAhead)", "read_ahead_used": "\(readAhead.filesUsed)"])
+    }
+}
+
+/// How the agent ended when it could not run: the command turns it into the exit status.
+package enum AgentExit: Error, Equatable {
+    /// Something went wrong that a restart may mend (exit 1).
+    case failed
+    /// The configuration cannot work (exit 78, EX_CONFIG: the units do not restart on it).
+    case configuration
+
+    package var status: Int32 {
+        switch self {
+        case .failed: 1
+        case .configuration: 78
+        }
     }
 }

@@ -21,7 +21,8 @@ struct HealthEndpoints: Sendable {
     }
 
     func readyz() -> AgentReply {
-        let cacheWritable = access(store.configuration.directory + "/tmp", W_OK) == 0
+        // Writable, and with disk space: otherwise files are passed on unstored.
+        let cacheWritable = access(store.configuration.directory + "/tmp", W_OK) == 0 && !store.isDiskFull
         var report = ReadinessReport(
             ready: false, indexLoaded: store.isIndexLoaded, cacheWritable: cacheWritable, upstreamAnswering: upstreams.isReady)
         report.ready = report.indexLoaded && report.cacheWritable && report.upstreamAnswering

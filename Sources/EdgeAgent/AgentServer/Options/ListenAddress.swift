@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where the agent listens: `HOST:PORT`, `[IPv6]:PORT`, or `unix:PATH`.
 package struct ListenAddress: Equatable, CustomStringConvertible {
     package enum Kind: Equatable {
@@ -28,11 +32,44 @@ package struct ListenAddress: Equatable, CustomStringConvertible {
     }
 
     /// Loopback addresses and unix sockets are reachable from this host only.
+    /// A host name counts as local only when every address it resolves to is
+    /// a loopback one (`127.anything.example` may well resolve elsewhere).
     package var isLocalOnly: Bool {
         switch kind {
-        case .unix: true
-        case .tcp(let host, _): host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        case .unix: return true
+        case .tcp(let host, _):
+            let addresses = Self.resolve(host)
+            return !addresses.isEmpty && addresses.allSatisfy(Self.isLoopback)
         }
+    }
+
+    /// The addresses `host` stands for (an address literal stands for itself).
+    static func resolve(_ host: String) -> [[UInt8]] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0 else { return [] }
+        defer { freeaddrinfo(list) }
+        var addresses: [[UInt8]] = []
+        var entry = list
+        while let current = entry {
+            if current.pointee.ai_family == AF_INET {
+                current.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    addresses.append(withUnsafeBytes(of: address.pointee.sin_addr) { Array($0) })
+                }
+            } else if current.pointee.ai_family == AF_INET6 {
+                current.pointee.ai_addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    addresses.append(withUnsafeBytes(of: address.pointee.sin6_addr) { Array($0) })
+                }
+            }
+            entry = current.pointee.ai_next
+        }
+        return addresses
+    }
+
+    /// 127.0.0.0/8, or ::1.
+    static func isLoopback(_ address: [UInt8]) -> Bool {
+        address.count == 4 ? address[0] == 127 : address == [UInt8](repeating: 0, count: 15) + [1]
     }
 
     package var description: String {

@@ -11,6 +11,8 @@ struct AgentReply: Sendable {
         case bytes([UInt8])
         /// Produced as it goes, sent chunked, written as the client takes it.
         case stream(AsyncStream<[UInt8]>)
+        /// An upstream's body as it arrives (not stored), written as the client takes it.
+        case relay(RelayReader)
     }
 
     var status: Int
@@ -44,6 +46,7 @@ struct AgentReply: Sendable {
             switch answer.body {
             case .file(let hit): .file(hit)
             case .bytes(let bytes): .bytes(bytes)
+            case .relay(let reader): .relay(reader)
             }
         self.init(
             status: answer.status, reason: answer.reason, contentType: answer.contentType, body: body,
@@ -79,12 +82,17 @@ struct AgentReply: Sendable {
         case .file(let hit): hit.size
         case .bytes(let bytes): Int64(bytes.count)
         case .stream: nil
+        case .relay(let reader): reader.length
         }
     }
 
-    /// Gives up the reply's file, if any.
+    /// Gives up the reply's file or relay, if any.
     func release() {
-        if case .file(let hit) = body { hit.release() }
+        switch body {
+        case .file(let hit): hit.release()
+        case .relay(let reader): reader.close()
+        case .bytes, .stream: break
+        }
     }
 }
 

@@ -29,8 +29,23 @@ final class ConnectionRefusal: ChannelInboundHandler, Sendable {
         buffer.writeString(
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(message.utf8.count)\r\n"
                 + "Retry-After: 1\r\nX-Cache: error\r\nConnection: close\r\n\r\n" + message)
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        // Then the lingering close the connection handler does too: the request is read and dropped.
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+            channel.eventLoop.scheduleTask(in: HTTPConnectionHandler.lingerTime) { channel.close(promise: nil) }
+        }
+        context.read()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.read()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client closed its side too: done.
+        if let event = event as? ChannelEvent, event == .inputClosed { context.close(promise: nil) }
+    }
 }

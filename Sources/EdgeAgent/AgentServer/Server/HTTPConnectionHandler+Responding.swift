@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LRUCache
+import Upstream
 import NIOCore
 import NIOHTTP1
 
@@ -48,14 +49,13 @@ extension HTTPConnectionHandler {
             finished(reply, bytes: hit.size)
             endResponse(after: sent, keepAlive: keepAlive, context: context)
         case .stream(let chunks):
-            // Without chunked encoding (HTTP/1.0) a stream ends with the connection.
-            let chunked = request.version.minor >= 1
-            let keepAlive = keepAlive && chunked
-            var head = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
-            ResponseHeadWriter.write(
-                version: request.version, answer: reply, contentLength: nil, keepAlive: keepAlive, chunked: chunked, into: &head)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            stream(chunks, chunked: chunked, sendsBody: sendsBody, reply: reply, keepAlive: keepAlive, context: context)
+            stream(
+                Chunks(chunks), length: nil, request: request, sendsBody: sendsBody, reply: reply, keepAlive: keepAlive,
+                context: context)
+        case .relay(let reader):
+            stream(
+                Chunks(reader), length: reader.length, request: request, sendsBody: sendsBody, reply: reply,
+                keepAlive: keepAlive, context: context)
         }
     }
 
@@ -104,18 +104,46 @@ extension HTTPConnectionHandler {
         }
     }
 
-    /// Sends a streamed body as it comes, a chunk whenever the client can
-    /// take one, then ends the response.
+    /// Sends a body produced as it goes (the agent's progress lines, a
+    /// relayed upstream body): with its length when known, else chunked
+    /// (HTTP/1.1) or ended by closing (HTTP/1.0); a chunk whenever the client
+    /// can take one. A body that fails midway cuts the connection, so the
+    /// client sees it incomplete rather than whole.
     private func stream(
-        _ chunks: AsyncStream<[UInt8]>, chunked: Bool, sendsBody: Bool, reply: AgentReply, keepAlive: Bool,
+        _ chunks: Chunks, length: Int64?, request: RequestHead, sendsBody: Bool, reply: AgentReply, keepAlive: Bool,
         context: ChannelHandlerContext
     ) {
+        let chunked = length == nil && request.version.minor >= 1
+        let keepAlive = keepAlive && (length != nil || chunked)
+        var head = context.channel.allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
+        ResponseHeadWriter.write(
+            version: request.version, answer: reply, contentLength: length, keepAlive: keepAlive, chunked: chunked, into: &head)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)), promise: nil)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         // Lives as long as the body: it ends when the producer finishes.
         Task {
             var sent: Int64 = 0
-            for await chunk in chunks where sendsBody && !chunk.isEmpty {
+            defer { chunks.close() }
+            while sendsBody {
+                let next: [UInt8]?
+                do {
+                    next = try await chunks.next()
+                } catch {
+                    let total = sent
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.logger.warning("a relayed body failed midway: cutting the connection", metadata: ["error": "\(error)"])
+                        handler.finished(reply, bytes: total)
+                        handler.machine.closed()
+                        // A reset, not an orderly end: even a body without a length must not look whole.
+                        _ = (context.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                        context.close(promise: nil)
+                    }
+                    return
+                }
+                guard let chunk = next else { break }
+                if chunk.isEmpty { continue }
                 sent += Int64(chunk.count)
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     loop.execute {
@@ -166,4 +194,31 @@ enum ResponseWriting {
         buffer.writeBytes(body)
         return buffer
     }
+}
+
+/// Where a streamed body's chunks come from: the agent's own stream, or a relay.
+struct Chunks: Sendable {
+    private let take: @Sendable () async throws -> [UInt8]?
+    private let stop: @Sendable () -> Void
+
+    init(_ stream: AsyncStream<[UInt8]>) {
+        let box = IteratorBox(stream.makeAsyncIterator())
+        take = { await box.next() }
+        stop = {}
+    }
+
+    init(_ reader: RelayReader) {
+        take = { try await reader.next() }
+        stop = { reader.close() }
+    }
+
+    func next() async throws -> [UInt8]? { try await take() }
+    func close() { stop() }
+}
+
+/// An async iterator used by one task at a time (the stream's writer).
+private final class IteratorBox: @unchecked Sendable {
+    private var iterator: AsyncStream<[UInt8]>.AsyncIterator
+    init(_ iterator: AsyncStream<[UInt8]>.AsyncIterator) { self.iterator = iterator }
+    func next() async -> [UInt8]? { await iterator.next() }
 }

@@ -48,6 +48,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var bodyStall: Scheduled<Void>?
     /// Work waiting for the channel to become writable again (a streamed body's next chunk).
     var writabilityWaiters: [() -> Void] = []
+    /// Our side is shut; what the client still sends is read and dropped until it closes too.
+    private var lingering = false
 
     init(context: HTTPServer.Context, routes: RouteMemo) {
         self.proxy = context.proxy
@@ -71,7 +73,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if machine.readRequested() { context.read() }
+        if lingering || machine.readRequested() { context.read() }
         context.fireChannelReadComplete()
     }
 
@@ -90,7 +92,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        guard machine.state != .closed else { return }
+        // Closed, or closing: what still comes is nobody's.
+        guard machine.state != .closed, !lingering else { return }
         if buffered == nil {
             buffered = incoming
         } else {
@@ -122,6 +125,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 }
             }
         case let event as ChannelEvent where event == .inputClosed:
+            if lingering {
+                context.close(promise: nil)
+                return
+            }
             perform(machine.inputEnded(partialHead: hasBufferedBytes), context: context)
         case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
             // A keep-alive connection that went quiet: the client opens a new one when it needs it.
@@ -328,18 +335,38 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             process(context: context)
         case .close:
             cancelTimers()
-            context.close(promise: nil)
+            closeLingering(context: context)
         case .refuse(let status, let reason):
             cancelTimers()
             let head = RequestHead(method: .GET, uri: "-", version: .http1_1, keepAlive: false)
             current = (head, requestCount, .other, .now())
             let reply = AgentReply.text(status, reason, outcome: .error)
             let bytes = ResponseWriting.bytes(of: reply, request: head, keepAlive: false, allocator: context.channel.allocator)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).whenComplete { _ in context.close(promise: nil) }
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).whenComplete { _ in
+                bound.value.handler.closeLingering(context: bound.value.context)
+            }
             finished(reply, bytes: Int64(reply.contentLength ?? 0))
             machine.closed()
         }
     }
+
+    /// Closes as RFC 9112 §9.6 asks: our side first, then, for a moment,
+    /// whatever the client still sends (a body that was refused unread) is
+    /// read and dropped. Closing at once with unread input would make the
+    /// kernel reset the connection, and the client could lose the answer it
+    /// was just sent.
+    func closeLingering(context: ChannelHandlerContext) {
+        guard !lingering else { return }
+        lingering = true
+        machine.closed()
+        let channel = context.channel
+        context.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+        context.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
+        context.read()
+    }
+
+    static let lingerTime: TimeAmount = .seconds(2)
 
     private func startHeadDeadline(context: ChannelHandlerContext) {
         guard headDeadline == nil else { return }

@@ -6,25 +6,40 @@ import Synchronization
 ///
 /// ``RequestRouter/route(method:uri:)`` is a pure function, so a remembered
 /// route is exactly what routing again would give. Only successful proxy
-/// routes are kept, and the table is emptied when it reaches its capacity:
-/// bounded memory, whatever paths clients send.
+/// routes are kept, and the table is bounded by the bytes of the paths it
+/// holds (a route's own strings are about as long again): when it would
+/// outgrow them it is emptied, so memory stays bounded whatever paths
+/// clients send, long ones included.
 final class RouteMemo: Sendable {
-    private let routes = Mutex<[String: Route]>([:])
-    private let capacity: Int
+    private struct Table {
+        var routes: [String: Route] = [:]
+        var pathBytes = 0
+    }
+    private let table = Mutex(Table())
+    /// Bytes of remembered paths at most.
+    let capacity: Int
 
-    init(capacity: Int = 8192) {
+    init(capacity: Int = 1 << 20) {
         self.capacity = capacity
     }
 
+    /// Bytes of paths remembered now.
+    var pathBytes: Int { table.withLock { $0.pathBytes } }
+
     func route(method: HTTPMethod, uri: String) -> Result<Route, RouteError> {
-        if method == .GET || method == .HEAD, let known = routes.withLock({ $0[uri] }) {
+        if method == .GET || method == .HEAD, let known = table.withLock({ $0.routes[uri] }) {
             return .success(known)
         }
         let result = RequestRouter.route(method: method, uri: uri)
         if case .success(let route) = result, case .proxy = route {
-            routes.withLock { routes in
-                if routes.count >= capacity { routes.removeAll(keepingCapacity: true) }
-                routes[uri] = route
+            let bytes = uri.utf8.count
+            table.withLock { table in
+                guard bytes <= capacity / 8 else { return }
+                if table.pathBytes + bytes > capacity {
+                    table.routes.removeAll(keepingCapacity: false)
+                    table.pathBytes = 0
+                }
+                if table.routes.updateValue(route, forKey: uri) == nil { table.pathBytes += bytes }
             }
         }
         return result

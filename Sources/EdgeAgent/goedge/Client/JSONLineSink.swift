@@ -20,7 +20,7 @@ final class JSONLineSink: ResponseBodySink {
 
     var refusal: String? { nil }
 
-    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    func receive(_ bytes: UnsafeRawBufferPointer) -> SinkVerdict {
         let lines: [[UInt8]]? = partial.withLock { partial in
             var lines: [[UInt8]] = []
             for byte in bytes {
@@ -34,9 +34,9 @@ final class JSONLineSink: ResponseBodySink {
             }
             return lines
         }
-        guard let lines else { return false }
+        guard let lines else { return .refused }
         for line in lines where !line.isEmpty { onLine(line) }
-        return true
+        return .accepted
     }
 }
 
@@ -52,10 +52,10 @@ final class ErrorBodySink: ResponseBodySink {
     var refusal: String? { nil }
     var bytes: [UInt8] { kept.withLock { $0 } }
 
-    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    func receive(_ bytes: UnsafeRawBufferPointer) -> SinkVerdict {
         kept.withLock { kept in
             if kept.count < limit { kept.append(contentsOf: bytes.prefix(limit - kept.count)) }
         }
-        return true
+        return .accepted
     }
 }

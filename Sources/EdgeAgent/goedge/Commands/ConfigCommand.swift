@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import AgentServer
+import Upstream
 
 /// `goedge config`: the settings in effect and where each comes from;
 /// `goedge config --check [FILE]`: whether a configuration is usable.
@@ -62,7 +63,8 @@ struct ConfigCommand: ParsableCommand {
         var rows: [(line: String, source: String)] = []
         for setting in Settings.all {
             if let value = layers.value(setting) {
-                rows.append(("\(setting.name) = \(value.raw.toml)", value.source.description))
+                // Credentials in URLs are never shown (user:xxxxx@host), here as in logs.
+                rows.append(("\(setting.name) = \(URLRedaction.redact(value.raw.toml))", value.source.description))
             } else {
                 rows.append(("# \(setting.name) = \(defaultValue(setting, environment: environment))", "default"))
             }

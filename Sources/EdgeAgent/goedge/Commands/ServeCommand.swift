@@ -30,6 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let style = AgentLogHandler.style(environment: environment)
         LoggingSystem.bootstrap { _ in AgentLogHandler(level: configuration.logLevel, style: style) }
-        try await Agent(configuration: configuration).run()
+        do {
+            try await Agent(configuration: configuration).run()
+        } catch let exit as AgentExit {
+            throw ExitCode(exit.status)
+        }
     }
 }

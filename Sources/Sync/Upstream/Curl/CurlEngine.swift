@@ -16,6 +16,8 @@ import Glibc
 public final class CurlEngine: Sendable {
     private struct Queues {
         var transfers: TransferQueues<CurlTransfer>
+        /// Paused transfers whose reader has room again.
+        var resumed: [CurlTransfer] = []
         var stopping = false
     }
 
@@ -60,6 +62,7 @@ public final class CurlEngine: Sendable {
     public func perform(_ request: TransferRequest) async -> TransferResult {
         await withCheckedContinuation { continuation in
             let transfer = CurlTransfer(request: request, continuation: continuation)
+            transfer.resume = { [weak self] transfer in self?.resume(transfer) }
             let accepted = queues.withLock { queues in
                 guard !queues.stopping else { return false }
                 queues.transfers.enqueue(transfer, background: request.priority == .background)
@@ -72,6 +75,12 @@ public final class CurlEngine: Sendable {
                 transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
             }
         }
+    }
+
+    /// Asks for a paused transfer to go on, from any thread.
+    private func resume(_ transfer: CurlTransfer) {
+        queues.withLock { $0.resumed.append(transfer) }
+        wakeUp()
     }
 
     /// Makes the engine look at its queues again (after a promotion).
@@ -113,8 +122,12 @@ public final class CurlEngine: Sendable {
         let multi = running.withLock { $0!.multi }
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         while true {
-            let (admitted, stopping) = queues.withLock { queues in
-                (queues.transfers.admit { $0.request.promotion?.isRaised == true }, queues.stopping)
+            let (admitted, resumed, stopping) = queues.withLock { queues in
+                defer { queues.resumed.removeAll() }
+                return (queues.transfers.admit { $0.request.promotion?.isRaised == true }, queues.resumed, queues.stopping)
+            }
+            for transfer in resumed where active[transfer.handle] === transfer {
+                transfer.continueAfterPause()
             }
             if stopping {
                 let queued = queues.withLock { $0.transfers.drain() }

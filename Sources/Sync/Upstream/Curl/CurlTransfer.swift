@@ -76,7 +76,12 @@ final class CurlTransfer: @unchecked Sendable {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
             transfer.lastProgress = .now
-            return transfer.currentSink().receive(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+            switch transfer.currentSink().receive(UnsafeRawBufferPointer(start: data, count: length)) {
+            case .accepted: return length
+            case .refused: return 0
+            // libcurl offers the same bytes again once the engine resumes the transfer.
+            case .pause: return goedge_curl_writefunc_pause()
+            }
         }
     }
 
@@ -84,7 +89,19 @@ final class CurlTransfer: @unchecked Sendable {
         if let sink { return sink }
         let chosen = request.chooseSink(parser.head ?? ResponseHead(status: 0, reason: ""))
         sink = chosen
+        if let relay = chosen as? Relay, let resume {
+            relay.onResume { [self] in resume(self) }
+        }
         return chosen
+    }
+
+    /// How a paused transfer asks the engine to go on (set by the engine).
+    var resume: (@Sendable (CurlTransfer) -> Void)?
+
+    /// Continues a paused transfer (on the engine's thread); the pause counts as progress.
+    func continueAfterPause() {
+        lastProgress = .now
+        _ = goedge_curl_resume(handle)
     }
 
     /// Resumes the waiting task with the result of the transfer.
@@ -120,6 +137,13 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func resume(_ outcome: TransferResult.Outcome) {
+        // A relayed body's readers learn how it ended.
+        if let relay = sink as? Relay {
+            switch outcome {
+            case .response: relay.finish(.complete)
+            case .failed(let error): relay.finish(.failed(error.message))
+            }
+        }
         let result = TransferResult(outcome: outcome, duration: ContinuousClock.now - started)
         continuation?.resume(returning: result)
         continuation = nil

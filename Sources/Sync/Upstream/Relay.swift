@@ -1,0 +1,206 @@
+import Synchronization
+
+/// A body passed from an upstream to clients as it arrives, through a
+/// bounded window of memory, without touching the disk: for what goedge
+/// cannot store (no room, a full disk, a path too long to name a file).
+///
+/// Every client that joined before the window moved on reads the whole
+/// body at its own pace; the transfer is paused while the slowest one lags
+/// a window behind, and resumed when it catches up. So memory stays
+/// bounded (one window per relay, whatever the body's size), and identical
+/// requests arriving together share one transfer.
+public final class Relay: ResponseBodySink, Sendable {
+    public enum Ending: Sendable, Equatable {
+        case complete
+        case failed(String)
+    }
+
+    private struct State {
+        /// The window: bytes from `start` on.
+        var window: [UInt8] = []
+        var start: Int64 = 0
+        /// Each reader's offset into the body.
+        var readers: [Int: Int64] = [:]
+        var nextReader = 0
+        /// Readers waiting for bytes beyond the window's end.
+        var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
+        var ending: Ending?
+        var paused = false
+        var everTrimmed = false
+    }
+    private let state = Mutex(State())
+    private let capacity: Int
+    /// Asks the transfer to call ``receive(_:)`` again (set by the transport).
+    private let resumer = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Bytes the whole body has, when the upstream said.
+    public let length: Int64?
+
+    public init(length: Int64?, capacity: Int = 1 << 20) {
+        self.length = length
+        self.capacity = capacity
+    }
+
+    public var refusal: String? { nil }
+
+    /// How the transport resumes a paused transfer.
+    public func onResume(_ resume: @escaping @Sendable () -> Void) {
+        resumer.withLock { $0 = resume }
+    }
+
+    // MARK: The transfer's side
+
+    public func receive(_ bytes: UnsafeRawBufferPointer) -> SinkVerdict {
+        enum Outcome { case nobodyReads, full, taken([CheckedContinuation<Void, Never>]) }
+        let outcome: Outcome = state.withLock { state in
+            // Every reader went away: the rest of the body is nobody's.
+            if state.readers.isEmpty && state.nextReader > 0 { return .nobodyReads }
+            // The slowest reader is a window behind: wait for it (libcurl offers these bytes again).
+            if !state.window.isEmpty && state.window.count + bytes.count > capacity {
+                state.paused = true
+                return .full
+            }
+            state.window.append(contentsOf: bytes)
+            defer { state.waiting.removeAll() }
+            return .taken(Array(state.waiting.values))
+        }
+        switch outcome {
+        case .nobodyReads: return .refused
+        case .full: return .pause
+        case .taken(let woken):
+            for reader in woken { reader.resume() }
+            return .accepted
+        }
+    }
+
+    /// The transfer ended: readers get what is left, then the ending.
+    public func finish(_ ending: Ending) {
+        let woken = state.withLock { state in
+            if state.ending == nil { state.ending = ending }
+            defer { state.waiting.removeAll() }
+            return Array(state.waiting.values)
+        }
+        for reader in woken { reader.resume() }
+    }
+
+    // MARK: The readers' side
+
+    /// A reader from the first byte, or nil when the window has moved on
+    /// (its first bytes are gone: that request must fetch on its own).
+    public func makeReader() -> RelayReader? {
+        state.withLock { state in
+            guard !state.everTrimmed else { return nil }
+            state.nextReader += 1
+            state.readers[state.nextReader] = 0
+            return RelayReader(relay: self, id: state.nextReader)
+        }
+    }
+
+    /// The next bytes for reader `id`; nil at the end. Throws when the
+    /// transfer failed, so the client's connection can be cut rather than
+    /// end as if the body were whole.
+    func next(for id: Int) async throws(RelayFailure) -> [UInt8]? {
+        while true {
+            enum Step { case bytes([UInt8]), end, failed(String), wait }
+            let step: Step = state.withLock { state in
+                guard let offset = state.readers[id] else { return .end }
+                let end = state.start + Int64(state.window.count)
+                if offset < end {
+                    let from = Int(offset - state.start)
+                    let chunk = Array(state.window[from...].prefix(256 << 10))
+                    state.readers[id] = offset + Int64(chunk.count)
+                    return .bytes(chunk)
+                }
+                switch state.ending {
+                case .complete: return .end
+                case .failed(let reason): return .failed(reason)
+                case nil: return .wait
+                }
+            }
+            switch step {
+            case .bytes(let chunk):
+                trim()
+                return chunk
+            case .end:
+                leave(id)
+                return nil
+            case .failed(let reason):
+                leave(id)
+                throw RelayFailure(reason: reason)
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = state.withLock { state in
+                        let end = state.start + Int64(state.window.count)
+                        guard (state.readers[id] ?? end) >= end, state.ending == nil else { return true }
+                        state.waiting[id] = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// A reader that goes away (its client left) no longer holds the window back.
+    func leave(_ id: Int) {
+        state.withLock { state in
+            state.readers.removeValue(forKey: id)
+            if let waiting = state.waiting.removeValue(forKey: id) { waiting.resume() }
+        }
+        trim()
+    }
+
+    /// Drops what every reader has had, and resumes a paused transfer once half the window is free.
+    private func trim() {
+        let resume: Bool = state.withLock { state in
+            let slowest = state.readers.values.min() ?? (state.start + Int64(state.window.count))
+            let consumed = Int(slowest - state.start)
+            if consumed > 0 {
+                state.window.removeFirst(consumed)
+                state.start = slowest
+                state.everTrimmed = true
+            }
+            // Half the window free before going on: no pause and resume for every chunk.
+            guard state.paused, state.window.count <= capacity / 2 else { return false }
+            state.paused = false
+            return true
+        }
+        if resume { resumer.withLock { $0 }?() }
+    }
+}
+
+/// One client's way through a ``Relay``.
+public final class RelayReader: Sendable {
+    private let relay: Relay
+    private let id: Int
+
+    init(relay: Relay, id: Int) {
+        self.relay = relay
+        self.id = id
+    }
+
+    public var length: Int64? { relay.length }
+
+    /// Another reader from the first byte, for a request that joined this
+    /// one's fetch; nil when the first bytes are gone.
+    public func another() -> RelayReader? {
+        relay.makeReader()
+    }
+
+    /// The next bytes; nil at the end; throws if the transfer failed midway.
+    public func next() async throws(RelayFailure) -> [UInt8]? {
+        try await relay.next(for: id)
+    }
+
+    /// The client went away.
+    public func close() {
+        relay.leave(id)
+    }
+
+    deinit { relay.leave(id) }
+}
+
+/// A relayed body whose transfer failed midway.
+public struct RelayFailure: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}

@@ -1,0 +1,75 @@
+import Testing
+
+@testable import Upstream
+
+/// A relayed body: bounded memory, every early reader gets it whole, the
+/// transfer waits for the slowest, and a failure reaches every reader.
+@Suite struct RelayTests {
+    private func offer(_ relay: Relay, _ bytes: [UInt8]) -> SinkVerdict {
+        bytes.withUnsafeBytes { relay.receive($0) }
+    }
+
+    private func readAll(_ reader: RelayReader) async throws -> [UInt8] {
+        var all: [UInt8] = []
+        while let chunk = try await reader.next() { all += chunk }
+        return all
+    }
+
+    @Test func readersGetTheWholeBodyAndTheTransferWaitsForTheSlowest() async throws {
+        let relay = Relay(length: 40, capacity: 16)
+        let fast = try #require(relay.makeReader())
+        let slow = try #require(relay.makeReader())
+        let resumed = ResumeCount()
+        relay.onResume { resumed.add() }
+        #expect(offer(relay, Array(0..<10)) == .accepted)
+        // A window's worth is waiting for the slow reader: the transfer pauses.
+        #expect(offer(relay, Array(10..<20)) == .pause)
+        #expect(try await fast.next() == Array(0..<10))
+        #expect(resumed.count == 0)
+        #expect(try await slow.next() == Array(0..<10))
+        #expect(resumed.count == 1)
+        #expect(offer(relay, Array(10..<20)) == .accepted)
+        #expect(offer(relay, Array(20..<30)) == .pause)
+        // A reader that joins now would miss the first bytes.
+        #expect(relay.makeReader() == nil)
+        async let fastRest = readAll(fast)
+        async let slowRest = readAll(slow)
+        while resumed.count < 2 { await Task.yield() }
+        #expect(offer(relay, Array(20..<40)) == .accepted)
+        relay.finish(.complete)
+        #expect(try await fastRest == Array(10..<40))
+        #expect(try await slowRest == Array(10..<40))
+    }
+
+    @Test func aFailureMidwayReachesEveryReader() async throws {
+        let relay = Relay(length: 100)
+        let reader = try #require(relay.makeReader())
+        #expect(offer(relay, [1, 2, 3]) == .accepted)
+        relay.finish(.failed("connection cut"))
+        #expect(try await reader.next() == [1, 2, 3])
+        await #expect(throws: RelayFailure.self) { _ = try await reader.next() }
+    }
+
+    /// When every client has gone, the transfer is stopped.
+    @Test func aRelayNobodyReadsStopsTheTransfer() throws {
+        let relay = Relay(length: nil)
+        let reader = try #require(relay.makeReader())
+        #expect(offer(relay, [1]) == .accepted)
+        reader.close()
+        #expect(offer(relay, [2]) == .refused)
+    }
+}
+
+private final class ResumeCount: @unchecked Sendable {
+    private let lock = NSLockLike()
+    private var value = 0
+    var count: Int { lock.withLock { value } }
+    func add() { lock.withLock { value += 1 } }
+}
+
+import Synchronization
+
+private final class NSLockLike: Sendable {
+    private let mutex = Mutex(())
+    func withLock<T>(_ body: () -> T) -> T { mutex.withLock { _ in body() } }
+}
