@@ -14,7 +14,8 @@ import PackageDescription
 //                             CacheAdmin    list, remove, prune, verify, import
 //                             FolderWatch   inotify and the recursive folder watcher
 //   Sources/EdgeAgent/…       AgentServer   the HTTP server, the control plane, systemd, metrics, logs
-//                             goedge        the executable: commands, configuration, the client side
+//                             GoedgeConfiguration  goedge.toml, GOEDGE_* and options, checked, into settings
+//                             goedge        the executable: commands and the client side
 //
 // Each dependency is pinned to the version the tests last ran with (the
 // README says how to move them forward); Package.resolved stays out of git.
@@ -30,7 +31,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", exact: "0.9.20"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
@@ -114,15 +114,35 @@ let package = Package(
             ],
             path: "Sources/EdgeAgent/AgentServer"
         ),
+        .target(
+            name: "GoedgeConfiguration",
+            dependencies: [
+                "AgentServer", "ModuleProxy", "Upstream", "LRUCache",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/EdgeAgent/Configuration"
+        ),
         .executableTarget(
             name: "goedge",
             dependencies: [
-                "AgentServer", "Prefetch", "CacheAdmin", "FolderWatch", "ModuleProxy", "Upstream", "GoModules", "LRUCache",
+                "GoedgeConfiguration", "AgentServer", "Prefetch", "CacheAdmin", "FolderWatch", "ModuleProxy", "Upstream",
+                "GoModules", "LRUCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/EdgeAgent/goedge"
+        ),
+        // Every parser of outside input as a libFuzzer target (scripts/fuzz); built
+        // plainly, it replays the corpora kept under Tests/Fuzz/Corpus.
+        .executableTarget(
+            name: "goedge-fuzz",
+            dependencies: [
+                "AgentServer", "GoModules", "GoedgeConfiguration", "ModuleProxy", "Upstream", "Prefetch",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz",
+            exclude: ["Corpus"]
         ),
         // Shared by the test targets: the Go fixtures, process and HTTP helpers.
         .target(
@@ -153,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "EdgeAgentTests",
             dependencies: [
-                "goedge", "AgentServer", "ModuleProxy", "Upstream", "GoModules", "LRUCache", "TestSupport", "ProxyTestSupport",
+                "goedge", "GoedgeConfiguration", "AgentServer", "ModuleProxy", "Upstream", "GoModules", "LRUCache", "TestSupport", "ProxyTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

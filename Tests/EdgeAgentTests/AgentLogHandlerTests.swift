@@ -4,6 +4,7 @@ import Testing
 
 @testable import AgentServer
 @testable import goedge
+@testable import GoedgeConfiguration
 
 @Suite struct AgentLogHandlerTests {
     /// The lines a handler writes for `body`, read back from a pipe.

@@ -157,28 +157,27 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// Over the wire, with libcurl and a real upstream: a list past its
+        /// time to live (0 here: at once) is asked for again conditionally.
+        /// (Freshness itself is tested in-process, with a clock the test moves.)
         @Test func versionListsAreRevalidatedWithConditionalRequests() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
-            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--metadata-ttl", "1s"])
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--metadata-ttl", "0"])
             let first = try agent.get("/example.com/hello/@v/list")
             #expect(first.header("X-Cache") == "miss")
-            #expect(try agent.get("/example.com/hello/@v/list").header("X-Cache") == "hit")
-            usleep(1_200_000)
             let revalidated = try agent.get("/example.com/hello/@v/list")
             #expect(revalidated.header("X-Cache") == "revalidated")
             #expect(revalidated.body == first.body)
             #expect(try upstream.requests(for: "/example.com/hello/@v/list") == 2)
             #expect(try upstream.requests(for: "304") == 1)
-            // Fresh again after the revalidation.
-            #expect(try agent.get("/example.com/hello/@v/list").header("X-Cache") == "hit")
             #expect(agent.terminate() == 0)
         }
 
         @Test func notFoundAnswersAreRememberedBriefly() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
-            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--not-found-ttl", "1s"])
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
             let path = "/example.com/hello/@v/v9.9.9.info"
             let first = try agent.get(path)
             let second = try agent.get(path)
@@ -186,12 +185,14 @@ extension Integration {
             #expect(second.header("X-Cache") == "negative")
             #expect(second.body == first.body)
             #expect(try upstream.requests(for: path) == 1)
-            usleep(1_200_000)
-            #expect(try agent.get(path).header("X-Cache") == "miss")
-            #expect(try upstream.requests(for: path) == 2)
             // A remembered 404 never hides a file that exists: different key.
             #expect(try agent.get("/example.com/hello/@v/v1.0.0.info").status == 200)
             #expect(agent.terminate() == 0)
+            // With a time to live of 0 it is not remembered at all.
+            let forgetful = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--not-found-ttl", "0"])
+            #expect(try forgetful.get(path).header("X-Cache") == "miss")
+            #expect(try upstream.requests(for: path) == 2)
+            #expect(forgetful.terminate() == 0)
         }
     }
 }

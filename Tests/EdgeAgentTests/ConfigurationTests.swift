@@ -4,6 +4,7 @@ import TestSupport
 
 @testable import AgentServer
 @testable import goedge
+@testable import GoedgeConfiguration
 
 @Suite struct ConfigurationTests {
     private let folder = TemporaryDirectory()

@@ -4,6 +4,7 @@ import TestSupport
 
 @testable import AgentServer
 @testable import goedge
+@testable import GoedgeConfiguration
 
 /// The man pages stay true to the code: every option of every command is in
 /// goedge(1), every configuration key in goedge.toml(5), and both render

@@ -3,6 +3,7 @@ import Testing
 
 @testable import AgentServer
 @testable import goedge
+@testable import GoedgeConfiguration
 
 @Suite struct RequestHeadParserTests {
     private func parse(_ text: String) -> RequestHeadParser.Outcome {

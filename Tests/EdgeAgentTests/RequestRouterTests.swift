@@ -8,6 +8,7 @@ import Testing
 
 @testable import AgentServer
 @testable import goedge
+@testable import GoedgeConfiguration
 
 @Suite struct RequestRouterTests {
     private func route(_ uri: String, _ method: HTTPMethod = .GET) -> Result<Route, RouteError> {

@@ -3,6 +3,7 @@ import Testing
 
 @testable import AgentServer
 @testable import goedge
+@testable import GoedgeConfiguration
 
 @Suite struct UsableProcessorsTests {
     @Test func countsTheAffinityMask() {

@@ -10,6 +10,14 @@ import Testing
 /// go.mod, go.work and go.sum read as the go command reads them, odd but
 /// valid forms included, and what does not parse reported with file:line.
 @Suite struct GoModFileTests {
+    /// Found by fuzzing: a form feed (whitespace, but not a blank to modfile)
+    /// kept the lexer making empty words forever. Now it is an error, as in modfile.
+    @Test(arguments: ["module example.com/m\n\u{0C}go 1.21\n", "go 1.21\u{0B}\n", "module a\u{00A0}b\n"])
+    func charactersThatAreNeitherBlanksNorWordsAreRefused(text: String) {
+        #expect(throws: GoFileError.self) { try GoModFile(parsing: text, file: "go.mod") }
+        #expect(throws: GoFileError.self) { try GoWorkFile(parsing: text, file: "go.work") }
+    }
+
     static func module(_ path: String) -> ModulePath { try! ModulePath(path) }
     static func version(_ text: String) -> ModuleVersion { try! ModuleVersion(text) }
 

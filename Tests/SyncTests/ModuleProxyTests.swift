@@ -284,6 +284,23 @@ import Upstream
 
     // MARK: Read-ahead
 
+    /// Turned off, a miss starts nothing more (read-ahead decides before the answer is returned).
+    @Test func readAheadOffStartsNothing() async throws {
+        let harness = try ProxyHarness(readAhead: false)
+        harness.upstream.script("example.com/m/@v/v1.0.0.info", .init(body: Array("{\"Version\":\"v1.0.0\"}".utf8)))
+        #expect(await answer(harness, .info(module, version)).status == 200)
+        #expect(harness.proxy.readAhead.outstanding == 0)
+        #expect(harness.upstream.requests.count == 1)
+        let on = try ProxyHarness(readAhead: true)
+        on.upstream.script("example.com/m/@v/v1.0.0.info", .init(body: Array("{\"Version\":\"v1.0.0\"}".utf8)))
+        on.upstream.hold()
+        let first = Task { await on.proxy.answer(.info(module, version)) }
+        await on.upstream.waitForRequests(1)
+        on.upstream.release()
+        _ = await first.value
+        #expect(on.proxy.readAhead.outstanding > 0 || on.upstream.requests.count > 1)
+    }
+
     /// A client's `.info` brings its version's other files, in the background.
     @Test func anInfoMissReadsTheVersionsOtherFilesAhead() async throws {
         let harness = try ProxyHarness(readAhead: true)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AgentServer
+import GoedgeConfiguration
 
 /// The `goedge` command.
 @main

@@ -26,6 +26,20 @@ struct GoModLexer {
         }
     }
 
+    /// What separates tokens (a line's end aside).
+    private static let blanks: Set<Character> = [" ", "\t", "\r"]
+
+    /// golang.org/x/mod/modfile's isIdent: printable, not a space, not `( ) [ ] { } ,`.
+    private static func isWordCharacter(_ character: Character) -> Bool {
+        guard !"()[]{},".contains(character), !character.isWhitespace else { return false }
+        return character.unicodeScalars.allSatisfy { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator: false
+            default: true
+            }
+        }
+    }
+
     static func lines(_ text: String, file: String) throws(GoFileError) -> [Line] {
         var result: [Line] = []
         for (index, raw) in text.textLines.enumerated() {
@@ -34,7 +48,7 @@ struct GoModLexer {
             var suffix: String?
             var rest = raw[...]
             while let first = rest.first {
-                if first == " " || first == "\t" || first == "\r" {
+                if Self.blanks.contains(first) {
                     rest = rest.dropFirst()
                     continue
                 }
@@ -56,10 +70,14 @@ struct GoModLexer {
                     rest = remainder
                     continue
                 }
+                // A word is printable, not a space, not punctuation, as modfile's
+                // isIdent has it; anything else here is an error (so every step
+                // of this loop moves on).
+                guard Self.isWordCharacter(first) else {
+                    throw GoFileError(file: file, line: number, message: "unexpected input character \(first.debugDescription)")
+                }
                 var word = ""
-                while let character = rest.first, !character.isWhitespace, !"()[]{},".contains(character),
-                    !rest.hasPrefix("//")
-                {
+                while let character = rest.first, Self.isWordCharacter(character), !rest.hasPrefix("//") {
                     word.append(character)
                     rest = rest.dropFirst()
                 }

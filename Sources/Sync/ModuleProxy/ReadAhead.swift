@@ -53,6 +53,9 @@ public final class ReadAhead: Sendable {
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
+    /// Read-ahead fetches started and not yet ended.
+    public var outstanding: Int { state.withLock { $0.outstanding } }
+
     /// Called with every answer a client got.
     ///
     /// Only a miss, or the first use of a file read ahead, starts more: a

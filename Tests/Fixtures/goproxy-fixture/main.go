@@ -363,6 +363,8 @@ type server struct {
 	verifier string
 
 	failStatus int64 // when non-zero, every proxy request fails with it
+	misbehave  int   // one request in about this many misbehaves
+	requestNo  int64
 	mu         sync.Mutex
 	counts     map[string]int
 	clients    map[string]bool // remote addresses of connections that asked for proxy paths
@@ -402,6 +404,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path = strings.TrimPrefix(strings.TrimPrefix(path, "/mod"), "/")
+	// /_clean/… is the same answer, never misbehaving: the reference for soak runs.
+	clean := strings.HasPrefix(path, "_clean/")
+	path = strings.TrimPrefix(path, "_clean/")
+	if !clean && s.misbehave > 0 && s.misbehaveNow(w) {
+		return
+	}
 	s.count(path)
 	s.mu.Lock()
 	if !s.clients[r.RemoteAddr] {
@@ -498,6 +506,35 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ".zip":
 		s.serveZip(w, v)
 	}
+}
+
+// misbehaveNow answers this request badly, now and then, the ways real
+// upstreams fail: a 500 or 503, a body cut short, a slow answer. It reports
+// whether it answered.
+func (s *server) misbehaveNow(w http.ResponseWriter) bool {
+	n := atomic.AddInt64(&s.requestNo, 1)
+	if n%int64(s.misbehave) != 0 {
+		return false
+	}
+	switch (n / int64(s.misbehave)) % 4 {
+	case 0:
+		http.Error(w, "fixture: internal error on purpose", http.StatusInternalServerError)
+	case 1:
+		http.Error(w, "fixture: overloaded on purpose", http.StatusServiceUnavailable)
+	case 2:
+		// Promise more than is sent, then hang up.
+		w.Header().Set("Content-Length", "100000")
+		w.Write(make([]byte, 1000))
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	default:
+		// Slow, then a proper answer.
+		time.Sleep(2 * time.Second)
+		return false
+	}
+	return true
 }
 
 // conditional answers with an ETag and honours If-None-Match, as proxies do for lists.
@@ -649,6 +686,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, or corpus:N for N modules of 2 to 4 versions each")
 	delay := flag.Duration("delay", 0, "time to wait before answering each proxy request")
+	misbehave := flag.Int("misbehave", 0, "misbehave on about one proxy request in N (0: never): errors, cut bodies, slow answers")
 	flag.Parse()
 
 	var c *catalog
@@ -700,7 +738,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	s := &server{catalog: c, delay: *delay, sumdb: sumdb.NewServer(db), verifier: verifier, counts: map[string]int{}, clients: map[string]bool{}}
+	s := &server{catalog: c, delay: *delay, misbehave: *misbehave, sumdb: sumdb.NewServer(db), verifier: verifier, counts: map[string]int{}, clients: map[string]bool{}}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -69,3 +69,11 @@ struct AgentEndpoints: Sendable {
     static let forbidden = Admission.refuse(
         status: 403, message: "this address may not use the control API; the agent's control-hosts setting lists who may")
 }
+
+/// What the connection handler needs of the agent's own endpoints.
+protocol AgentEndpointServing: Sendable {
+    func admit(path: String, method: HTTPMethod, trusted: Bool) -> AgentEndpoints.Admission
+    func reply(path: String, head: RequestHead, body: RequestBody) async -> AgentReply
+}
+
+extension AgentEndpoints: AgentEndpointServing {}

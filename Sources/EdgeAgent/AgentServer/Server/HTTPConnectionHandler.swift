@@ -37,19 +37,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var buffered: ByteBuffer?
     /// The request being answered, its number on this connection, and when it began.
     var current: (head: RequestHead, number: Int, kind: RequestKind, started: NIODeadline)?
-    private var requestCount = 0
+    var requestCount = 0
     /// The answer being waited for, to cancel when its time is up.
-    private var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
-    private var headDeadline: Scheduled<Void>?
+    var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
+    var headDeadline: Scheduled<Void>?
     /// Where an admitted request's body goes.
     private var bodySource: RequestBody.Chunks.Source?
     /// The body's consumer finished early: the rest is read and dropped.
     private var bodyDropped = false
-    private var bodyStall: Scheduled<Void>?
+    var bodyStall: Scheduled<Void>?
     /// Work waiting for the channel to become writable again (a streamed body's next chunk).
     var writabilityWaiters: [() -> Void] = []
     /// Our side is shut; what the client still sends is read and dropped until it closes too.
-    private var lingering = false
+    var lingering = false
 
     init(context: HTTPServer.Context, routes: RouteMemo) {
         self.proxy = context.proxy
@@ -144,7 +144,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.close(promise: nil)
     }
 
-    private var hasBufferedBytes: Bool { (buffered?.readableBytes ?? 0) > 0 }
+    var hasBufferedBytes: Bool { (buffered?.readableBytes ?? 0) > 0 }
 
     // MARK: Reading requests
 
@@ -322,96 +322,4 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         if case .receivingBody = machine.state { _ = machine.bodyStalled() }
         respond(with: reply, context: context)
     }
-
-    // MARK: Carrying out actions
-
-    func perform(_ action: ConnectionStateMachine.Action, context: ChannelHandlerContext) {
-        switch action {
-        case .none:
-            break
-        case .read:
-            context.read()
-        case .processBuffered:
-            process(context: context)
-        case .close:
-            cancelTimers()
-            closeLingering(context: context)
-        case .refuse(let status, let reason):
-            cancelTimers()
-            let head = RequestHead(method: .GET, uri: "-", version: .http1_1, keepAlive: false)
-            current = (head, requestCount, .other, .now())
-            let reply = AgentReply.text(status, reason, outcome: .error)
-            let bytes = ResponseWriting.bytes(of: reply, request: head, keepAlive: false, allocator: context.channel.allocator)
-            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).whenComplete { _ in
-                bound.value.handler.closeLingering(context: bound.value.context)
-            }
-            finished(reply, bytes: Int64(reply.contentLength ?? 0))
-            machine.closed()
-        }
-    }
-
-    /// Closes as RFC 9112 §9.6 asks: our side first, then, for a moment,
-    /// whatever the client still sends (a body that was refused unread) is
-    /// read and dropped. Closing at once with unread input would make the
-    /// kernel reset the connection, and the client could lose the answer it
-    /// was just sent.
-    func closeLingering(context: ChannelHandlerContext) {
-        guard !lingering else { return }
-        lingering = true
-        machine.closed()
-        let channel = context.channel
-        context.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
-        context.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
-        context.read()
-    }
-
-    static let lingerTime: TimeAmount = .seconds(2)
-
-    private func startHeadDeadline(context: ChannelHandlerContext) {
-        guard headDeadline == nil else { return }
-        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        headDeadline = context.eventLoop.scheduleTask(in: limits.headTimeout) {
-            let (handler, context) = bound.value
-            handler.headDeadline = nil
-            handler.perform(handler.machine.headDeadlinePassed(partialHead: handler.hasBufferedBytes), context: context)
-        }
-    }
-
-    private func cancelHeadDeadline() {
-        headDeadline?.cancel()
-        headDeadline = nil
-    }
-
-    private func cancelTimers() {
-        cancelHeadDeadline()
-        bodyStall?.cancel()
-        bodyStall = nil
-        work?.deadline.cancel()
-    }
-
-    func runWritabilityWaiters() {
-        let waiters = writabilityWaiters
-        writabilityWaiters.removeAll()
-        for waiter in waiters { waiter() }
-    }
 }
-
-/// The time bounds of a connection.
-package struct ConnectionLimits: Sendable, Equatable {
-    /// From connecting (or the first byte of a later request) to a complete
-    /// head; also the longest pause inside a request body.
-    package var headTimeout: TimeAmount = .seconds(20)
-    /// From a complete head to the answer's first byte.
-    package var requestTimeout: TimeAmount = .minutes(10)
-
-    package init() {}
-}
-
-/// What the connection handler needs of the agent's own endpoints.
-protocol AgentEndpointServing: Sendable {
-    func admit(path: String, method: HTTPMethod, trusted: Bool) -> AgentEndpoints.Admission
-    func reply(path: String, head: RequestHead, body: RequestBody) async -> AgentReply
-}
-
-extension AgentEndpoints: AgentEndpointServing {}

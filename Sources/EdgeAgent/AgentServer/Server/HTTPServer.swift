@@ -1,3 +1,4 @@
+import LRUCache
 import Logging
 import NIOCore
 import NIOExtras
@@ -159,11 +160,9 @@ final class HTTPServer: Sendable {
 }
 
 extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
+    /// Whole milliseconds, saturating (no duration from outside can trap a conversion).
+    var milliseconds: Int64 { nanosecondCount / 1_000_000 }
 
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: Int64 { nanosecondCount }
 }

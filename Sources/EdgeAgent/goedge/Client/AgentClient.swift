@@ -6,6 +6,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// How `goedge prefetch` and `goedge watch` talk to the agent: over its own
 /// listening socket, so that under socket activation the request starts it.

@@ -6,6 +6,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// Where a `goedge cache` or `goedge status` command does its work: the
 /// running agent, through its control API, or, when no agent answers, the

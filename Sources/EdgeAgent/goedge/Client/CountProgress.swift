@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import AgentServer
+import GoedgeConfiguration
 
 /// Progress of a long command counted in items (`cache verify`, `cache
 /// import`) on standard error: a line redrawn in place on a terminal, a

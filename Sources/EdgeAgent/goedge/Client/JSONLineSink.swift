@@ -5,6 +5,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// Takes a streamed body of JSON lines and hands each complete line over as
 /// it arrives (on libcurl's thread).

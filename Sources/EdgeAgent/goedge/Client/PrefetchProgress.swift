@@ -6,6 +6,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// Shows a prefetch's progress as the agent reports it: a bar redrawn in
 /// place on a terminal; on anything else (a CI log) a plain line every few

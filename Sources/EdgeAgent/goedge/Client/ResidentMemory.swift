@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 import AgentServer
+import GoedgeConfiguration
 #endif
 
 /// Lets go of the program code a long-sleeping process touched while it

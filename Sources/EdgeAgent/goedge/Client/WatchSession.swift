@@ -5,6 +5,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// What `goedge watch` does with a folder where workspace files were saved:
 /// read them, and unless they are mid-edit, have the agent prefetch for them.

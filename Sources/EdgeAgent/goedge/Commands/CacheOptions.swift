@@ -1,5 +1,6 @@
 import ArgumentParser
 import AgentServer
+import GoedgeConfiguration
 
 /// `--agent` and `--cache-dir`, for the commands that manage a cache: they
 /// work through the running agent, or on the folder itself when none runs.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AgentServer
+import GoedgeConfiguration
 
 /// `--agent URL`, for the commands that send work to a running agent.
 struct ClientOptions: ParsableArguments {

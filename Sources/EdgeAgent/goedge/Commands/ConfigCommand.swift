@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import AgentServer
+import GoedgeConfiguration
 import Upstream
 
 /// `goedge config`: the settings in effect and where each comes from;

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import AgentServer
+import GoedgeConfiguration
 
 /// `--config FILE`, which every command takes.
 struct ConfigurationOptions: ParsableArguments {

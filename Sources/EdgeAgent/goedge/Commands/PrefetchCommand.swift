@@ -6,6 +6,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// `goedge prefetch [PATH…]`: warm the agent's cache with a workspace's
 /// whole module graph, as one CI step before the build.

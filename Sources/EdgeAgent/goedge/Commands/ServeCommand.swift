@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import AgentServer
+import GoedgeConfiguration
 
 /// `goedge serve`: run the agent.
 struct ServeCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AgentServer
+import GoedgeConfiguration
 
 /// The options of `goedge serve`; every one can also be set in goedge.toml
 /// or as a GOEDGE_* variable (see ``Settings``).

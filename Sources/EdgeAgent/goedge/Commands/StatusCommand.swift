@@ -6,6 +6,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// `goedge status`: whether an agent runs, and how its cache is doing.
 struct StatusCommand: AsyncParsableCommand {

@@ -7,6 +7,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 import FolderWatch
 
 /// `goedge watch [FOLDER…]`: prefetch whenever a go.mod, go.work or go.sum

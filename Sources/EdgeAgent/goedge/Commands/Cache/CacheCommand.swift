@@ -36,3 +36,4 @@ enum CacheCommandRun {
 
 import Foundation
 import AgentServer
+import GoedgeConfiguration

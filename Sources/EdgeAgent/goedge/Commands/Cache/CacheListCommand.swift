@@ -6,6 +6,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// `goedge cache ls [PATTERN]`.
 struct CacheListCommand: AsyncParsableCommand {

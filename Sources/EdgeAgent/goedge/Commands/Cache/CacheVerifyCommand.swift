@@ -7,6 +7,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import GoedgeConfiguration
 
 /// `goedge cache verify`.
 struct CacheVerifyCommand: AsyncParsableCommand {

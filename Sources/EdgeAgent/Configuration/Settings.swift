@@ -3,77 +3,77 @@ import AgentServer
 /// Every setting goedge takes, in the order `goedge config` shows them.
 /// The man pages (goedge(1) for options, goedge.toml(5) for keys) are
 /// checked against this list by the tests.
-enum Settings {
-    static let listen = Setting(
+package enum Settings {
+    package static let listen = Setting(
         name: "listen", kind: .listen, defaultText: "127.0.0.1:7179",
         summary: "Address the agent listens on: HOST:PORT, [IPv6]:PORT or unix:PATH (ignored under socket activation).")
-    static let allowRemote = Setting(
+    package static let allowRemote = Setting(
         name: "allow-remote", kind: .boolean, defaultText: "false",
         summary: "Allow listening on an address other hosts can reach (anything but loopback).")
-    static let upstream = Setting(
+    package static let upstream = Setting(
         name: "upstream", kind: .upstream, defaultText: "https://proxy.golang.org",
         summary: "Upstream proxies in GOPROXY syntax: ',' moves on after 404/410, '|' after any error; direct or off end the list (goedge answers 404).")
-    static let cacheDir = Setting(
+    package static let cacheDir = Setting(
         name: "cache-dir", kind: .path, defaultText: "$CACHE_DIRECTORY, else $XDG_CACHE_HOME/goedge, else ~/.cache/goedge",
         summary: "The cache folder.")
-    static let maxCacheSize = Setting(
+    package static let maxCacheSize = Setting(
         name: "max-cache-size", kind: .size(minimum: 64 << 10), defaultText: "10GiB",
         summary: "Disk space the cache may use, all counted (at least 64KiB).")
-    static let metadataTTL = Setting(
+    package static let metadataTTL = Setting(
         name: "metadata-ttl", kind: .duration(allowZero: true), defaultText: "5m",
         summary: "How long list, @latest and query .info answers are served before they are revalidated.")
-    static let notFoundTTL = Setting(
+    package static let notFoundTTL = Setting(
         name: "not-found-ttl", kind: .duration(allowZero: true), defaultText: "1m",
         summary: "How long 404 and 410 answers are remembered.")
-    static let sumdbTTL = Setting(
+    package static let sumdbTTL = Setting(
         name: "sumdb-ttl", kind: .duration(allowZero: true), defaultText: "1m",
         summary: "How long checksum database latest and supported answers are kept.")
-    static let connectTimeout = Setting(
+    package static let connectTimeout = Setting(
         name: "connect-timeout", kind: .duration(allowZero: false), defaultText: "10s",
         summary: "Time allowed to connect to an upstream.")
-    static let stallTimeout = Setting(
+    package static let stallTimeout = Setting(
         name: "stall-timeout", kind: .duration(allowZero: false), defaultText: "30s",
         summary: "An upstream transfer that receives nothing for this long is abandoned.")
-    static let shutdownTimeout = Setting(
+    package static let shutdownTimeout = Setting(
         name: "shutdown-timeout", kind: .duration(allowZero: true), defaultText: "10s",
         summary: "On SIGTERM or SIGINT, how long responses in flight may take to finish.")
-    static let idleTimeout = Setting(
+    package static let idleTimeout = Setting(
         name: "idle-timeout", kind: .duration(allowZero: true), defaultText: "5m when socket-activated, else 0",
         summary: "Exit after this long with no connection, download or prefetch; 0 never exits.")
-    static let requestHeadTimeout = Setting(
+    package static let requestHeadTimeout = Setting(
         name: "request-head-timeout", kind: .duration(allowZero: false), defaultText: "20s",
         summary: "Time a client has to send a whole request head after connecting (or after its first byte), and the longest pause inside a request body; then the connection is closed (408).")
-    static let requestTimeout = Setting(
+    package static let requestTimeout = Setting(
         name: "request-timeout", kind: .duration(allowZero: false), defaultText: "10m",
         summary: "Longest wait for an answer to a request; beyond it the client gets 504 with the reason instead of silence.")
-    static let maxConnections = Setting(
+    package static let maxConnections = Setting(
         name: "max-connections", kind: .count, defaultText: "2048",
         summary: "Connections served at once; more are answered 503 and closed.")
-    static let readAhead = Setting(
+    package static let readAhead = Setting(
         name: "read-ahead", kind: .boolean, defaultText: "true",
         summary: "On a miss, fetch what the go command will ask for next (the version's other files, the go.mod files of its requirements) before it asks.")
-    static let prefetchConcurrency = Setting(
+    package static let prefetchConcurrency = Setting(
         name: "prefetch-concurrency", kind: .count, defaultText: "8",
         summary: "Background downloads (prefetch and read-ahead) at once; client requests never wait behind them.")
-    static let agent = Setting(
+    package static let agent = Setting(
         name: "agent", kind: .url, defaultText: "http:// and the listen address",
         summary: "The agent goedge prefetch and goedge watch send work to: http://HOST:PORT or unix:PATH.")
-    static let watchFolders = Setting(
+    package static let watchFolders = Setting(
         name: "watch-folders", kind: .folders, defaultText: "none",
         summary: "Folders goedge watch watches when none are named on its command line (colon-separated in GOEDGE_WATCH_FOLDERS).")
-    static let controlHosts = Setting(
+    package static let controlHosts = Setting(
         name: "control-hosts", kind: .hosts, defaultText: "[\"127.0.0.1\", \"::1\"]",
         summary: "Addresses or networks allowed to use the control API and prefetch (goedge status, cache, prefetch, watch); comma-separated on the command line. Connections over a unix socket are always allowed.")
-    static let logLevel = Setting(
+    package static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
 
-    static let all: [Setting] = [
+    package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
         stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, agent, watchFolders, logLevel,
     ]
 
-    static func named(_ name: String) -> Setting? {
+    package static func named(_ name: String) -> Setting? {
         all.first { $0.name == name }
     }
 }

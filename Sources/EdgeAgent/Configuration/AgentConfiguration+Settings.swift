@@ -6,7 +6,7 @@ import Upstream
 
 extension AgentConfiguration {
     /// Builds the agent's configuration from the settings in effect.
-    init(layers: ConfigurationLayers, environment: [String: String]) throws(ConfigurationError) {
+    package init(layers: ConfigurationLayers, environment: [String: String]) throws(ConfigurationError) {
         let home = environment["HOME"] ?? "/"
         let listen = layers.string(Settings.listen).flatMap(ListenAddress.init(parsing:)) ?? Self.defaultListen
         if !listen.isLocalOnly && layers.boolean(Settings.allowRemote) != true {

@@ -2,13 +2,13 @@ import Foundation
 import AgentServer
 
 /// Where a setting's value came from.
-enum SettingSource: Equatable, CustomStringConvertible {
+package enum SettingSource: Equatable, CustomStringConvertible {
     case defaultValue
     case file(String, line: Int)
     case environment(String)
     case option(String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .defaultValue: "default"
         case .file(let path, let line): "\(path):\(line)"
@@ -22,21 +22,21 @@ enum SettingSource: Equatable, CustomStringConvertible {
 /// `GOEDGE_*` environment variables, then command-line options, later ones
 /// winning. A problem anywhere refuses the whole configuration, so goedge
 /// never runs on half of one.
-struct ConfigurationLayers {
-    struct Value: Equatable {
-        let raw: RawSetting
-        let source: SettingSource
+package struct ConfigurationLayers {
+    package struct Value: Equatable {
+        package let raw: RawSetting
+        package let source: SettingSource
     }
 
     private(set) var values: [String: Value] = [:]
     /// The files that were read (those that exist).
-    private(set) var filesRead: [String] = []
+    package private(set) var filesRead: [String] = []
 
-    static let systemFile = "/etc/goedge/goedge.toml"
+    package static let systemFile = "/etc/goedge/goedge.toml"
 
     /// `/etc/goedge/goedge.toml`, then `$XDG_CONFIG_HOME/goedge/goedge.toml`
     /// (`~/.config/goedge/goedge.toml`).
-    static func standardFiles(environment: [String: String]) -> [String] {
+    package static func standardFiles(environment: [String: String]) -> [String] {
         let configHome =
             environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
@@ -45,7 +45,7 @@ struct ConfigurationLayers {
 
     /// Loads the layers. `files` are read in order (missing ones skipped);
     /// `options` are the command-line options given, by setting name.
-    static func load(
+    package static func load(
         files: [String], environment: [String: String], options: [String: RawSetting]
     ) throws(ConfigurationError) -> ConfigurationLayers {
         var layers = ConfigurationLayers()
@@ -82,20 +82,20 @@ struct ConfigurationLayers {
         return layers
     }
 
-    func value(_ setting: Setting) -> Value? { values[setting.name] }
+    package func value(_ setting: Setting) -> Value? { values[setting.name] }
 
     // Typed reads. Values were checked when loaded, so they parse.
 
-    func string(_ setting: Setting) -> String? {
+    package func string(_ setting: Setting) -> String? {
         if case .string(let text)? = values[setting.name]?.raw { return text }
         return nil
     }
 
-    func path(_ setting: Setting, home: String) -> String? {
+    package func path(_ setting: Setting, home: String) -> String? {
         string(setting).map { $0 == "~" ? home : $0.hasPrefix("~/") ? home + $0.dropFirst(1) : $0 }
     }
 
-    func size(_ setting: Setting) -> ByteSize? {
+    package func size(_ setting: Setting) -> ByteSize? {
         switch values[setting.name]?.raw {
         case .string(let text)?: ByteSize(parsing: text)
         case .integer(let bytes)?: ByteSize(bytes: Int64(bytes))
@@ -103,19 +103,19 @@ struct ConfigurationLayers {
         }
     }
 
-    func duration(_ setting: Setting) -> Duration? { string(setting).flatMap(DurationText.parse) }
+    package func duration(_ setting: Setting) -> Duration? { string(setting).flatMap(DurationText.parse) }
 
-    func boolean(_ setting: Setting) -> Bool? {
+    package func boolean(_ setting: Setting) -> Bool? {
         if case .boolean(let value)? = values[setting.name]?.raw { return value }
         return nil
     }
 
-    func count(_ setting: Setting) -> Int? {
+    package func count(_ setting: Setting) -> Int? {
         if case .integer(let count)? = values[setting.name]?.raw { return count }
         return nil
     }
 
-    func strings(_ setting: Setting) -> [String]? {
+    package func strings(_ setting: Setting) -> [String]? {
         if case .strings(let items)? = values[setting.name]?.raw { return items }
         return nil
     }

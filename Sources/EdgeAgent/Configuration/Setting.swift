@@ -9,8 +9,8 @@ import AgentServer
 /// One setting goedge takes. Its name is the key in goedge.toml, the
 /// command-line option (`--name`) and, upper-cased, the environment
 /// variable (`GOEDGE_NAME`); see ``Settings`` for all of them.
-struct Setting: Sendable, Hashable {
-    enum Kind: Sendable, Hashable {
+package struct Setting: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         case text
         /// A file or folder; `~/` is the home folder.
         case path
@@ -32,23 +32,23 @@ struct Setting: Sendable, Hashable {
         case url
     }
 
-    let name: String
-    let kind: Kind
+    package let name: String
+    package let kind: Kind
     /// The default, as shown to people.
-    let defaultText: String
-    let summary: String
+    package let defaultText: String
+    package let summary: String
 
-    var flag: String { "--" + name }
+    package var flag: String { "--" + name }
 
     /// The largest count taken (connections, downloads at once).
-    static let maximumCount = 1_000_000
+    package static let maximumCount = 1_000_000
 
-    var environmentName: String {
+    package var environmentName: String {
         "GOEDGE_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 })
     }
 
     /// What the kind of value looks like, for error messages.
-    var expected: String {
+    package var expected: String {
         switch kind {
         case .text: "a text"
         case .path: "a path"
@@ -66,7 +66,7 @@ struct Setting: Sendable, Hashable {
     }
 
     /// Checks a value; nil when it is fine, else what is wrong with it.
-    func problem(with value: RawSetting) -> String? {
+    package func problem(with value: RawSetting) -> String? {
         switch (kind, value) {
         case (.text, .string(let text)), (.path, .string(let text)):
             return text.isEmpty ? "must not be empty" : nil
@@ -106,7 +106,7 @@ struct Setting: Sendable, Hashable {
     }
 
     /// A value given as text (an environment variable, an option) in this setting's kind.
-    func value(fromText text: String) -> RawSetting {
+    package func value(fromText text: String) -> RawSetting {
         switch kind {
         case .boolean:
             switch text.lowercased() {
@@ -127,13 +127,13 @@ struct Setting: Sendable, Hashable {
 }
 
 /// A setting's value as written, before it is interpreted.
-enum RawSetting: Sendable, Equatable {
+package enum RawSetting: Sendable, Equatable {
     case string(String)
     case integer(Int)
     case boolean(Bool)
     case strings([String])
 
-    var kindDescription: String {
+    package var kindDescription: String {
         switch self {
         case .string(let text): "the text \"\(text)\""
         case .integer(let number): "the number \(number)"
@@ -143,7 +143,7 @@ enum RawSetting: Sendable, Equatable {
     }
 
     /// The value in TOML syntax.
-    var toml: String {
+    package var toml: String {
         switch self {
         case .string(let text): Self.quoted(text)
         case .integer(let number): String(number)

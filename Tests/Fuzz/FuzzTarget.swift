@@ -1,0 +1,105 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+@testable import AgentServer
+@testable import GoModules
+@testable import GoedgeConfiguration
+@testable import ModuleProxy
+@testable import Prefetch
+@testable import Upstream
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every parser that takes input from outside goedge, as a fuzz target:
+/// whatever the bytes, each must answer (a value or an error), never trap,
+/// hang or take memory without bound.
+enum FuzzTarget: String, CaseIterable, Sendable {
+    /// A client's request head, and the route of its target.
+    case requestHead = "request-head"
+    /// Module paths and versions, escaped and not.
+    case modulePath = "module-path"
+    /// What follows /sumdb/ in a request.
+    case sumdbPath = "sumdb-path"
+    case goMod = "go-mod"
+    case goWork = "go-work"
+    case goSum = "go-sum"
+    /// An upstream's response head, line by line as libcurl hands it over.
+    case responseHead = "response-head"
+    /// A module zip: its directory, its content, the module rules.
+    case zip
+    /// The control API's and prefetch's JSON bodies.
+    case controlJSON = "control-json"
+    /// A goedge.toml.
+    case configuration
+
+    func run(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        switch self {
+        case .requestHead:
+            if case .request(let head, _) = RequestHeadParser.parse(bytes) {
+                _ = RequestRouter.route(method: head.method, uri: head.uri)
+            }
+        case .modulePath:
+            _ = try? ModulePath(escaped: text)
+            _ = try? ModulePath(text)
+            _ = try? ModuleVersion(escaped: text)
+            _ = try? ModuleVersion(text)
+        case .sumdbPath:
+            if let request = SumdbRequest(path: Substring(text)) {
+                _ = ProxyResource.sumdb(request).cacheKey
+                if case .tile(let path) = request.endpoint { _ = SumdbRequest.tileSize(path) }
+            }
+        case .goMod:
+            _ = try? GoModFile(parsing: text, file: "go.mod", strict: true)
+            _ = try? GoModFile(parsing: text, file: "go.mod", strict: false)
+        case .goWork:
+            _ = try? GoWorkFile(parsing: text, file: "go.work")
+        case .goSum:
+            _ = try? GoSumFile(parsing: text, file: "go.sum")
+        case .responseHead:
+            var parser = ResponseHeadParser()
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                parser.consume(line: line + "\n")
+            }
+            if let head = parser.head {
+                _ = head.contentLength
+                _ = head.endIsSignalled
+                let reply = AgentReply(
+                    status: head.status, reason: head.reason, contentType: head.contentType ?? "", body: .bytes([]), outcome: .passThrough)
+                var buffer = ByteBufferAllocator().buffer(capacity: 0)
+                ResponseHeadWriter.write(version: .http1_1, answer: reply, contentLength: head.contentLength, keepAlive: true, into: &buffer)
+            }
+        case .zip:
+            Self.zip(bytes)
+        case .controlJSON:
+            let data = Data(bytes)
+            _ = try? JSONDecoder().decode(ControlMessages.List.self, from: data)
+            _ = try? JSONDecoder().decode(ControlMessages.Remove.self, from: data)
+            _ = try? JSONDecoder().decode(ControlMessages.Prune.self, from: data)
+            if let files = try? JSONDecoder().decode(WorkspaceFiles.self, from: data) { _ = Workspace(files) }
+        case .configuration:
+            _ = try? ConfigurationFile.parse(text, path: "goedge.toml")
+        }
+    }
+
+    /// The zip from a file in memory (/dev/shm), read as goedge reads a download.
+    private static func zip(_ bytes: UnsafeRawBufferPointer) {
+        var template = Array("/dev/shm/goedge-fuzz-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var written = 0
+        while written < bytes.count {
+            let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
+            guard count > 0 else { break }
+            written += count
+        }
+        guard let zip = try? ModuleZip(taking: fd) else { return }
+        _ = try? zip.checkModuleRules(prefix: "example.com/m@v1.0.0/")
+        for entry in zip.entries.prefix(64) { try? zip.read(entry) { _ in } }
+        _ = try? DirHash.zipHash(zip)
+    }
+}
