@@ -123,3 +123,74 @@ extension Integration {
         }
     }
 }
+
+extension Integration.GoCommandParity {
+    /// A checksum database named with a path, as a company's own can be:
+    /// the go command asks the proxy for /sumdb/localhost.test/sumdb/…, and
+    /// through goedge it gets what the upstream gives, cold, warm, and with
+    /// the upstream gone.
+    static let pathSumdbSteps: [[String]] = [
+        ["mod", "download", "-json", "example.com/dep@v1.0.0", "example.com/Upper/Case@v1.0.0", "example.com/quote@v1.5.2"],
+        ["get", "example.com/hello@v1.2.0"],
+        ["get", "example.com/incompat@v2.0.0+incompatible"],
+        ["mod", "tidy"],
+        ["mod", "verify"],
+    ]
+
+    @Test func aChecksumDatabaseNamedWithAPathWorksThroughGoedge() throws {
+        let upstream = try GoProxyFixture()
+        let cache = TemporaryDirectory()
+        let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
+        let sumdb = upstream.pathSumdbKey
+        #expect(sumdb.hasPrefix("localhost.test/sumdb+"))
+        let direct = try Workspace(proxy: upstream.url, sumdb: sumdb)
+        var expected: [Normalized] = []
+        for step in Self.pathSumdbSteps { expected.append(try direct.run(step)) }
+        #expect(expected.allSatisfy { $0.status == 0 }, "\(expected)")
+
+        // Cold, then warm (a fresh module cache, goedge's cache filled), then offline.
+        for round in ["cold", "warm", "offline"] {
+            if round == "offline" { upstream.stop() }
+            let through = try Workspace(proxy: agent.url, sumdb: sumdb)
+            for (step, want) in zip(Self.pathSumdbSteps, expected) {
+                let got = try through.run(step)
+                #expect(got.status == want.status, "\(round): go \(step.joined(separator: " "))\n\(got)")
+                #expect(got.output == want.output, "\(round): go \(step.joined(separator: " ")): stdout")
+                #expect(got.errorLines == want.errorLines, "\(round): go \(step.joined(separator: " ")): stderr")
+            }
+            #expect(through.file("go.sum") == direct.file("go.sum"), "\(round)")
+        }
+        #expect(Integration.CacheBehaviour.storedFiles(cache).contains { $0.hasPrefix("sumdb/localhost.test/sumdb") })
+        #expect(agent.terminate() == 0)
+    }
+
+    /// A zip that breaks the module zip rules reaches the go command as the
+    /// upstream sent it, so it says what is wrong itself; never kept.
+    @Test func aDamagedZipIsJudgedByTheGoCommand() throws {
+        let upstream = try GoProxyFixture()
+        let cache = TemporaryDirectory()
+        let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
+        let direct = try Workspace(proxy: upstream.url, sumdb: "off")
+        let expected = try direct.run(["get", "example.com/outside@v1.0.0"])
+        #expect(expected.status != 0)
+        #expect(expected.errorLines.joined(separator: "\n").contains("outside.txt"), "\(expected)")
+        var fetched: [Int] = []
+        for _ in 0..<2 {
+            let through = try Workspace(proxy: agent.url, sumdb: "off")
+            let got = try through.run(["get", "example.com/outside@v1.0.0"])
+            #expect(got.status == expected.status, "\(got)")
+            #expect(got.errorLines == expected.errorLines, "\(got)")
+            fetched.append(try upstream.requests(for: "/example.com/outside/@v/v1.0.0.zip"))
+        }
+        // Not kept: the second time it is fetched again.
+        #expect(fetched[1] > fetched[0], "\(fetched)")
+        #expect(!Integration.CacheBehaviour.storedFiles(cache).contains { $0.contains("outside/@v/v1.0.0/zip") })
+        // Its .info and .mod may be cached; its zip is not.
+        let listed = try ChildProcess.run(Paths.goedge, ["cache", "ls", "--json", "--config", "/dev/null", "--agent", agent.url])
+        struct Listed: Decodable { var module: String?; var files: [String] }
+        let entries = try JSONDecoder().decode([Listed].self, from: Data(listed.output.utf8))
+        #expect(!entries.contains { $0.module == "example.com/outside" && $0.files.contains("zip") }, "\(listed)")
+        #expect(agent.log.contains("damaged file from upstream"), "\(agent.log)")
+        #expect(agent.terminate() == 0)
+    }
+}

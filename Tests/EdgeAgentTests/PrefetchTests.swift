@@ -56,6 +56,24 @@ extension Integration {
             CacheBehaviour.storedFiles(cache)
         }
 
+        /// A company whose checksum database is named with a path: after
+        /// `goedge prefetch`, the go command verifying against that database
+        /// builds through goedge with the upstream gone.
+        @Test func prefetchWorksForAChecksumDatabaseNamedWithAPath() throws {
+            let upstream = try GoProxyFixture()
+            let workspace = try Self.workspace(upstream: upstream, tidy: true)
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: TemporaryDirectory().path)
+            let prefetched = try Self.prefetch(agent, [workspace.path])
+            #expect(prefetched.status == 0, "\(prefetched)")
+            upstream.stop()
+            let home = TemporaryDirectory()
+            var go = GoCommand(proxy: agent.url, sumdb: upstream.pathSumdbKey, home: home.path)
+            go.extraEnvironment["GOFLAGS"] = "-mod=readonly -modcacherw"
+            let built = try go.run(["build", "-o", home.path + "/app", "."], in: workspace.path)
+            #expect(built.status == 0, "\(built)")
+            #expect(agent.terminate() == 0)
+        }
+
         @Test func prefetchingAGoSumWarmsEverythingTheBuildNeeds() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()

@@ -11,6 +11,8 @@ public final class GoProxyFixture: @unchecked Sendable {
     public let port: Int
     /// The checksum database's name and key, as GOSUMDB takes it.
     public let sumdbKey: String
+    /// A second database, named with a path (`localhost.test/sumdb+…`).
+    public let pathSumdbKey: String
 
     /// Starts the fixture; `port` 0 picks a free one.
     public init(catalog: String = "core", delay: Duration? = nil, port: Int = 0) throws {
@@ -21,6 +23,7 @@ public final class GoProxyFixture: @unchecked Sendable {
         url = String(listening.split(separator: " ")[1])
         self.port = Int(url.split(separator: ":").last!)!
         sumdbKey = String(try process.waitForLine(containing: "sumdb ").split(separator: " ")[1])
+        pathSumdbKey = String(try process.waitForLine(containing: "sumdb-path ").split(separator: " ")[1])
     }
 
     /// Requests the fixture received, by path (without a leading slash).

@@ -46,6 +46,10 @@ import (
 
 const sumdbName = "testsum.example"
 
+// pathSumdbName is a second checksum database whose name has a path, as a
+// company's own can (GOSUMDB="sum.example.com/go+<key>").
+const pathSumdbName = "localhost.test/sumdb"
+
 type version struct {
 	path, version string
 	time          time.Time
@@ -361,6 +365,8 @@ type server struct {
 	delay    time.Duration
 	sumdb    http.Handler
 	verifier string
+	// The second database, named with a path.
+	pathSumdb http.Handler
 
 	failStatus int64 // when non-zero, every proxy request fails with it
 	misbehave  int   // one request in about this many misbehaves
@@ -425,15 +431,18 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "fixture: failing on purpose", int(status))
 		return
 	}
-	if strings.HasPrefix(path, "sumdb/"+sumdbName+"/") {
-		rest := strings.TrimPrefix(path, "sumdb/"+sumdbName)
+	for name, db := range map[string]http.Handler{sumdbName: s.sumdb, pathSumdbName: s.pathSumdb} {
+		if !strings.HasPrefix(path, "sumdb/"+name+"/") {
+			continue
+		}
+		rest := strings.TrimPrefix(path, "sumdb/"+name)
 		if rest == "/supported" {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = rest
-		s.sumdb.ServeHTTP(w, r2)
+		db.ServeHTTP(w, r2)
 		return
 	}
 	if strings.HasPrefix(path, "sumdb/") {
@@ -682,6 +691,35 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// checksumDatabase is a signed checksum database of every version in
+// gosums, named name, and the key that verifies it.
+func checksumDatabase(name string, gosums map[string][]byte) (*sumdb.TestServer, string) {
+	signer, verifier, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := sumdb.NewTestServer(signer, func(path, vers string) ([]byte, error) {
+		if sum, ok := gosums[path+"@"+vers]; ok {
+			return sum, nil
+		}
+		return nil, fs.ErrNotExist
+	})
+	// Record every version now, in a fixed order, so that the tree (and every
+	// tile) is the same for every client, as with a real checksum database.
+	var keys []string
+	for key := range gosums {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		i := strings.LastIndex(key, "@")
+		if _, err := db.Lookup(context.Background(), module.Version{Path: key[:i], Version: key[i+1:]}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return db, verifier
+}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, or corpus:N for N modules of 2 to 4 versions each")
@@ -715,36 +753,16 @@ func main() {
 			gosums[v.path+"@"+v.version] = v.gosum()
 		}
 	}
-	signer, verifier, err := note.GenerateKey(rand.Reader, sumdbName)
-	if err != nil {
-		log.Fatal(err)
-	}
-	db := sumdb.NewTestServer(signer, func(path, vers string) ([]byte, error) {
-		if sum, ok := gosums[path+"@"+vers]; ok {
-			return sum, nil
-		}
-		return nil, fs.ErrNotExist
-	})
-	// Record every version now, in a fixed order, so that the tree (and every
-	// tile) is the same for every client, as with a real checksum database.
-	var keys []string
-	for key := range gosums {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		i := strings.LastIndex(key, "@")
-		if _, err := db.Lookup(context.Background(), module.Version{Path: key[:i], Version: key[i+1:]}); err != nil {
-			log.Fatal(err)
-		}
-	}
-	s := &server{catalog: c, delay: *delay, misbehave: *misbehave, sumdb: sumdb.NewServer(db), verifier: verifier, counts: map[string]int{}, clients: map[string]bool{}}
+	db, verifier := checksumDatabase(sumdbName, gosums)
+	pathDB, pathVerifier := checksumDatabase(pathSumdbName, gosums)
+	s := &server{catalog: c, delay: *delay, misbehave: *misbehave, sumdb: sumdb.NewServer(db), verifier: verifier,
+		pathSumdb: sumdb.NewServer(pathDB), counts: map[string]int{}, clients: map[string]bool{}}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("listening http://%s\nsumdb %s\n", ln.Addr(), verifier)
+	fmt.Printf("listening http://%s\nsumdb %s\nsumdb-path %s\n", ln.Addr(), verifier, pathVerifier)
 	os.Stdout.Sync()
 	log.Fatal(http.Serve(ln, s))
 }
