@@ -62,7 +62,7 @@ package enum Settings {
         name: "watch-folders", kind: .folders, defaultText: "none",
         summary: "Folders goedge watch watches when none are named on its command line (colon-separated in GOEDGE_WATCH_FOLDERS).")
     package static let controlHosts = Setting(
-        name: "control-hosts", kind: .hosts, defaultText: "[\"127.0.0.1\", \"::1\"]",
+        name: "control-hosts", kind: .hosts, defaultText: "127.0.0.1,::1",
         summary: "Addresses or networks allowed to use the control API and prefetch (goedge status, cache, prefetch, watch); comma-separated on the command line. Connections over a unix socket are always allowed.")
     package static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",

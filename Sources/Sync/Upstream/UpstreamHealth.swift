@@ -28,6 +28,8 @@ public final class UpstreamHealth: Sendable {
 
     private let order: [String]
     private let records: Mutex<[String: Record]>
+    /// Told when an upstream starts failing (with why) and when it answers again.
+    private let transitions = Mutex<(@Sendable (_ upstream: String, _ failing: Bool, _ error: String?) -> Void)?>(nil)
     private let durations: [String: CoreMetrics.Timer]
 
     public init(upstreams: [String]) {
@@ -38,10 +40,18 @@ public final class UpstreamHealth: Sendable {
             uniquingKeysWith: { first, _ in first })
     }
 
+    /// Calls `body` once when an upstream starts failing, and once when it
+    /// answers again: a failure burst is one warning in the log, not one a request.
+    public func onTransition(_ body: @escaping @Sendable (_ upstream: String, _ failing: Bool, _ error: String?) -> Void) {
+        transitions.withLock { $0 = body }
+    }
+
     /// Records one attempt: `status` when an answer came, else the error.
     func record(upstream: String, status: Int?, error: String?, duration: Duration) {
-        records.withLock { records in
+        let changed: Bool = records.withLock { records in
             var record = records[upstream] ?? Record()
+            let wasFailing = record.lastAttemptFailed
+            defer { records[upstream] = record }
             record.requests += 1
             if status != nil {
                 record.lastAnswer = .now
@@ -52,8 +62,9 @@ public final class UpstreamHealth: Sendable {
                 record.lastError = error
                 record.lastAttemptFailed = true
             }
-            records[upstream] = record
+            return wasFailing != record.lastAttemptFailed
         }
+        if changed, let report = transitions.withLock({ $0 }) { report(upstream, status == nil, error) }
         durations[upstream]?.recordNanoseconds(
             duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
         Counter(label: "goedge_upstream_requests_total", dimensions: [("upstream", upstream), ("status", status.map(String.init) ?? "error")])

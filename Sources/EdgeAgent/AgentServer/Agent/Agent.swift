@@ -67,6 +67,13 @@ package struct Agent {
         let engine = CurlEngine(configuration: configuration.client)
         defer { engine.shutdown() }
         let chain = UpstreamChain(list: configuration.upstreams, engine: engine)
+        chain.health.onTransition { [logger] upstream, failing, error in
+            if failing {
+                logger.warning("upstream failing: clients get 502 or stale answers", metadata: ["upstream": "\(upstream)", "error": "\(error ?? "")"])
+            } else {
+                logger.notice("upstream answering again", metadata: ["upstream": "\(upstream)"])
+            }
+        }
         let proxy = ModuleProxy(
             store: store, upstream: chain, freshness: configuration.freshness,
             readAhead: ReadAhead(enabled: configuration.readAhead), logger: logger)

@@ -25,6 +25,8 @@ package struct AgentStatusReport: Codable, Sendable {
         package var hitRatio: Double?
         package var readAheadFiles: Int
         package var readAheadUsed: Int
+        /// Answers that were goedge's own errors (an upstream out of reach, say); nil from older agents.
+        package var failed: Int?
     }
 
     package var version: String
@@ -56,7 +58,7 @@ extension AgentStatusReport {
                 files: cache.files, modules: cache.groups, evictions: cache.evictions, indexLoaded: store.isIndexLoaded),
             requests: Requests(
                 total: statistics.total - statistics.count(.agent), hitRatio: statistics.hitRatio,
-                readAheadFiles: readAhead.filesReadAhead, readAheadUsed: readAhead.filesUsed),
+                readAheadFiles: readAhead.filesReadAhead, readAheadUsed: readAhead.filesUsed, failed: statistics.count(.error)),
             upstreams: upstreams.states, prefetch: prefetcher.recent)
     }
 }

@@ -67,7 +67,8 @@ struct ConfigCommand: ParsableCommand {
                 // Credentials in URLs are never shown (user:xxxxx@host), here as in logs.
                 rows.append(("\(setting.name) = \(URLRedaction.redact(value.raw.toml))", value.source.description))
             } else {
-                rows.append(("# \(setting.name) = \(defaultValue(setting, environment: environment))", "default"))
+                let (value, note) = defaultValue(setting, layers: layers, environment: environment)
+                rows.append(("# \(setting.name) = \(value)", note.map { "default: \($0)" } ?? "default"))
             }
         }
         let width = rows.map(\.line.count).max() ?? 0
@@ -77,12 +78,28 @@ struct ConfigCommand: ParsableCommand {
             .joined(separator: "\n")
     }
 
-    private static func defaultValue(_ setting: Setting, environment: [String: String]) -> String {
+    /// A setting's default as a value goedge.toml takes (so that a line
+    /// copied into the file and uncommented works), and a note where the
+    /// default depends on something.
+    private static func defaultValue(
+        _ setting: Setting, layers: ConfigurationLayers, environment: [String: String]
+    ) -> (String, String?) {
         switch setting.name {
-        case Settings.cacheDir.name: RawSetting.string(AgentConfiguration.defaultCacheDirectory(environment: environment)).toml
-        case Settings.allowRemote.name: "false"
-        case Settings.idleTimeout.name: "\"5m\"  (when socket-activated; else \"0\")"
-        default: RawSetting.string(setting.defaultText).toml
+        case Settings.cacheDir.name:
+            return (RawSetting.string(AgentConfiguration.defaultCacheDirectory(environment: environment)).toml, nil)
+        case Settings.idleTimeout.name:
+            return (RawSetting.string("5m").toml, "when socket-activated; \"0\" (never) otherwise")
+        case Settings.agent.name:
+            return (RawSetting.string(ClientOptions.agentURL(layers).description).toml, "the listen address")
+        default:
+            break
+        }
+        switch setting.kind {
+        case .boolean: return (setting.defaultText, nil)
+        case .count: return (setting.defaultText, nil)
+        case .hosts: return (RawSetting.strings(setting.defaultText.split(separator: ",").map(String.init)).toml, nil)
+        case .folders: return ("[]", nil)
+        default: return (RawSetting.string(setting.defaultText).toml, nil)
         }
     }
 }

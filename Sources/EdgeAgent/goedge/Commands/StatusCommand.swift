@@ -97,9 +97,12 @@ struct StatusCommand: AsyncParsableCommand {
         lines.append(
             "cache:     \(cache.directory): \(ByteSize.format(cache.sizeBytes)) of \(ByteSize.format(cache.limitBytes)) (\(share)%), "
                 + "\(cache.modules) entries, \(cache.files) files, \(cache.evictions) evicted" + (cache.indexLoaded ? "" : ", index loading"))
-        let ratio = status.requests.hitRatio.map { "\(Int(($0 * 100).rounded()))% from cache" } ?? "no module requests yet"
+        let ratio =
+            status.requests.hitRatio.map { "\(Int(($0 * 100).rounded()))% from cache" }
+            ?? (status.requests.total == 0 ? "no module requests yet" : "none served from cache or upstream yet")
+        let failed = status.requests.failed.map { $0 > 0 ? ", \($0) failed" : "" } ?? ""
         lines.append(
-            "requests:  \(status.requests.total) answered, \(ratio); read ahead \(status.requests.readAheadFiles) files, "
+            "requests:  \(status.requests.total) answered\(failed), \(ratio); read ahead \(status.requests.readAheadFiles) files, "
                 + "\(status.requests.readAheadUsed) of them used")
         for upstream in status.upstreams {
             var text = "upstream:  \(upstream.upstream): "
