@@ -74,3 +74,20 @@ extension Integration {
         }
     }
 }
+
+extension Integration.ConfigurationCommands {
+    /// What `goedge config` prints can be copied into goedge.toml as is:
+    /// every line, uncommented, is a setting the file takes.
+    @Test func everyPrintedLineIsValidInGoedgeToml() throws {
+        let printed = try ChildProcess.run(Paths.goedge, ["config", "--config", "/dev/null"])
+        #expect(printed.status == 0, "\(printed)")
+        let lines = printed.output.split(separator: "\n").dropFirst().map { line in
+            String(line.dropFirst(line.hasPrefix("# ") ? 2 : 0))
+        }
+        #expect(lines.count >= 20)
+        let folder = TemporaryDirectory()
+        try folder.write("copied.toml", lines.joined(separator: "\n") + "\n")
+        let checked = try ChildProcess.run(Paths.goedge, ["config", "--check", folder.path + "/copied.toml"])
+        #expect(checked.status == 0, "\(checked)\n\(lines.joined(separator: "\n"))")
+    }
+}
