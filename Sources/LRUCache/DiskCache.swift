@@ -157,26 +157,25 @@ public final class DiskCache: Sendable {
         return install(result, started: started)
     }
 
-    /// Loads the index on the blocking-work pool (two scans side by side);
-    /// `completion` gets the report. Cached files are served meanwhile.
-    public func loadIndexInBackground(completion: @escaping @Sendable (RebuildReport) -> Void) {
-        Task {
-            let started = ContinuousClock.now
-            let rebuild = IndexRebuild(
-                dataDirectory: dataDirectory, temporaryDirectory: temporaryDirectory, ownPrefix: state.withLock { $0.temporaryPrefix })
-            do {
-                let (shards, prepared) = try await BlockingIO.run { rebuild.prepare() }
-                async let even = BlockingIO.run { rebuild.scan(shards, first: 0, stride: 2) }
-                async let odd = BlockingIO.run { rebuild.scan(shards, first: 1, stride: 2) }
-                var result = prepared
-                result.merge(try await even)
-                result.merge(try await odd)
-                let complete = result
-                completion(try await BlockingIO.run { self.install(complete, started: started) })
-            } catch {
-                // The pool only refuses work when it was shut down: load here rather than never.
-                completion(loadIndex())
-            }
+    /// Loads the index on the blocking-work pool (two scans side by side),
+    /// without holding the caller's thread. Cached files are served meanwhile.
+    public func loadIndexConcurrently() async -> RebuildReport {
+        if let report = rebuildReport { return report }
+        let started = ContinuousClock.now
+        let rebuild = IndexRebuild(
+            dataDirectory: dataDirectory, temporaryDirectory: temporaryDirectory, ownPrefix: state.withLock { $0.temporaryPrefix })
+        do {
+            let (shards, prepared) = try await BlockingIO.run { rebuild.prepare() }
+            async let even = BlockingIO.run { rebuild.scan(shards, first: 0, stride: 2) }
+            async let odd = BlockingIO.run { rebuild.scan(shards, first: 1, stride: 2) }
+            var result = prepared
+            result.merge(try await even)
+            result.merge(try await odd)
+            let complete = result
+            return try await BlockingIO.run { self.install(complete, started: started) }
+        } catch {
+            // The pool only refuses work when it was shut down: load here rather than never.
+            return loadIndex()
         }
     }
 

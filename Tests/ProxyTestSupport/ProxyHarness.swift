@@ -23,5 +23,8 @@ public struct ProxyHarness: Sendable {
         proxy = ModuleProxy(
             store: store, upstream: upstream, freshness: freshness, readAhead: ReadAhead(enabled: readAhead), clock: clock,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        // The proxy's background work runs as the agent runs it, for as long as the test does.
+        let background = proxy.background
+        Task { await background.run() }
     }
 }

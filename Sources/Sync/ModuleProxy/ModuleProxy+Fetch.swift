@@ -22,9 +22,10 @@ extension ModuleProxy {
         let handoff = RelayHandoff()
         let upstream = self.upstream
         let storeSink = Mutex<StoreSink?>(nil)
-        // The transfer runs on its own, so that a relayed body can be answered with while it goes on.
-        let transfer = Task {
-            let result = await upstream.fetch(path: resource.upstreamPath, headers: headers, priority: priority, promotion: promotion) {
+        let conditions = headers
+        // The transfer runs as background work, so that a relayed body can be answered with while it goes on.
+        background.submit {
+            let result = await upstream.fetch(path: resource.upstreamPath, headers: conditions, priority: priority, promotion: promotion) {
                 head in
                 if head.status == 200 && lifetime == .immutable {
                     if let length = head.contentLength, length > resource.maximumSize {
@@ -45,10 +46,14 @@ extension ModuleProxy {
                 }
                 return MemorySink(limit: head.status == 200 ? resource.maximumSize : Self.errorBodyLimit)
             }
-            handoff.transferEnded()
-            return result
+            handoff.transferEnded(result)
         }
-        if let (_, relay) = await handoff.relay(), let reader = relay.makeReader() {
+        let result: UpstreamChain.Result
+        switch await handoff.outcome() {
+        case .ended(let ended):
+            result = ended
+        case .relay(_, let relay):
+            guard let reader = relay.makeReader() else { return .failed(.cannotStore(file: "\(resource)", reason: "the relay moved on")) }
             let reason = store.isDiskFull ? "the disk is full" : "no room in the cache"
             noteUnstorable(resource, because: reason)
             var answer = ProxyAnswer(
@@ -56,7 +61,6 @@ extension ModuleProxy {
             answer.failure = .cannotStore(file: "\(resource)", reason: reason)
             return answer
         }
-        let result = await transfer.value
 
         var answer: ProxyAnswer
         switch result.outcome {
@@ -227,21 +231,25 @@ extension ModuleProxy {
     func passThrough(_ resource: ProxyResource, priority: TransferRequest.Priority) async -> ProxyAnswer {
         let handoff = RelayHandoff()
         let upstream = self.upstream
-        let transfer = Task {
+        background.submit {
             let result = await upstream.fetch(path: resource.upstreamPath, headers: [], priority: priority, promotion: nil) { head in
                 guard head.status == 200 else { return MemorySink(limit: Self.errorBodyLimit) }
                 let relay = Relay(length: head.contentLength)
                 handoff.publish(head, relay)
                 return relay
             }
-            handoff.transferEnded()
-            return result
+            handoff.transferEnded(result)
         }
-        if let (_, relay) = await handoff.relay(), let reader = relay.makeReader() {
+        let result: UpstreamChain.Result
+        switch await handoff.outcome() {
+        case .relay(_, let relay):
+            guard let reader = relay.makeReader() else { return .failed(.cannotStore(file: "\(resource)", reason: "the relay moved on")) }
             return ProxyAnswer(
                 status: 200, reason: "OK", contentType: resource.contentType, body: .relay(reader), cacheStatus: .passThrough)
+        case .ended(let ended):
+            result = ended
         }
-        switch await transfer.value.outcome {
+        switch result.outcome {
         case .response(let head, let sink, _):
             let record = CachedRecord(head: head, body: (sink as? MemorySink)?.bytes ?? [])
             return answer(resource, record: record, cacheStatus: .passThrough)

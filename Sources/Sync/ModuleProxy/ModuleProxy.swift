@@ -30,6 +30,8 @@ public final class ModuleProxy: Sendable {
     let logger: Logger
     /// Fetching what clients will ask for next.
     public let readAhead: ReadAhead
+    /// Where fetches, read-ahead and prefetch jobs run: the agent runs it (``BackgroundWork/run()``).
+    public let background: BackgroundWork
     /// Requests that waited on another's fetch instead of starting one.
     private let joins = Counter(label: "goedge_singleflight_joins_total")
     /// Upstream files passed to a client but not stored because they failed their checks.
@@ -49,8 +51,10 @@ public final class ModuleProxy: Sendable {
         self.store = store
         self.upstream = upstream
         self.freshness = freshness
-        self.flights = SingleFlight(store: store)
-        self.passThroughFlights = SingleFlight(store: store)
+        let background = BackgroundWork()
+        self.background = background
+        self.flights = SingleFlight(store: store, background: background)
+        self.passThroughFlights = SingleFlight(store: store, background: background)
         self.readAhead = readAhead
         self.clock = clock
         self.logger = logger

@@ -122,7 +122,7 @@ public final class ReadAhead: Sendable {
             return true
         }
         guard admitted else { return }
-        Task {
+        proxy.background.submit { [self] in
             let answer = await proxy.answer(request, priority: .background)
             defer { answer.release() }
             state.withLock { state in

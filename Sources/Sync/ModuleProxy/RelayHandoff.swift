@@ -6,41 +6,45 @@ import Upstream
 /// fetch, waiting for either that or the transfer's end, answers at once
 /// while the transfer goes on.
 final class RelayHandoff: Sendable {
+    /// What the fetch waits for: a relay to answer with at once, or the transfer's end.
+    enum Outcome: Sendable {
+        case relay(ResponseHead, Relay)
+        case ended(UpstreamChain.Result)
+    }
+
     private struct State {
-        var relay: (ResponseHead, Relay)?
-        var ended = false
-        var waiter: CheckedContinuation<(ResponseHead, Relay)?, Never>?
+        var outcome: Outcome?
+        var waiter: CheckedContinuation<Outcome, Never>?
     }
     private let state = Mutex(State())
 
     /// The transfer's body will be relayed (called where the sink is chosen).
     func publish(_ head: ResponseHead, _ relay: Relay) {
-        let waiter = state.withLock { state in
-            state.relay = (head, relay)
+        settle(.relay(head, relay))
+    }
+
+    /// The transfer is over (after a relay, nobody waits for this any more).
+    func transferEnded(_ result: UpstreamChain.Result) {
+        settle(.ended(result))
+    }
+
+    private func settle(_ outcome: Outcome) {
+        let waiter: CheckedContinuation<Outcome, Never>? = state.withLock { state in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
             defer { state.waiter = nil }
             return state.waiter
         }
-        waiter?.resume(returning: (head, relay))
+        waiter?.resume(returning: outcome)
     }
 
-    /// The transfer is over.
-    func transferEnded() {
-        let waiter = state.withLock { state in
-            state.ended = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: nil)
-    }
-
-    /// The relay, as soon as there is one; nil when the transfer ended without one.
-    func relay() async -> (ResponseHead, Relay)? {
+    /// The relay as soon as there is one, else the transfer's result.
+    func outcome() async -> Outcome {
         await withCheckedContinuation { continuation in
-            let ready: (ResponseHead, Relay)?? = state.withLock { state in
-                if let relay = state.relay { return .some(relay) }
-                if state.ended { return .some(nil) }
+            let ready: Outcome? = state.withLock { state in
+                if let outcome = state.outcome { return outcome }
                 state.waiter = continuation
-                return .none
+                return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }

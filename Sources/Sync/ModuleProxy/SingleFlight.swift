@@ -4,7 +4,7 @@ import Upstream
 
 /// Makes concurrent requests for the same file share one upstream fetch.
 ///
-/// The first request for a key starts the fetch as a task of its own (so a
+/// The first request for a key starts the fetch as background work (so a
 /// client that goes away does not cancel it for the others); later requests
 /// wait for it. Every waiter gets its own answer: for a stored file, its own
 /// descriptor and pin. A waiter whose task is cancelled (its client's time
@@ -12,9 +12,11 @@ import Upstream
 final class SingleFlight<Key: Hashable & Sendable>: Sendable {
     private let flights = Mutex<[Key: Flight]>([:])
     private let store: DiskCache
+    private let background: BackgroundWork
 
-    init(store: DiskCache) {
+    init(store: DiskCache, background: BackgroundWork) {
         self.store = store
+        self.background = background
     }
 
     /// Number of fetches in flight.
@@ -87,7 +89,7 @@ final class SingleFlight<Key: Hashable & Sendable>: Sendable {
             return (await flight.wait(waiter), true)
         case .leader(let flight, let waiter):
             // Outlives this request: the others waiting need it even if this client goes.
-            Task {
+            background.submit { [self] in
                 let answer = await fetch(flight.promotion)
                 // Stored before the flight ends, so later requests find the file.
                 flights.withLock { _ = $0.removeValue(forKey: key) }

@@ -51,19 +51,6 @@ package struct Agent {
         let readiness = Readiness {
             notifier.ready(status: AgentStatus.describe(store: store, statistics: statistics))
         }
-        // Cached files are served while the index loads; only writes wait for it.
-        store.loadIndexInBackground { [logger, configuration] report in
-            logger.notice(
-                "cache loaded",
-                metadata: [
-                    "folder": "\(configuration.cacheDirectory)", "entries": "\(report.files)",
-                    "modules": "\(report.groups)", "used": "\(ByteSize.format(report.diskUsage))",
-                    "limit": "\(configuration.maxCacheSize)", "removed_leftovers": "\(report.removedLeftovers)",
-                    "ms": "\(report.duration.milliseconds)",
-                ])
-            readiness.indexLoaded()
-        }
-
         let engine = CurlEngine(configuration: configuration.client)
         defer { engine.shutdown() }
         let chain = UpstreamChain(list: configuration.upstreams, engine: engine)
@@ -78,6 +65,24 @@ package struct Agent {
             store: store, upstream: chain, freshness: configuration.freshness,
             readAhead: ReadAhead(enabled: configuration.readAhead), logger: logger)
         let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
+        // Cached files are served while the index loads; only commits wait for it.
+        proxy.background.submit { [logger, configuration] in
+            let report = await store.loadIndexConcurrently()
+            logger.notice(
+                "cache loaded",
+                metadata: [
+                    "folder": "\(configuration.cacheDirectory)", "entries": "\(report.files)",
+                    "modules": "\(report.groups)", "used": "\(ByteSize.format(report.diskUsage))",
+                    "limit": "\(configuration.maxCacheSize)", "removed_leftovers": "\(report.removedLeftovers)",
+                    "foreign_entries": "\(report.foreignEntries)", "ms": "\(report.duration.milliseconds)",
+                ])
+            if report.foreignEntries > 0 {
+                logger.warning(
+                    "the cache folder holds entries goedge did not make: left alone, counted against the limit",
+                    metadata: ["count": "\(report.foreignEntries)"])
+            }
+            readiness.indexLoaded()
+        }
         let listening = inherited.map { "\($0.count) sockets passed by systemd" } ?? configuration.listen.description
         let status: @Sendable () -> AgentStatusReport = { [socketActivated = inherited != nil] in
             AgentStatusReport(
@@ -108,15 +113,19 @@ package struct Agent {
                 proxy: proxy, endpoints: endpoints, statistics: statistics, activity: ActivityTracker(), logger: logger,
                 controlHosts: configuration.controlHosts, limits: configuration.limits,
                 maximumConnections: configuration.maximumConnections),
-            busy: { proxy.fetchesInFlight > 0 || prefetcher.jobsInFlight > 0 },
+            busy: { proxy.background.jobsRunning > 0 },
             shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,
             notifier: notifier, store: store, upstreams: "\(configuration.upstreams)")
         // The group traps SIGTERM and SIGINT before it starts the server, so
         // no signal can arrive unhandled once goedge says it listens.
         // The server returning on its own (the idle exit) is a normal end too.
+        // Shut down in reverse: the server drains its responses first, then the background work stops.
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                services: [
+                    .init(service: BackgroundWorkService(work: proxy.background, engine: engine)),
+                    .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()

@@ -28,7 +28,8 @@ struct PrefetchEndpoint: Sendable {
 
         let (events, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let prefetcher = self.prefetcher
-        Task {
+        // Goes on if the client goes away: what it fetched is cached either way.
+        prefetcher.proxy.background.submit {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             _ = await prefetcher.run(files) { event in
