@@ -25,14 +25,14 @@ public final class CacheHit: Sendable {
     private struct State {
         var descriptor: Int32?
         /// The store whose pin on the group this hit holds, until released,
-        /// and the generation of the group it pinned.
-        var pin: (store: DiskCache, generation: UInt64)?
+        /// and that pin.
+        var pin: (store: DiskCache, pin: CacheIndex.GroupPin)?
     }
     private let state: Mutex<State>
 
     init(
         key: CacheKey, descriptor: Int32, size: Int64, storedAt: Int64, isStored: Bool,
-        pin: (store: DiskCache, generation: UInt64)?
+        pin: (store: DiskCache, pin: CacheIndex.GroupPin)?
     ) {
         self.key = key
         self.size = size
@@ -88,6 +88,6 @@ public final class CacheHit: Sendable {
             return (state.descriptor, state.pin)
         }
         if let descriptor { close(descriptor) }
-        if let pin { pin.store.unpin(key, generation: pin.generation) }
+        if let pin { pin.store.unpin(pin.pin) }
     }
 }

@@ -21,9 +21,16 @@ struct CacheIndex {
 
     struct Group: Sendable {
         var key: String
-        var files: [File]
+        /// The group's files; its disk usage follows them.
+        var files: [File] {
+            didSet { diskUsage = Self.usage(files, directoryUsage) }
+        }
         /// Disk usage of the group's own directory.
-        var directoryUsage: Int64
+        var directoryUsage: Int64 {
+            didSet { diskUsage = Self.usage(files, directoryUsage) }
+        }
+        /// Its files and its directory, kept as they change (every hit looks at it).
+        private(set) var diskUsage: Int64 = 0
         /// Last use, in nanoseconds since the epoch.
         var lastUsed: Int64
         /// The last use that was written to disk (as a file's atime), so that
@@ -35,7 +42,23 @@ struct CacheIndex {
         /// (removed, then stored again), so a late unpin cannot reach it.
         var generation: UInt64 = 0
 
-        var diskUsage: Int64 { directoryUsage + files.reduce(0) { $0 + $1.diskUsage } }
+        init(
+            key: String, files: [File], directoryUsage: Int64, lastUsed: Int64, persistedUse: Int64, pins: Int, generation: UInt64 = 0
+        ) {
+            self.key = key
+            self.files = files
+            self.directoryUsage = directoryUsage
+            self.lastUsed = lastUsed
+            self.persistedUse = persistedUse
+            self.pins = pins
+            self.generation = generation
+            diskUsage = Self.usage(files, directoryUsage)
+        }
+
+        private static func usage(_ files: [File], _ directoryUsage: Int64) -> Int64 {
+            directoryUsage + files.reduce(0) { $0 + $1.diskUsage }
+        }
+
         var contentBytes: Int { files.reduce(0) { $0 + ($1.content?.count ?? 0) } }
         var size: Int64 { files.reduce(0) { $0 + $1.size } }
 
@@ -143,7 +166,16 @@ struct CacheIndex {
         var file: File
         /// The use should also be written to disk (see ``recordUse(of:now:resolution:)``).
         var persistUse: Bool
-        /// The group's generation, to unpin with when the read pinned it.
+        /// To unpin with, when the read pinned the group.
+        var pin: GroupPin
+    }
+
+    /// A pin on one group: where it sits and which group it was. Unpinning
+    /// finds the group by its slot (no hashing of its name); a group stored
+    /// since in that slot has another generation (generations are never
+    /// reused), so a late unpin cannot reach it.
+    struct GroupPin: Equatable {
+        var slot: Int
         var generation: UInt64
     }
 
@@ -162,28 +194,29 @@ struct CacheIndex {
             let persist = now - group.persistedUse >= resolution
             if persist { group.persistedUse = now }
             if pin { group.pins += 1 }
-            use = FileUse(file: file, persistUse: persist, generation: group.generation)
+            use = FileUse(file: file, persistUse: persist, pin: GroupPin(slot: slot, generation: group.generation))
         }
         if use != nil { moveToNewest(slot) }
         return use
     }
 
-    /// Pins a group; returns its generation, to unpin with, or nil if absent.
+    /// Pins a group; returns the pin, to unpin with, or nil if absent.
     @discardableResult
-    mutating func pin(_ key: String) -> UInt64? {
+    mutating func pin(_ key: String) -> GroupPin? {
         guard let slot = slotByKey[key] else { return nil }
         var generation: UInt64 = 0
         modify(slot) { group in
             group.pins += 1
             generation = group.generation
         }
-        return generation
+        return GroupPin(slot: slot, generation: generation)
     }
 
-    /// Unpins the group pinned as `generation`; a group that has since been
-    /// removed (and perhaps stored again) is left alone.
-    mutating func unpin(_ key: String, generation: UInt64) {
-        guard let slot = slotByKey[key], nodes[slot].group?.generation == generation else { return }
+    /// Unpins the group `pin` was taken on; a group that has since been
+    /// removed (and perhaps another stored in its slot) is left alone.
+    mutating func unpin(_ pin: GroupPin) {
+        let slot = pin.slot
+        guard slot < nodes.count, nodes[slot].group?.generation == pin.generation else { return }
         modify(slot) { group in
             precondition(group.pins > 0, "unbalanced unpin")
             group.pins -= 1

@@ -26,7 +26,7 @@ extension DiskCache {
         let fd = openat(dataDirectory, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             let error = errno
-            unpin(key, generation: found.generation)
+            unpin(found.pin)
             switch error {
             case ENOENT: forget(key)
             case ELOOP: removeDamaged(key)
@@ -36,14 +36,14 @@ extension DiskCache {
         }
         guard let status = FileSystem.status(of: fd), status.isRegularFile, status.size == found.file.size else {
             close(fd)
-            unpin(key, generation: found.generation)
+            unpin(found.pin)
             removeDamaged(key)
             return nil
         }
         if found.persistUse { Self.setAccessTime(fd, now) }
         return CacheHit(
             key: key, descriptor: fd, size: found.file.size, storedAt: found.file.storedAt, isStored: true,
-            pin: (self, found.generation))
+            pin: (self, found.pin))
     }
 
     /// Another handle on the same file, pinned on its own: for each of several
@@ -54,13 +54,13 @@ extension DiskCache {
             return CacheHit(key: hit.key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: false, pin: nil)
         }
         let key = hit.key
-        guard let generation = state.withLock({ $0.index.pin(key.group) }) else {
+        guard let pin = state.withLock({ $0.index.pin(key.group) }) else {
             // The group is gone already: the copy is readable but pins nothing.
             return CacheHit(key: key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: true, pin: nil)
         }
         return CacheHit(
             key: key, descriptor: copy, size: hit.size, storedAt: hit.storedAt, isStored: true,
-            pin: (self, generation))
+            pin: (self, pin))
     }
 
     /// The content of a small stored file (at most `limit` bytes), from

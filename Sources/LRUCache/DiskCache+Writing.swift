@@ -111,7 +111,7 @@ extension DiskCache {
             throw error
         }
         var victims: [Victim] = []
-        let generation: UInt64 = state.withLock { state in
+        let pin: CacheIndex.GroupPin? = state.withLock { state in
             state.leaveCommit(key.group)
             if let usage = placed.shardUsage {
                 state.structureUsage += usage - (state.shardUsage[Int(placed.shard)] ?? 0)
@@ -122,16 +122,16 @@ extension DiskCache {
             // The reservation has become the file's usage.
             state.reserved -= writer.reserved
             writer.reserved = 0
-            let generation = state.index.pin(key.group) ?? 0
+            let pin = state.index.pin(key.group)
             // The estimate may have been short by a block: restore the bound.
             let excess = state.totalUsage - configuration.maxSize
             if excess > 0 { victims = evict(shortfall: excess, &state) }
-            return generation
+            return pin
         }
         deleteInBackground(victims)
         return CacheHit(
             key: key, descriptor: placed.descriptor, size: size, storedAt: now, isStored: true,
-            pin: (self, generation))
+            pin: pin.map { (self, $0) })
     }
 
     /// Counts a commit into `group` in, once no folder of that group is on

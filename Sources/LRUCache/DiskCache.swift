@@ -212,8 +212,8 @@ public final class DiskCache: Sendable {
         return report
     }
 
-    func unpin(_ key: CacheKey, generation: UInt64) {
-        state.withLock { $0.index.unpin(key.group, generation: generation) }
+    func unpin(_ pin: CacheIndex.GroupPin) {
+        state.withLock { $0.index.unpin(pin) }
     }
 
     /// Forgets a file that is gone from the disk.

@@ -24,10 +24,17 @@ import Testing
     @Test func noReadsWhileResponding() {
         var machine = Machine()
         _ = machine.requestStarted(bodyLength: 0, keepAlive: true, bodyAccepted: false)
+        let heldBefore = machine.takeHeldRead()
+        #expect(!heldBefore)
         let result4 = machine.readRequested()
         #expect(!result4)
         let result5 = machine.responseEnded()
         #expect(result5 == .processBuffered)
+        // The read held back while answering is made once, then reads flow again.
+        let heldRead = machine.takeHeldRead()
+        #expect(heldRead)
+        let heldAgain = machine.takeHeldRead()
+        #expect(!heldAgain)
         let result6 = machine.readRequested()
         #expect(result6)
     }

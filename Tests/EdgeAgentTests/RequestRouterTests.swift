@@ -66,10 +66,10 @@ import Testing
         let memo = RouteMemo(capacity: 1 << 20)
         for index in 0..<2000 {
             let uri = "/example.com/" + String(repeating: "a", count: 3000) + "\(index)/@v/list"
-            _ = memo.route(method: .GET, uri: uri)
+            _ = try? memo.route(method: .GET, uri: uri)
             #expect(memo.pathBytes <= 1 << 20)
         }
-        _ = memo.route(method: .GET, uri: "/example.com/m/@v/list")
+        _ = try? memo.route(method: .GET, uri: "/example.com/m/@v/list")
         #expect(memo.pathBytes > 0)
     }
 }

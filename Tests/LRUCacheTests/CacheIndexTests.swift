@@ -39,12 +39,12 @@ import Testing
         _ = index.recordUse(of: "a", now: 2, resolution: 0)
         #expect(index.evictionCandidates().map(\.key) == ["b", "c", "d", "a"])
 
-        let generation = index.pin("b")!
+        let pin = index.pin("b")!
         index.pin("b")
         #expect(index.evictionCandidates().map(\.key) == ["c", "d", "a"])
-        index.unpin("b", generation: generation)
+        index.unpin(pin)
         #expect(index.evictionCandidates().map(\.key) == ["c", "d", "a"])
-        index.unpin("b", generation: generation)
+        index.unpin(pin)
         #expect(index.evictionCandidates().map(\.key) == ["b", "c", "d", "a"])
 
         // A pin on a group that was removed and stored again does not reach the new one.
@@ -53,10 +53,22 @@ import Testing
         index.store(file("zip", usage: 4096), inGroup: "c", directoryUsage: 4096, now: 2)
         let fresh = index.pin("c")!
         #expect(fresh != old)
-        index.unpin("c", generation: old)
+        index.unpin(old)
         #expect(index.group("c")?.pins == 1)
-        index.unpin("c", generation: fresh)
+        index.unpin(fresh)
         #expect(index.group("c")?.pins == 0)
+
+        // Nor does one on a group whose slot another group took since.
+        let gone = index.pin("c")!
+        index.removeGroup("c")
+        index.store(file("zip", usage: 4096), inGroup: "e", directoryUsage: 4096, now: 2)
+        let other = index.pin("e")!
+        #expect(other.slot == gone.slot)
+        index.unpin(gone)
+        #expect(index.group("e")?.pins == 1)
+        index.unpin(other)
+        index.removeGroup("e")
+        index.store(file("zip", usage: 4096), inGroup: "c", directoryUsage: 4096, now: 2)
 
         index.removeGroup("c")
         #expect(index.groupsByRecency().map(\.key) == ["a", "d", "b"])
@@ -95,7 +107,7 @@ import Testing
         #expect(index.group("a")?.lastUsed == 5)
         #expect(index.groupsByRecency().map(\.key) == ["a", "b"])
         #expect(index.evictionCandidates().map(\.key) == ["b"])
-        index.unpin("a", generation: use.generation)
+        index.unpin(use.pin)
         #expect(index.evictionCandidates().map(\.key) == ["b", "a"])
 
         let again = index.useFile(zip, now: 11, resolution: 10, pin: false)

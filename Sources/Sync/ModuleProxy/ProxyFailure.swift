@@ -2,7 +2,7 @@
 /// HTTP layer and the metrics switch on, as Go's modfetch decides with
 /// `errors.Is` rather than by reading an error's text. The text is made
 /// once, here, for the person reading it.
-public enum ProxyFailure: Error, Sendable, Equatable, CustomStringConvertible {
+public indirect enum ProxyFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file does not match the go.sum hash it was checked against.
     case checksumMismatch(file: String, expected: String, actual: String)
     /// The upstream sent a complete answer whose content breaks the rules

@@ -4,27 +4,31 @@ import Upstream
 
 /// Everything the server answers: the proxy's answers, and the agent's own
 /// endpoints' (which may stream their body, as prefetch progress does).
-struct AgentReply: Sendable {
+///
+/// A class, made once per response: it passes from the proxy through the
+/// head writer, the access log and the statistics, and a struct of this
+/// many strings was copied and destroyed at each step of every cache hit.
+final class AgentReply: Sendable {
     enum Body: Sendable {
         /// A complete file, opened and pinned; sent with sendfile, then released.
         case file(CacheHit)
         case bytes([UInt8])
         /// Produced as it goes, sent chunked, written as the client takes it.
-        case stream(AsyncStream<[UInt8]>)
+        case stream(ReplyStream)
         /// An upstream's body as it arrives (not stored), written as the client takes it.
         case relay(RelayReader)
     }
 
-    var status: Int
-    var reason: String
-    var contentType: String
-    var body: Body
-    var outcome: ResponseOutcome
-    var warning: String?
+    let status: Int
+    let reason: String
+    let contentType: String
+    let body: Body
+    let outcome: ResponseOutcome
+    let warning: String?
     /// Headers some answers need (`Allow` on a 405, `WWW-Authenticate` on a 401).
-    var extraHeaders: [(name: String, value: String)] = []
+    let extraHeaders: [(name: String, value: String)]
     /// Time spent on upstream transfers.
-    var upstreamDuration: Duration?
+    let upstreamDuration: Duration?
 
     init(
         status: Int, reason: String? = nil, contentType: String, body: Body, outcome: ResponseOutcome, warning: String? = nil,
@@ -41,16 +45,20 @@ struct AgentReply: Sendable {
     }
 
     /// The proxy's answer, as it goes out.
-    init(_ answer: ProxyAnswer) {
-        let body: Body =
+    init(_ answer: consuming ProxyAnswer) {
+        status = answer.status
+        reason = answer.reason
+        contentType = answer.contentType
+        body =
             switch answer.body {
             case .file(let hit): .file(hit)
             case .bytes(let bytes): .bytes(bytes)
             case .relay(let reader): .relay(reader)
             }
-        self.init(
-            status: answer.status, reason: answer.reason, contentType: answer.contentType, body: body,
-            outcome: ResponseOutcome(answer.cacheStatus), warning: answer.warning, upstreamDuration: answer.upstreamDuration)
+        outcome = ResponseOutcome(answer.cacheStatus)
+        warning = answer.warning
+        extraHeaders = []
+        upstreamDuration = answer.upstreamDuration
     }
 
     /// A small body of the agent's own.
@@ -60,20 +68,21 @@ struct AgentReply: Sendable {
 
     /// A body the agent produces as it goes (progress lines).
     static func stream(_ chunks: AsyncStream<[UInt8]>, contentType: String) -> AgentReply {
-        AgentReply(status: 200, contentType: contentType, body: .stream(chunks), outcome: .agent)
+        AgentReply(status: 200, contentType: contentType, body: .stream(ReplyStream(chunks)), outcome: .agent)
     }
 
     /// One line of text, prefixed `goedge: ` as the go command shows it.
-    static func text(_ status: Int, _ message: String, outcome: ResponseOutcome = .agent) -> AgentReply {
+    static func text(
+        _ status: Int, _ message: String, outcome: ResponseOutcome = .agent, extraHeaders: [(name: String, value: String)] = []
+    ) -> AgentReply {
         AgentReply(
             status: status, contentType: "text/plain; charset=utf-8", body: .bytes(Array("goedge: \(message)\n".utf8)),
-            outcome: outcome)
+            outcome: outcome, extraHeaders: extraHeaders)
     }
 
+    /// A 405 with the `Allow` header.
     static func methodNotAllowed(allow: String) -> AgentReply {
-        var reply = text(405, "this endpoint takes \(allow)")
-        reply.extraHeaders = [("Allow", allow)]
-        return reply
+        text(405, "this endpoint takes \(allow)", extraHeaders: [("Allow", allow)])
     }
 
     /// The body's length; nil for a stream.
@@ -94,6 +103,14 @@ struct AgentReply: Sendable {
         case .bytes, .stream: break
         }
     }
+}
+
+/// The agent's own streamed body, boxed: `AsyncStream` is a resilient
+/// type, and an enum with one inline is copied through the runtime's
+/// generic witnesses on every reply, streamed or not.
+final class ReplyStream: Sendable {
+    let chunks: AsyncStream<[UInt8]>
+    init(_ chunks: AsyncStream<[UInt8]>) { self.chunks = chunks }
 }
 
 /// Where a response came from, for the `X-Cache` header, the log and the

@@ -35,14 +35,9 @@ final class ConnectionRefusal: ChannelInboundHandler, Sendable {
             channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
             channel.eventLoop.scheduleTask(in: HTTPConnectionHandler.lingerTime) { channel.close(promise: nil) }
         }
-        context.read()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.read()
-    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The client closed its side too: done.

@@ -129,8 +129,13 @@ struct ConnectionStateMachine: Sendable {
             return .close
         }
         state = .idle
-        readWanted = false
         return .processBuffered
+    }
+
+    /// Whether a read was held back and should be made now (once).
+    mutating func takeHeldRead() -> Bool {
+        defer { readWanted = false }
+        return readWanted
     }
 
     /// A response was refused or could not be written: the connection cannot go on.

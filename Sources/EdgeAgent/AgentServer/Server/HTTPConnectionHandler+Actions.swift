@@ -17,9 +17,11 @@ extension HTTPConnectionHandler {
         case .refuse(let status, let reason):
             cancelTimers()
             let head = RequestHead(method: .GET, uri: "-", version: .http1_1, keepAlive: false)
-            current = (head, requestCount, .other, .now())
+            current = InFlightRequest(head: head, number: requestCount, kind: .other, started: .now())
             let reply = AgentReply.text(status, reason, outcome: .error)
-            let bytes = ResponseWriting.bytes(of: reply, request: head, keepAlive: false, allocator: context.channel.allocator)
+            guard case .bytes(let body) = reply.body else { return }
+            let bytes = ResponseWriting.bytes(
+                of: reply, body: body, length: body.count, version: head.version, keepAlive: false, allocator: allocator)
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).whenComplete { _ in
                 bound.value.handler.closeLingering(context: bound.value.context)
@@ -41,7 +43,6 @@ extension HTTPConnectionHandler {
         let channel = context.channel
         context.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
         context.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
-        context.read()
     }
 
     static let lingerTime: TimeAmount = .seconds(2)

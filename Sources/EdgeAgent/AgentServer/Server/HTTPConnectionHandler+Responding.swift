@@ -11,23 +11,26 @@ import NIOHTTP1
 /// them.
 extension HTTPConnectionHandler {
     func respond(with reply: AgentReply, context: ChannelHandlerContext) {
-        guard let request = current?.head, context.channel.isActive, machine.state != .closed else {
+        guard current.number > 0, channelIsActive, machine.state != .closed else {
             reply.release()
             machine.closed()
             return
         }
-        let sendsBody = request.method != .HEAD
+        // Read from the request in place: a copy of its head costs more than the checks.
+        let version = current.head.version
+        let sendsBody = current.sendsBody
         let keepAlive = !machine.responseCloses
-        let allocator = context.channel.allocator
         switch reply.body {
         case .bytes(let bytes):
-            let buffer = ResponseWriting.bytes(of: reply, request: request, keepAlive: keepAlive, allocator: allocator)
+            let buffer = ResponseWriting.bytes(
+                of: reply, body: sendsBody ? bytes : [], length: bytes.count, version: version, keepAlive: keepAlive,
+                allocator: allocator)
             write(buffer, keepAlive: keepAlive, context: context)
             finished(reply, bytes: sendsBody ? Int64(bytes.count) : 0)
         case .file(let hit):
             var head = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
             ResponseHeadWriter.write(
-                version: request.version, answer: reply, contentLength: hit.size, keepAlive: keepAlive, into: &head)
+                version: version, answer: reply, contentLength: hit.size, keepAlive: keepAlive, into: &head)
             guard sendsBody, let descriptor = hit.takeDescriptor() else {
                 write(head, keepAlive: keepAlive, context: context)
                 hit.release()
@@ -48,13 +51,13 @@ extension HTTPConnectionHandler {
             }
             finished(reply, bytes: hit.size)
             endResponse(after: sent, keepAlive: keepAlive, context: context)
-        case .stream(let chunks):
+        case .stream(let box):
             stream(
-                Chunks(chunks), length: nil, request: request, sendsBody: sendsBody, reply: reply, keepAlive: keepAlive,
+                Chunks(box.chunks), length: nil, version: version, sendsBody: sendsBody, reply: reply, keepAlive: keepAlive,
                 context: context)
         case .relay(let reader):
             stream(
-                Chunks(reader), length: reader.length, request: request, sendsBody: sendsBody, reply: reply,
+                Chunks(reader), length: reader.length, version: version, sendsBody: sendsBody, reply: reply,
                 keepAlive: keepAlive, context: context)
         }
     }
@@ -110,14 +113,14 @@ extension HTTPConnectionHandler {
     /// can take one. A body that fails midway cuts the connection, so the
     /// client sees it incomplete rather than whole.
     private func stream(
-        _ chunks: Chunks, length: Int64?, request: RequestHead, sendsBody: Bool, reply: AgentReply, keepAlive: Bool,
+        _ chunks: Chunks, length: Int64?, version: HTTPVersion, sendsBody: Bool, reply: AgentReply, keepAlive: Bool,
         context: ChannelHandlerContext
     ) {
-        let chunked = length == nil && request.version.minor >= 1
+        let chunked = length == nil && version.minor >= 1
         let keepAlive = keepAlive && (length != nil || chunked)
         var head = context.channel.allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
         ResponseHeadWriter.write(
-            version: request.version, answer: reply, contentLength: length, keepAlive: keepAlive, chunked: chunked, into: &head)
+            version: version, answer: reply, contentLength: length, keepAlive: keepAlive, chunked: chunked, into: &head)
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)), promise: nil)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
@@ -176,21 +179,25 @@ extension HTTPConnectionHandler {
 
     /// Logs and counts a response.
     func finished(_ reply: AgentReply, bytes: Int64) {
-        guard let (request, _, kind, started) = current else { return }
-        AccessLog.record(request: request, answer: reply, bytes: bytes, started: started, logger: logger)
-        statistics.record(reply.outcome, kind: kind, bytes: bytes)
+        guard current.number > 0 else { return }
+        if logsRequests {
+            AccessLog.record(request: current.head, answer: reply, bytes: bytes, started: current.started, logger: logger)
+        }
+        statistics.record(reply.outcome, kind: current.kind, bytes: bytes)
         if reply.upstreamDuration != nil { activity.touch() }
     }
 }
 
 /// Response bytes that need no channel: a head and a small body in one buffer.
 enum ResponseWriting {
-    static func bytes(of reply: AgentReply, request: RequestHead, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let body: [UInt8]
-        if case .bytes(let bytes) = reply.body, request.method != .HEAD { body = bytes } else { body = [] }
+    /// `body` is the reply's own bytes (or none for HEAD): the caller has them at hand, and every look
+    /// into the reply's body enum copies it.
+    static func bytes(
+        of reply: AgentReply, body: [UInt8], length: Int, version: HTTPVersion, keepAlive: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply) + body.count)
         ResponseHeadWriter.write(
-            version: request.version, answer: reply, contentLength: reply.contentLength, keepAlive: keepAlive, into: &buffer)
+            version: version, answer: reply, contentLength: Int64(length), keepAlive: keepAlive, into: &buffer)
         buffer.writeBytes(body)
         return buffer
     }

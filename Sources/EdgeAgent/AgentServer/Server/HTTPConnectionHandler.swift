@@ -3,6 +3,31 @@ import ModuleProxy
 import NIOCore
 import NIOHTTP1
 
+/// The request a connection is answering: its head, its number on the
+/// connection (from 1), and when it began.
+struct InFlightRequest {
+    var head: RequestHead
+    var number: Int
+    var kind: RequestKind
+    var started: NIODeadline
+    /// Not a HEAD request.
+    var sendsBody: Bool
+
+    init(head: RequestHead, number: Int, kind: RequestKind, started: NIODeadline) {
+        self.head = head
+        self.number = number
+        self.kind = kind
+        self.started = started
+        if case .HEAD = head.method { sendsBody = false } else { sendsBody = true }
+    }
+
+    /// Before the first request. Not an optional: replacing an optional of
+    /// this went through the runtime's generic witnesses on every request.
+    static let none = InFlightRequest(
+        head: RequestHead(method: .GET, uri: "", version: .http1_1, keepAlive: false), number: 0, kind: .other,
+        started: .uptimeNanoseconds(0))
+}
+
 /// Serves one HTTP/1.1 connection, carrying out what its
 /// ``ConnectionStateMachine`` decides: reads request heads, routes each,
 /// answers cache hits straight from the event loop and waits for the proxy
@@ -31,12 +56,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     let activity: ActivityTracker
     let limits: ConnectionLimits
     let logger: Logger
+    /// Whether each request gets a log line (info level).
+    let logsRequests: Bool
 
     var machine = ConnectionStateMachine()
     /// Bytes received and not yet parsed (the next request's, while one is answered).
     var buffered: ByteBuffer?
-    /// The request being answered, its number on this connection, and when it began.
-    var current: (head: RequestHead, number: Int, kind: RequestKind, started: NIODeadline)?
+    /// The request being answered.
+    var current = InFlightRequest.none
     var requestCount = 0
     /// The answer being waited for, to cancel when its time is up.
     var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
@@ -50,6 +77,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var writabilityWaiters: [() -> Void] = []
     /// Our side is shut; what the client still sends is read and dropped until it closes too.
     var lingering = false
+    /// The channel's state and allocator, kept from its events: asking the
+    /// channel goes through the pipeline and its locks on every request.
+    var channelIsActive = false
+    var channelIsWritable = true
+    var allocator = ByteBufferAllocator()
 
     init(context: HTTPServer.Context, routes: RouteMemo) {
         self.proxy = context.proxy
@@ -60,24 +92,26 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.activity = context.activity
         self.limits = context.limits
         self.logger = context.logger
+        self.logsRequests = context.logger.logLevel <= .info
     }
 
     // MARK: Channel events
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        channelIsActive = context.channel.isActive
+        channelIsWritable = context.channel.isWritable
+        allocator = context.channel.allocator
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        channelIsActive = true
         // The first request head has its time from the moment of connecting.
         startHeadDeadline(context: context)
         context.fireChannelActive()
-        // The channel reads only when asked (autoRead is off): ask for the first bytes.
-        if machine.readRequested() { context.read() }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if lingering || machine.readRequested() { context.read() }
-        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        channelIsActive = false
         machine.closed()
         cancelTimers()
         work?.task.cancel()
@@ -86,8 +120,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.fireChannelInactive()
     }
 
+    /// NIO reads on its own after each read (autoRead), through here: while
+    /// a body is consumed or a response is out, the read is held back, and
+    /// made once the connection can take more (as SwiftNIO's own
+    /// HTTPServerPipelineHandler does).
     func read(context: ChannelHandlerContext) {
-        if machine.readRequested() { context.read() }
+        if lingering || machine.readRequested() { context.read() }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -103,7 +141,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        channelIsWritable = context.channel.isWritable
+        if channelIsWritable {
             runWritabilityWaiters()
             // Requests wait while the client is not taking its answers.
             if machine.state == .idle { process(context: context) }
@@ -154,11 +193,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             switch machine.state {
             case .idle:
                 // The client must take its answers before it gets more.
-                guard context.channel.isWritable else { return }
-                startHeadDeadline(context: context)
+                guard channelIsWritable else { return }
                 let outcome = buffer.withUnsafeReadableBytes { RequestHeadParser.parse($0) }
                 switch outcome {
                 case .needMoreBytes:
+                    // A head that came whole needed no timer; one that comes in pieces has its time from now.
+                    startHeadDeadline(context: context)
                     return
                 case .refused(let status, let reason):
                     // The stream cannot be trusted past this point: answer, then hang up.
@@ -180,8 +220,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 return
             }
         }
-        // All taken: the next bytes come from the socket.
-        if machine.state == .idle && machine.readRequested() { context.read() }
+        // All taken: a read held back while answering is made now.
+        if machine.state == .idle, machine.takeHeldRead() { context.read() }
     }
 
     private func deliverBody(_ chunk: ByteBuffer, ended: Bool, context: ChannelHandlerContext) {
@@ -209,13 +249,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func handle(_ head: RequestHead, context: ChannelHandlerContext) {
         requestCount += 1
         let started = NIODeadline.now()
-        switch routes.route(method: head.method, uri: head.uri) {
-        case .failure(let error):
+        let route: Route
+        do {
+            route = try routes.route(method: head.method, uri: head.uri)
+        } catch {
             begin(head, kind: RequestKind(uri: head.uri), started: started, bodyAccepted: false)
-            var reply = AgentReply.text(error.status, error.message, outcome: .error)
-            if let allow = error.allow { reply.extraHeaders = [("Allow", allow)] }
-            respond(with: reply, context: context)
-        case .success(.proxy(let request)):
+            let allow = error.allow.map { [(name: "Allow", value: $0)] } ?? []
+            respond(with: .text(error.status, error.message, outcome: .error, extraHeaders: allow), context: context)
+            return
+        }
+        switch route {
+        case .proxy(let request):
             begin(head, kind: RequestKind(request.resource), started: started, bodyAccepted: false)
             guard head.contentLength == 0 else {
                 respond(with: .text(400, "GOPROXY requests have no body", outcome: .error), context: context)
@@ -227,15 +271,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             let proxy = self.proxy
             answerLater(context: context) { AgentReply(await proxy.answer(request)) }
-        case .success(.agent(let path)):
+        case .agent(let path):
             let trusted = PeerCheck.isTrusted(context.channel.remoteAddress, hosts: controlHosts)
             let admission = endpoints.admit(path: path, method: head.method, trusted: trusted)
             guard case .serve(let bodyLimit) = admission else {
                 begin(head, kind: .agent, started: started, bodyAccepted: false)
                 if case .refuse(let status, let message, let allow) = admission {
-                    var reply = AgentReply.text(status, message)
-                    if let allow { reply.extraHeaders = [("Allow", allow)] }
-                    respond(with: reply, context: context)
+                    let allowHeader = allow.map { [(name: "Allow", value: $0)] } ?? []
+                    respond(with: .text(status, message, extraHeaders: allowHeader), context: context)
                 }
                 return
             }
@@ -253,7 +296,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func begin(_ head: RequestHead, kind: RequestKind, started: NIODeadline, bodyAccepted: Bool) {
-        current = (head, requestCount, kind, started)
+        current = InFlightRequest(head: head, number: requestCount, kind: kind, started: started)
         _ = machine.requestStarted(bodyLength: head.contentLength, keepAlive: head.keepAlive, bodyAccepted: bodyAccepted)
     }
 
@@ -296,7 +339,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         work = (task, deadline)
         promise.futureResult.whenSuccess { reply in
             let (handler, context) = bound.value
-            guard handler.current?.number == number, handler.work != nil else {
+            guard handler.current.number == number, handler.work != nil else {
                 // Answered already (a 504 went out): this one is nobody's.
                 reply.release()
                 return
@@ -310,15 +353,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func requestTimedOut(_ number: Int, context: ChannelHandlerContext) {
-        guard current?.number == number, let pending = work else { return }
+        guard current.number == number, let pending = work else { return }
         work = nil
         pending.task.cancel()
         logger.warning(
             "request timed out: answering 504",
-            metadata: ["path": "\(current?.head.uri ?? "")", "timeout": "\(limits.requestTimeout)"])
+            metadata: ["path": "\(current.head.uri)", "timeout": "\(limits.requestTimeout)"])
         let seconds = limits.requestTimeout.nanoseconds / 1_000_000_000
-        var reply = AgentReply.text(504, "no answer within \(seconds)s (goedge's request-timeout): the upstream is too slow or stuck")
-        reply.outcome = .error
+        let reply = AgentReply.text(
+            504, "no answer within \(seconds)s (goedge's request-timeout): the upstream is too slow or stuck", outcome: .error)
         if case .receivingBody = machine.state { _ = machine.bodyStalled() }
         respond(with: reply, context: context)
     }

@@ -83,8 +83,6 @@ final class HTTPServer: Sendable {
                     .childChannelOption(.maxMessagesPerRead, value: 16)
                     // A client that shuts its side after its request still gets the answer.
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    // Reads happen only when the connection handler asks for them.
-                    .childChannelOption(.autoRead, value: false)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             // The counter saw this connection already: it is one of the open ones.

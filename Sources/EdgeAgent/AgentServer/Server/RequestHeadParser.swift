@@ -105,13 +105,15 @@ enum RequestHeadParser {
             // No space before the colon, and no obsolete line folding (RFC 9112 §5).
             guard name.allSatisfy(isTokenByte) else { return .refused(status: 400, reason: "malformed header field name") }
             let value = trimmed(bytes[(colon + 1)..<field.upperBound])
-            if equalsIgnoringCase(name, "connection") {
+            // One comparison per field: the names that matter differ in length.
+            switch name.count {
+            case 10 where equalsIgnoringCase(name, "connection"):
                 for option in value.split(separator: UInt8(ascii: ",")) {
                     let token = trimmed(option)
                     if equalsIgnoringCase(token, "close") { keepAlive = false }
                     if equalsIgnoringCase(token, "keep-alive") { keepAlive = true }
                 }
-            } else if equalsIgnoringCase(name, "content-length") {
+            case 14 where equalsIgnoringCase(name, "content-length"):
                 guard !value.isEmpty, value.count <= maximumContentLengthDigits, value.allSatisfy({ digit($0) != nil }) else {
                     return .refused(status: 400, reason: "malformed Content-Length")
                 }
@@ -121,17 +123,19 @@ enum RequestHeadParser {
                     return .refused(status: 400, reason: "two different Content-Length fields")
                 }
                 contentLength = length
-            } else if equalsIgnoringCase(name, "transfer-encoding") {
+            case 17 where equalsIgnoringCase(name, "transfer-encoding"):
                 return .refused(status: 411, reason: "send request bodies with a Content-Length")
-            } else if equalsIgnoringCase(name, "host") {
+            case 4 where equalsIgnoringCase(name, "host"):
                 hosts += 1
-            } else if equalsIgnoringCase(name, "expect") {
+            case 6 where equalsIgnoringCase(name, "expect"):
                 guard equalsIgnoringCase(value, "100-continue") else {
                     return .refused(status: 417, reason: "only Expect: 100-continue is understood")
                 }
                 expectsContinue = true
-            } else if equalsIgnoringCase(name, "authorization") {
+            case 13 where equalsIgnoringCase(name, "authorization"):
                 authorization = String(decoding: value, as: UTF8.self)
+            default:
+                break
             }
         }
         // RFC 9112 §3.2: a server must refuse an HTTP/1.1 request without exactly one Host.

@@ -84,20 +84,25 @@ private struct HeadText {
     /// Header text from upstreams goes in without control characters, so
     /// that nothing can end a header line early.
     mutating func append(value: String) {
-        var value = value
-        value.withUTF8 { bytes in
-            guard let source = bytes.baseAddress else { return }
-            precondition(count + bytes.count <= memory.count, "response head larger than its estimate")
-            let allowed = { (byte: UInt8) in byte >= 0x20 && byte != 0x7F }
-            if bytes.allSatisfy(allowed) {
-                (memory.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
-                count += bytes.count
-            } else {
-                for byte in bytes where allowed(byte) {
-                    memory[count] = byte
-                    count += 1
-                }
-            }
+        if value.utf8.withContiguousStorageIfAvailable({ append(checked: $0) }) == nil {
+            Array(value.utf8).withUnsafeBufferPointer { append(checked: $0) }
+        }
+    }
+
+    private mutating func append(checked bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        precondition(count + bytes.count <= memory.count, "response head larger than its estimate")
+        // Without branches, so that the check runs over many bytes at a time.
+        var controls: UInt8 = 0
+        for byte in bytes { controls |= (byte < 0x20 ? 1 : 0) | (byte == 0x7F ? 1 : 0) }
+        if controls == 0 {
+            (memory.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+            count += bytes.count
+            return
+        }
+        for byte in bytes where byte >= 0x20 && byte != 0x7F {
+            memory[count] = byte
+            count += 1
         }
     }
 

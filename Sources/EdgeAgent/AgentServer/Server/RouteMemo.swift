@@ -26,12 +26,18 @@ final class RouteMemo: Sendable {
     /// Bytes of paths remembered now.
     var pathBytes: Int { table.withLock { $0.pathBytes } }
 
-    func route(method: HTTPMethod, uri: String) -> Result<Route, RouteError> {
+    /// The route (thrown as a typed error when refused: a `Result` of these
+    /// was destroyed through the runtime's generic witnesses on every request).
+    func route(method: HTTPMethod, uri: String) throws(RouteError) -> Route {
         if method == .GET || method == .HEAD, let known = table.withLock({ $0.routes[uri] }) {
-            return .success(known)
+            return known
         }
-        let result = RequestRouter.route(method: method, uri: uri)
-        if case .success(let route) = result, case .proxy = route {
+        let route: Route
+        switch RequestRouter.route(method: method, uri: uri) {
+        case .success(let found): route = found
+        case .failure(let error): throw error
+        }
+        if case .proxy = route {
             let bytes = uri.utf8.count
             table.withLock { table in
                 guard bytes <= capacity / 8 else { return }
@@ -42,6 +48,6 @@ final class RouteMemo: Sendable {
                 if table.routes.updateValue(route, forKey: uri) == nil { table.pathBytes += bytes }
             }
         }
-        return result
+        return route
     }
 }
