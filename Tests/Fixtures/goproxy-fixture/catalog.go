@@ -1,0 +1,331 @@
+// The catalogs of modules the fixture serves, and how their files are made.
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+	"golang.org/x/mod/sumdb/dirhash"
+	modzip "golang.org/x/mod/zip"
+)
+
+type version struct {
+	path, version string
+	time          time.Time
+	goMod         string // empty: the module has no go.mod (the .mod is synthesized)
+	files         map[string]string
+	zip, mod      []byte
+	info          []byte
+}
+
+type catalog struct {
+	modules map[string][]*version
+	queries map[string]map[string]string // module → query (branch, commit prefix) → version
+}
+
+func (c *catalog) add(v *version) {
+	if c.modules == nil {
+		c.modules = map[string][]*version{}
+	}
+	c.modules[v.path] = append(c.modules[v.path], v)
+}
+
+func (c *catalog) find(path, vers string) *version {
+	for _, v := range c.modules[path] {
+		if v.version == vers {
+			return v
+		}
+	}
+	return nil
+}
+
+func (c *catalog) query(path, query string) *version {
+	if resolved, ok := c.queries[path][query]; ok {
+		return c.find(path, resolved)
+	}
+	return nil
+}
+
+// latest is what @latest answers: the highest release, else the highest
+// pre-release, else the newest pseudo-version.
+func (c *catalog) latest(path string) *version {
+	var best *version
+	rank := func(v *version) int {
+		switch {
+		case module.IsPseudoVersion(v.version):
+			return 0
+		case semver.Prerelease(v.version) != "":
+			return 1
+		}
+		return 2
+	}
+	for _, v := range c.modules[path] {
+		if best == nil || rank(v) > rank(best) || rank(v) == rank(best) && semver.Compare(v.version, best.version) > 0 {
+			best = v
+		}
+	}
+	return best
+}
+
+func (c *catalog) list(path string) []byte {
+	var versions []string
+	for _, v := range c.modules[path] {
+		if !module.IsPseudoVersion(v.version) {
+			versions = append(versions, v.version)
+		}
+	}
+	semver.Sort(versions)
+	var b bytes.Buffer
+	for _, v := range versions {
+		b.WriteString(v + "\n")
+	}
+	return b.Bytes()
+}
+
+// memFile is one file of a module zip, held in memory.
+type memFile struct {
+	name string
+	data []byte
+}
+
+func (f memFile) Path() string                 { return f.name }
+func (f memFile) Lstat() (os.FileInfo, error)  { return memInfo{f}, nil }
+func (f memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.data)), nil }
+
+type memInfo struct{ f memFile }
+
+func (i memInfo) Name() string       { return i.f.name }
+func (i memInfo) Size() int64        { return int64(len(i.f.data)) }
+func (i memInfo) Mode() fs.FileMode  { return 0o644 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() interface{}   { return nil }
+
+func (v *version) build() {
+	var files []modzip.File
+	if v.goMod != "" {
+		files = append(files, memFile{"go.mod", []byte(v.goMod)})
+		v.mod = []byte(v.goMod)
+	} else {
+		v.mod = []byte("module " + v.path + "\n")
+	}
+	names := make([]string, 0, len(v.files))
+	for name := range v.files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		files = append(files, memFile{name, []byte(v.files[name])})
+	}
+	var zip bytes.Buffer
+	if err := modzip.Create(&zip, module.Version{Path: v.path, Version: v.version}, files); err != nil {
+		log.Fatalf("zip %s@%s: %v", v.path, v.version, err)
+	}
+	v.zip = zip.Bytes()
+	v.info, _ = json.Marshal(struct {
+		Version string
+		Time    time.Time
+	}{v.version, v.time})
+}
+
+// gosum is what the checksum database records for a module version.
+func (v *version) gosum() []byte {
+	zipHash, err := dirhash.HashZip(writeTemp(v.zip), dirhash.Hash1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	modHash, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(v.mod)), nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return []byte(fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", v.path, v.version, zipHash, v.path, v.version, modHash))
+}
+
+func writeTemp(data []byte) string {
+	f, err := os.CreateTemp("", "fixture-*.zip")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(data)
+	return f.Name()
+}
+
+func incompressible(size int) string {
+	b := make([]byte, size)
+	rand.Read(b)
+	return string(b)
+}
+
+var epoch = time.Date(2023, 1, 2, 15, 4, 5, 0, time.UTC)
+
+func day(n int) time.Time { return epoch.Add(time.Duration(n) * 24 * time.Hour) }
+
+// coreCatalog holds the modules the integration tests use.
+func coreCatalog() *catalog {
+	c := &catalog{queries: map[string]map[string]string{}}
+	goMod := func(path string, requires ...string) string {
+		s := "module " + path + "\n\ngo 1.17\n"
+		if len(requires) > 0 {
+			s += "\nrequire (\n"
+			for _, r := range requires {
+				s += "\t" + r + "\n"
+			}
+			s += ")\n"
+		}
+		return s
+	}
+	pkg := func(name, body string) map[string]string {
+		return map[string]string{name + ".go": "package " + name + "\n\n" + body + "\n"}
+	}
+	for i, v := range []string{"v1.0.0", "v1.0.1"} {
+		c.add(&version{path: "example.com/dep", version: v, time: day(i), goMod: goMod("example.com/dep"),
+			files: pkg("dep", `func Name() string { return "dep `+v+`" }`)})
+	}
+	hello := func(v string, n int, requires []string, extra string, body string) {
+		c.add(&version{path: "example.com/hello", version: v, time: day(10 + n),
+			goMod: goMod("example.com/hello", requires...) + extra, files: pkg("hello", body)})
+	}
+	plain := `func Hello() string { return "hello" }`
+	withDep := "import \"example.com/dep\"\n\nfunc Hello() string { return \"hello from \" + dep.Name() }"
+	hello("v1.0.0", 0, nil, "", plain)
+	hello("v1.1.0", 1, []string{"example.com/dep v1.0.0"}, "", withDep)
+	hello("v1.2.0-rc.1", 2, []string{"example.com/dep v1.0.0"}, "", withDep)
+	hello("v1.2.0", 3, []string{"example.com/dep v1.0.1"}, "", withDep)
+	// The latest version retracts an earlier one.
+	hello("v1.3.0", 4, []string{"example.com/dep v1.0.1"}, "\n// Broken: do not use.\nretract v1.2.0\n", withDep)
+
+	c.add(&version{path: "example.com/Upper/Case", version: "v1.0.0", time: day(20), goMod: goMod("example.com/Upper/Case"),
+		files: pkg("casepkg", `func Shout() string { return "LOUD" }`)})
+	c.add(&version{path: "example.com/quote", version: "v1.5.2", time: day(21), goMod: goMod("example.com/quote"),
+		files: pkg("quote", `func Quote() string { return "v1.5.2" }`)})
+	c.add(&version{path: "example.com/quote", version: "v1.5.3-PRE", time: day(22), goMod: goMod("example.com/quote"),
+		files: pkg("quote", `func Quote() string { return "v1.5.3-PRE" }`)})
+	// No go.mod: v2 can only be +incompatible, and the .mod is synthesized.
+	c.add(&version{path: "example.com/incompat", version: "v1.0.0", time: day(30),
+		files: pkg("incompat", `func V() int { return 1 }`)})
+	c.add(&version{path: "example.com/incompat", version: "v2.0.0+incompatible", time: day(31),
+		files: pkg("incompat", `func V() int { return 2 }`)})
+	// Only a pseudo-version, reachable by branch name and commit prefix.
+	pseudo := "v0.0.0-20230301120000-abcdefabcdef"
+	c.add(&version{path: "example.com/pseudo", version: pseudo, time: time.Date(2023, 3, 1, 12, 0, 0, 0, time.UTC),
+		goMod: goMod("example.com/pseudo"), files: pkg("pseudo", `func Rev() string { return "abcdef" }`)})
+	c.queries["example.com/pseudo"] = map[string]string{"master": pseudo, "abcdefab": pseudo}
+	// Zips that are not what they claim: crafted to trap a zip reader, and against the module rules.
+	for _, path := range []string{"example.com/zip64", "example.com/outside"} {
+		c.add(&version{path: path, version: "v1.0.0", time: day(45), goMod: goMod(path),
+			files: pkg("x", `func X() {}`)})
+	}
+	// Large, incompressible zips for concurrency, eviction and interrupted downloads.
+	for _, path := range []string{"example.com/big", "example.com/slow", "example.com/truncated", "example.com/stall"} {
+		c.add(&version{path: path, version: "v1.0.0", time: day(40), goMod: goMod(path),
+			files: map[string]string{"big.go": "package big\n", "data.bin": incompressible(2 << 20)}})
+	}
+	for i := 0; i < 6; i++ {
+		path := fmt.Sprintf("example.com/filler%d", i)
+		c.add(&version{path: path, version: "v1.0.0", time: day(50 + i), goMod: goMod(path),
+			files: map[string]string{"filler.go": "package filler\n", "data.bin": incompressible(40 << 10)}})
+	}
+	return c
+}
+
+// graphCatalog is a module graph of about n modules in layers, each
+// requiring a few of the next layer: what a mid-sized service pulls in.
+func graphCatalog(n int) *catalog {
+	c := &catalog{queries: map[string]map[string]string{}}
+	const width = 10
+	name := func(i int) string { return fmt.Sprintf("example.com/graph/m%03d", i) }
+	for i := 0; i < n; i++ {
+		layer := i / width
+		var requires, imports []string
+		for k := 0; k < 3; k++ {
+			j := (layer+1)*width + (i*7+k*3)%width
+			if j < n {
+				requires = append(requires, name(j)+" v1.0.0")
+				imports = append(imports, fmt.Sprintf("m%03d %q", j, name(j)))
+			}
+		}
+		requires = uniq(requires)
+		imports = uniq(imports)
+		s := "module " + name(i) + "\n\ngo 1.17\n"
+		if len(requires) > 0 {
+			s += "\nrequire (\n\t" + strings.Join(requires, "\n\t") + "\n)\n"
+		}
+		body := fmt.Sprintf("package m%03d\n\n", i)
+		var calls []string
+		if len(imports) > 0 {
+			body += "import (\n\t" + strings.Join(imports, "\n\t") + "\n)\n\n"
+			for _, imp := range imports {
+				calls = append(calls, strings.Fields(imp)[0]+".N()")
+			}
+		}
+		body += "func N() int { return 1"
+		for _, call := range calls {
+			body += " + " + call
+		}
+		body += " }\n"
+		path := name(i)
+		c.add(&version{path: path, version: "v1.0.0", time: day(i), goMod: s,
+			files: map[string]string{"m.go": body, "data.txt": strings.Repeat("x", 2000+i*37)}})
+	}
+	return c
+}
+
+// corpusCatalog is n modules in layers with two to four versions each
+// (about 3n versions in all), each version requiring some version of a few
+// modules in the next layer: a cold cache's worth of distinct files for
+// stress runs, with zips of different sizes.
+func corpusCatalog(n int) *catalog {
+	c := &catalog{queries: map[string]map[string]string{}}
+	const width = 10
+	name := func(i int) string { return fmt.Sprintf("example.com/corpus/m%03d", i) }
+	versionsOf := func(i int) int { return 2 + i%3 }
+	for i := 0; i < n; i++ {
+		layer := i / width
+		for v := 0; v < versionsOf(i); v++ {
+			var requires []string
+			for k := 0; k < 3; k++ {
+				j := (layer+1)*width + (i*7+k*3+v)%width
+				if j < n {
+					requires = append(requires, fmt.Sprintf("%s v1.%d.0", name(j), (i+v+k)%versionsOf(j)))
+				}
+			}
+			requires = uniq(requires)
+			s := "module " + name(i) + "\n\ngo 1.17\n"
+			if len(requires) > 0 {
+				s += "\nrequire (\n\t" + strings.Join(requires, "\n\t") + "\n)\n"
+			}
+			c.add(&version{path: name(i), version: fmt.Sprintf("v1.%d.0", v), time: day(i + v), goMod: s,
+				files: map[string]string{
+					"m.go":     fmt.Sprintf("package m%03d\n\nfunc N() int { return %d }\n", i, v),
+					"data.txt": strings.Repeat("y", 1000+(i*131+v*977)%30000),
+				}})
+		}
+	}
+	return c
+}
+
+func uniq(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
