@@ -118,7 +118,8 @@ extension Integration {
             // A damaged .ziphash: that version fails its check and is not imported.
             let quoteHash = direct.moduleCache + "/cache/download/example.com/quote/@v/v1.5.2.ziphash"
             let goodHash = try String(contentsOfFile: quoteHash, encoding: .utf8)
-            try "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n".write(toFile: quoteHash, atomically: true, encoding: .utf8)
+            try FileManager.default.removeItem(atPath: quoteHash)  // the go command made it read-only
+            try "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n".write(toFile: quoteHash, atomically: false, encoding: .utf8)
 
             let requestsBefore = try upstream.totalRequests()
             let cache = TemporaryDirectory()
@@ -133,14 +134,15 @@ extension Integration {
             #expect(imported.output.contains("failed: example.com/quote@v1.5.2: checksum mismatch"), "\(imported)")
             #expect(!CacheBehaviour.storedFiles(cache).contains { $0.hasPrefix("example.com/quote/") })
 
-            try goodHash.write(toFile: quoteHash, atomically: true, encoding: .utf8)
+            try goodHash.write(toFile: quoteHash, atomically: false, encoding: .utf8)
             let second = try Self.goedge(["cache", "import", direct.moduleCache], agent: url, cache: cache)
             #expect(second.status == 0 && second.output.contains("0 failed"), "\(second)")
             #expect(try upstream.totalRequests() == requestsBefore)  // nothing fetched to import
 
             if agent == nil { agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--no-read-ahead"]) }
             upstream.stop()
-            let through = GoCommand(proxy: agent!.url, home: TemporaryDirectory().path)
+            let goHome = TemporaryDirectory()
+            let through = GoCommand(proxy: agent!.url, home: goHome.path)
             let downloaded = try through.run(["mod", "download", "all"], in: workspace.path)
             #expect(downloaded.status == 0, "\(downloaded)")
             #expect(through.downloadedFiles() == direct.downloadedFiles())

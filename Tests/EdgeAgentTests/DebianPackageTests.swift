@@ -7,10 +7,10 @@ extension Integration {
     /// for real into a throw-away Debian root, where it must work without a
     /// Swift toolchain, serve the go command, and purge without a trace.
     @Suite struct DebianPackage {
-        /// Builds the package (a release build of its own; quick when .ci/run built it already).
-        static func build() throws -> String {
+        /// Builds the package into `folder` (a release build of its own; quick when .ci/run or the quickstart built it already).
+        static func build(into folder: TemporaryDirectory) throws -> String {
             let result = try ChildProcess.run(
-                Paths.packageRoot + "/packaging/build-deb", [TemporaryDirectory.shared.path], timeout: .seconds(1500))
+                Paths.packageRoot + "/packaging/build-deb", [folder.path], timeout: .seconds(1500))
             guard result.status == 0, let deb = result.output.split(separator: "\n").last.map(String.init),
                 FileManager.default.fileExists(atPath: deb)
             else { throw TestFailure("packaging/build-deb failed:\n\(result)") }
@@ -26,9 +26,14 @@ extension Integration {
 
         @Test(.enabled(if: canRun, "needs root, systemd-nspawn and dpkg-dev"))
         func installsServesAndPurgesWithoutATrace() throws {
-            let deb = try Self.build()
+            let folder = TemporaryDirectory()
+            let deb = try Self.build(into: folder)
             if let lintian = which("lintian") {
-                let report = try ChildProcess.run(lintian, ["--fail-on", "error,warning", deb], timeout: .seconds(600))
+                // lintian leaves its ELF cache (mldbm-elf-*) in TMPDIR: give it ours.
+                var environment = ProcessInfo.processInfo.environment
+                environment["TMPDIR"] = folder.path
+                let report = try ChildProcess.run(
+                    lintian, ["--fail-on", "error,warning", deb], environment: environment, timeout: .seconds(600))
                 #expect(report.status == 0, "lintian: \(report.output)")
             }
             let control = try ChildProcess.run("/usr/bin/dpkg-deb", ["--field", deb, "Depends"])
@@ -90,7 +95,8 @@ extension Integration {
 
         @Test(.enabled(if: canRun, "needs root and dpkg-dev"))
         func theMaintainerScriptsWorkWithoutSystemdRunning() throws {
-            let deb = try Self.build()
+            let folder = TemporaryDirectory()
+            let deb = try Self.build(into: folder)
             let root = try OverlayRoot()
             try root.remove("/opt/swift")
             try root.copy(deb, to: "/var/tmp/goedge.deb")
@@ -110,9 +116,4 @@ extension Integration {
             #expect(Self.leftovers(root).isEmpty, "left behind: \(Self.leftovers(root))")
         }
     }
-}
-
-extension TemporaryDirectory {
-    /// One folder for the whole test run (the built package goes there).
-    static let shared = TemporaryDirectory()
 }

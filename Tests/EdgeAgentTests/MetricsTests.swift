@@ -108,7 +108,7 @@ extension Integration {
 
         @Test func healthAndReadiness() throws {
             let upstream = try GoProxyFixture()
-            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: TemporaryDirectory().path)
+            let agent = try AgentProcess(upstream: upstream.url)
             let health = try agent.get("/-/healthz")
             #expect(health.status == 200 && health.header("Content-Type") == "application/json")
             #expect(String(decoding: health.body, as: UTF8.self).contains("\"status\":\"ok\""))
@@ -131,7 +131,7 @@ extension Integration {
         @Test func theControlAPIAnswersOnlyAllowedHosts() throws {
             let upstream = try GoProxyFixture()
             let agent = try AgentProcess(
-                upstream: upstream.url, cacheDirectory: TemporaryDirectory().path, arguments: ["--control-hosts", "192.0.2.0/24"])
+                upstream: upstream.url, arguments: ["--control-hosts", "192.0.2.0/24"])
             #expect(try agent.get("/-/api/status").status == 403)
             #expect(try RawHTTP.post(port: agent.port, "/-/api/cache/list", body: Array("{}".utf8)).status == 403)
             #expect(try RawHTTP.post(port: agent.port, "/-/prefetch", body: Array("{}".utf8)).status == 403)
@@ -141,7 +141,7 @@ extension Integration {
             #expect(status.status == 1 && status.errorOutput.contains("403"), "\(status)")
             #expect(agent.terminate() == 0)
 
-            let allowed = try AgentProcess(upstream: upstream.url, cacheDirectory: TemporaryDirectory().path)
+            let allowed = try AgentProcess(upstream: upstream.url)
             #expect(try allowed.get("/-/api/status").status == 200)
             #expect(allowed.terminate() == 0)
         }

@@ -62,7 +62,7 @@ extension Integration {
         @Test func prefetchWorksForAChecksumDatabaseNamedWithAPath() throws {
             let upstream = try GoProxyFixture()
             let workspace = try Self.workspace(upstream: upstream, tidy: true)
-            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: TemporaryDirectory().path)
+            let agent = try AgentProcess(upstream: upstream.url)
             let prefetched = try Self.prefetch(agent, [workspace.path])
             #expect(prefetched.status == 0, "\(prefetched)")
             upstream.stop()

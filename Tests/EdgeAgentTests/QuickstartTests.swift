@@ -12,8 +12,11 @@ extension Integration {
         @Test(.enabled(if: getuid() == 0 && portIsFree, "as root (it links /usr/local/bin/goedge), with port 7179 free"))
         func theFirstCommandStartsGoedgeAndReturns() throws {
             let home = TemporaryDirectory()
+            // SwiftPM keeps lock files in the temporary folder: this test's own, removed with it.
+            try FileManager.default.createDirectory(atPath: home.path + "/tmp", withIntermediateDirectories: true)
             let environment = [
                 "PATH": "/usr/local/bin:/usr/bin:/bin:/opt/swift/usr/bin", "HOME": home.path, "XDG_CONFIG_HOME": home.path + "/.config",
+                "TMPDIR": home.path + "/tmp",
             ]
             for round in 1...2 {
                 let run = try ChildProcess.run(

@@ -99,7 +99,8 @@ extension Integration {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
             let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
-            let trace = cache.path + ".strace"
+            let traceFolder = TemporaryDirectory()
+            let trace = traceFolder.path + "/goedge.strace"
             let strace = try ChildProcess(
                 which("strace")!, ["-f", "-qq", "-e", "trace=sendfile,write,writev", "-o", trace, "-p", String(agent.process.pid)])
             #expect(eventually { FileManager.default.fileExists(atPath: trace) })

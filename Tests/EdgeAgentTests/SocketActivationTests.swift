@@ -138,7 +138,7 @@ extension Integration {
             #expect(lines.allSatisfy { $0.hasPrefix("<5>") || $0.hasPrefix("<6>") }, "\(lines)")
             #expect(lines.contains { $0.hasPrefix("<6>GET /example.com/m/@v/list 404") })
             // Without it, lines carry their own time.
-            let plain = try AgentProcess(upstream: "off", cacheDirectory: TemporaryDirectory().path)
+            let plain = try AgentProcess(upstream: "off")
             #expect(plain.terminate() == 0)
             #expect(plain.log.split(separator: "\n").allSatisfy { $0.first?.isNumber == true })
         }

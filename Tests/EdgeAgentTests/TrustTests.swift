@@ -43,7 +43,7 @@ extension Integration {
 
             // A long shutdown timeout (within the century allowed) is honoured, not overflowed.
             let patient = try AgentProcess(
-                upstream: upstream.url, cacheDirectory: TemporaryDirectory().path, arguments: ["--shutdown-timeout", "36500d"])
+                upstream: upstream.url, arguments: ["--shutdown-timeout", "36500d"])
             #expect(patient.terminate() == 0)
         }
 
@@ -53,7 +53,7 @@ extension Integration {
         @Test func aBodyIsRefusedOnItsHead() throws {
             let upstream = try GoProxyFixture()
             let agent = try AgentProcess(
-                upstream: upstream.url, cacheDirectory: TemporaryDirectory().path, arguments: ["--control-hosts", "10.9.9.9"])
+                upstream: upstream.url, arguments: ["--control-hosts", "10.9.9.9"])
             let head = "POST /-/prefetch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n"
             // Only the head is sent: the answer must come without the body.
             let refused = try RawHTTP.exchange(port: agent.port, request: Array(head.utf8), timeout: .seconds(10))
@@ -65,7 +65,7 @@ extension Integration {
         @Test func aSlowHeadIsCutOffAndConnectionsAreCapped() throws {
             let upstream = try GoProxyFixture()
             let agent = try AgentProcess(
-                upstream: upstream.url, cacheDirectory: TemporaryDirectory().path,
+                upstream: upstream.url,
                 arguments: ["--request-head-timeout", "1s", "--max-connections", "3"])
             // Half a head, then nothing: answered 408 and closed, not held for days.
             let slow = try RawHTTP.exchange(port: agent.port, request: Array("GET /example.com/hello/@v/list HT".utf8), timeout: .seconds(10))
@@ -87,7 +87,7 @@ extension Integration {
         @Test func theOpenFileLimitIsRaised() throws {
             let upstream = try GoProxyFixture()
             let agent = try AgentProcess(
-                upstream: upstream.url, cacheDirectory: TemporaryDirectory().path,
+                upstream: upstream.url,
                 wrapper: ["/usr/bin/prlimit", "--nofile=256:4096", "--"])
             let limits = try String(contentsOfFile: "/proc/\(agent.process.pid)/limits", encoding: .utf8)
             let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
@@ -139,8 +139,9 @@ extension Integration {
 
         /// A host name that only looks local is judged by what it resolves to.
         @Test func aListenAddressIsJudgedByWhatItResolvesTo() throws {
+            let cache = TemporaryDirectory()
             let result = try ChildProcess.run(
-                Paths.goedge, ["serve", "--config", "/dev/null", "--listen", "127.not-loopback.invalid:7", "--cache-dir", TemporaryDirectory().path],
+                Paths.goedge, ["serve", "--config", "/dev/null", "--listen", "127.not-loopback.invalid:7", "--cache-dir", cache.path],
                 timeout: .seconds(20))
             #expect(result.status == 78, "\(result)")
             #expect(result.errorOutput.contains("allow-remote"), "\(result)")

@@ -117,7 +117,7 @@ extension Integration {
             #expect(try agent.get(Self.modPath).status == 200)
             #expect(try upstream.requests(for: "auth:alice") == 1)
 
-            let failing = try AgentProcess(upstream: unreachable, cacheDirectory: TemporaryDirectory().path)
+            let failing = try AgentProcess(upstream: unreachable)
             let failure = try failing.get(Self.modPath)
             #expect(failure.status == 502)
             #expect(!failure.text.contains("s3cret"))
@@ -148,20 +148,20 @@ extension Integration {
             let host = upstream.url.replacingOccurrences(of: "http://", with: "")
 
             let proxied = try AgentProcess(
-                upstream: upstream.url, cacheDirectory: TemporaryDirectory().path, arguments: ["--no-read-ahead"],
+                upstream: upstream.url, arguments: ["--no-read-ahead"],
                 environment: ["http_proxy": proxy.url])
             #expect(try proxied.get(Self.modPath).status == 200)
             #expect(try proxy.requests(for: "proxy:GET \(host)") == 1)
 
             let bypassed = try AgentProcess(
-                upstream: upstream.url, cacheDirectory: TemporaryDirectory().path, arguments: ["--no-read-ahead"],
+                upstream: upstream.url, arguments: ["--no-read-ahead"],
                 environment: ["http_proxy": proxy.url, "NO_PROXY": "127.0.0.1"])
             #expect(try bypassed.get(Self.modPath).status == 200)
             #expect(try proxy.requests(for: "proxy:GET \(host)") == 1)
 
             // An https upstream goes through HTTPS_PROXY with CONNECT (which this proxy refuses).
             let tunnelled = try AgentProcess(
-                upstream: "https://\(host)", cacheDirectory: TemporaryDirectory().path, environment: ["HTTPS_PROXY": proxy.url])
+                upstream: "https://\(host)", environment: ["HTTPS_PROXY": proxy.url])
             #expect(try tunnelled.get(Self.modPath).status == 502)
             #expect(try proxy.requests(for: "proxy:CONNECT \(host)") >= 1)
             for agent in [proxied, bypassed, tunnelled] { #expect(agent.terminate() == 0) }

@@ -54,7 +54,7 @@ extension Integration {
             // A workspace made after the watch began: its new folders are watched too.
             let app = root.path + "/src/app"
             try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
-            try Prefetch.main.write(toFile: app + "/main.go", atomically: true, encoding: .utf8)
+            try Prefetch.main.write(toFile: app + "/main.go", atomically: false, encoding: .utf8)
             usleep(200_000)
             try Self.saveByRename(Self.helloOnly, to: app + "/go.mod")
             #expect(Self.waitForPrefetches(watch, of: app, count: 1), "\(watch.errorOutput)")

@@ -5,15 +5,20 @@ public final class AgentProcess: @unchecked Sendable {
     public let process: ChildProcess
     public let port: Int
     public let cacheDirectory: String
+    /// The cache folder this process was given of its own (none passed), removed after it.
+    private let ownedCache: TemporaryDirectory?
     public var url: String { "http://127.0.0.1:\(port)" }
 
     /// Starts `goedge serve` and waits until it listens. Unless `configFile`
     /// says otherwise it reads no configuration file (`--config /dev/null`),
-    /// so that a host's /etc/goedge cannot change what a test sees.
+    /// so that a host's /etc/goedge cannot change what a test sees. Without
+    /// `cacheDirectory` it gets a fresh one, removed once it has exited.
     public init(
-        upstream: String, cacheDirectory: String, arguments: [String] = [], environment: [String: String] = [:],
+        upstream: String, cacheDirectory: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
         configFile: String = "/dev/null", wrapper: [String] = []
     ) throws {
+        ownedCache = cacheDirectory == nil ? TemporaryDirectory() : nil
+        let cacheDirectory = cacheDirectory ?? ownedCache!.path
         self.cacheDirectory = cacheDirectory
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "JOURNAL_STREAM")
@@ -32,6 +37,9 @@ public final class AgentProcess: @unchecked Sendable {
     }
 
     public var log: String { process.errorOutput }
+
+    // The process goes before its folder, so that nothing writes there once it is removed.
+    deinit { process.kill() }
 
     public func get(_ path: String, method: String = "GET", headers: [String: String] = [:]) throws -> HTTPResponse {
         try RawHTTP.get(port: port, path, method: method, headers: headers)

@@ -30,7 +30,9 @@ public final class TemporaryDirectory: @unchecked Sendable {
         let file = path + "/" + relative
         try FileManager.default.createDirectory(
             atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        // Not `atomically`: Foundation's atomic write leaves an empty
+        // TemporaryDirectory.XXXXXX folder in /tmp behind every time.
+        try text.write(toFile: file, atomically: false, encoding: .utf8)
     }
 
     public func read(_ relative: String) -> String? {
