@@ -17,7 +17,7 @@ extension AgentConfiguration {
             ])
         }
         let defaults = FreshnessPolicy()
-        let prefetchConcurrency = layers.count(Settings.prefetchConcurrency) ?? 8
+        let prefetchConcurrency = layers.count(Settings.prefetchConcurrency) ?? 32
         let clientDefaults = UpstreamClientConfiguration()
         var limits = ConnectionLimits()
         if let head = layers.duration(Settings.requestHeadTimeout) { limits.headTimeout = .nanoseconds(head.nanosecondCount) }

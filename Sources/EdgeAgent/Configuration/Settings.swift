@@ -53,8 +53,9 @@ package enum Settings {
         name: "read-ahead", kind: .boolean, defaultText: "true",
         summary: "On a miss, fetch what the go command will ask for next (the version's other files, the go.mod files of its requirements) before it asks.")
     package static let prefetchConcurrency = Setting(
-        name: "prefetch-concurrency", kind: .count, defaultText: "8",
-        summary: "Background downloads (prefetch and read-ahead) at once; client requests never wait behind them.")
+        name: "prefetch-concurrency", kind: .count, defaultText: "32",
+        summary:
+            "Background downloads (prefetch and read-ahead) at once: connections to an HTTP/1.1 upstream, streams on one connection to an HTTP/2 one; client requests never wait behind them.")
     package static let agent = Setting(
         name: "agent", kind: .url, defaultText: "http:// and the listen address",
         summary: "The agent goedge prefetch and goedge watch send work to: http://HOST:PORT or unix:PATH.")

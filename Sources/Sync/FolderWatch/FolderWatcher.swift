@@ -9,8 +9,9 @@ import Glibc
 /// `.git`, `vendor`, `node_modules` and the paths given to skip (the cache
 /// folder). A file counts as saved when it is closed after writing (saved in
 /// place) or renamed into place (saved by rename, as most editors and git
-/// do). Bursts are folded: ``nextChanges(quietPeriod:maximumDelay:)`` returns
-/// once saves stopped for a moment. When the kernel's event queue overflowed
+/// do). Bursts are folded: ``nextChanges(quietPeriod:maximumDelay:startsAtOnce:)``
+/// returns once saves stopped for a moment, or at once when every folder
+/// saved in looks finished (its go.sum already covers its go.mod). When the kernel's event queue overflowed
 /// and events were lost, the trees are scanned again and every workspace
 /// folder in them counts as changed.
 ///
@@ -55,9 +56,13 @@ public final class FolderWatcher {
 
     /// Blocks until workspace files were saved and then nothing more for
     /// `quietPeriod` (or `maximumDelay` passed since the first save), and
-    /// returns the folders they were saved in.
+    /// returns the folders they were saved in. When `startsAtOnce` says of
+    /// every folder saved in that what it holds is finished, it returns
+    /// without waiting for the quiet: a save that is complete need not wait
+    /// to be sure (what follows in the same burst comes in the next call).
     public func nextChanges(
-        quietPeriod: Duration = .milliseconds(300), maximumDelay: Duration = .seconds(3)
+        quietPeriod: Duration = .milliseconds(300), maximumDelay: Duration = .seconds(3),
+        startsAtOnce: (String) -> Bool = { _ in false }
     ) throws(WatchError) -> Set<String> {
         let clock = ContinuousClock()
         var changed: Set<String> = []
@@ -76,6 +81,7 @@ public final class FolderWatcher {
             for event in events {
                 try handle(event, changed: &changed)
             }
+            if !changed.isEmpty && changed.allSatisfy(startsAtOnce) { return changed }
             if firstChange == nil && !changed.isEmpty { firstChange = clock.now }
         }
     }

@@ -98,21 +98,7 @@ public final class Prefetcher: Sendable {
         let recorder = Recorder(report: report)
         for problem in workspace.problems { recorder.problem("\(problem)") }
 
-        // What go.sum lists. A version's zip comes before its .info: one whose
-        // zip fails its check gets nothing cached.
-        var listed: [[Step]] = []
-        for sum in workspace.sums {
-            for line in sum.lines {
-                let key = ModuleVersionKey(module: line.module, version: line.version)
-                guard !workspace.exclusions.contains(key) else { continue }
-                if line.goModOnly {
-                    listed.append([Step(.mod(line.module, line.version), line.hash)])
-                } else {
-                    listed.append([Step(.zip(line.module, line.version), line.hash), Step(.info(line.module, line.version), nil)])
-                }
-            }
-        }
-        await fetch(listed, recorder: recorder)
+        await fetch(Self.listedInGoSum(workspace), recorder: recorder)
 
         // Requirements go.sum does not list yet (added by hand since the last
         // build): walk the module graph as the go command will to complete the
@@ -156,6 +142,31 @@ public final class Prefetcher: Sendable {
         failuresCounter.increment(by: Int64(summary.failed))
         history.withLock { $0.add(PrefetchRecord(files: files, summary: summary), watchedFolders: files.watchedFolders) }
         return summary
+    }
+
+    /// What go.sum lists, in the order the go command will want it: every
+    /// `.mod` first (it reads the module graph before any zip), then the
+    /// zips of the main modules' own requirements (their packages are
+    /// built first), then the other zips. A version's zip comes before its
+    /// .info: one whose zip fails its check gets nothing cached.
+    static func listedInGoSum(_ workspace: Workspace) -> [[Step]] {
+        let direct = Set(workspace.mainModules.flatMap(\.requirements).filter { !$0.indirect }.map(\.module))
+        var mods: [[Step]] = []
+        var directZips: [[Step]] = []
+        var otherZips: [[Step]] = []
+        for sum in workspace.sums {
+            for line in sum.lines {
+                let key = ModuleVersionKey(module: line.module, version: line.version)
+                guard !workspace.exclusions.contains(key) else { continue }
+                if line.goModOnly {
+                    mods.append([Step(.mod(line.module, line.version), line.hash)])
+                } else {
+                    let chain = [Step(.zip(line.module, line.version), line.hash), Step(.info(line.module, line.version), nil)]
+                    if direct.contains(line.module) { directZips.append(chain) } else { otherZips.append(chain) }
+                }
+            }
+        }
+        return mods + directZips + otherZips
     }
 
     /// One file to fetch, and the hash to check it against, if known.

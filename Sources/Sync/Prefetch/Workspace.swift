@@ -31,6 +31,27 @@ public struct WorkspaceFiles: Sendable, Codable, Equatable {
     }
 }
 
+extension WorkspaceFiles {
+    /// Whether these files look saved to the end: they parse, and go.sum
+    /// has a line for every module version a main module requires (after
+    /// its replacements). `go mod tidy` and `git checkout` write go.mod and
+    /// go.sum one after the other; a watcher starts a prefetch at once when
+    /// this holds, and waits for the burst to end when it does not.
+    public var looksComplete: Bool {
+        let workspace = Workspace(self)
+        guard workspace.problems.isEmpty, !workspace.mainModules.isEmpty, !workspace.sums.isEmpty else { return false }
+        let rules = ModuleGraph.Rules(replacements: workspace.replacements, exclusions: workspace.exclusions)
+        for requirement in workspace.mainModules.flatMap(\.requirements) {
+            // Excluded, or replaced by a folder: nothing to fetch, nothing in go.sum.
+            guard let target = rules.target(of: ModuleVersionKey(module: requirement.module, version: requirement.version)) else {
+                continue
+            }
+            if workspace.hash(of: target, goMod: true) == nil && workspace.hash(of: target, goMod: false) == nil { return false }
+        }
+        return true
+    }
+}
+
 /// A workspace read: its main modules, the rules they set, the hashes go.sum
 /// knows, and what did not parse.
 struct Workspace {

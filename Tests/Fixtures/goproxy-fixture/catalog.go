@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	mathrand "math/rand"
 	"os"
 	"sort"
 	"strings"
@@ -141,7 +142,9 @@ func (v *version) build() {
 
 // gosum is what the checksum database records for a module version.
 func (v *version) gosum() []byte {
-	zipHash, err := dirhash.HashZip(writeTemp(v.zip), dirhash.Hash1)
+	zipFile := writeTemp(v.zip)
+	zipHash, err := dirhash.HashZip(zipFile, dirhash.Hash1)
+	os.Remove(zipFile)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -244,7 +247,16 @@ func coreCatalog() *catalog {
 
 // graphCatalog is a module graph of about n modules in layers, each
 // requiring a few of the next layer: what a mid-sized service pulls in.
-func graphCatalog(n int) *catalog {
+func graphCatalog(n int) *catalog { return layeredCatalog(n, false) }
+
+// appCatalog is graphCatalog shaped like a real application's dependencies:
+// every other module also requires an older version (v0.9.0) of a module two
+// layers down, whose go.mod the go command reads and go.sum then lists, and
+// each zip carries about 180 KiB that does not compress. For n = 150: about
+// 220 modules in go.sum, 520 files, 27 MiB.
+func appCatalog(n int) *catalog { return layeredCatalog(n, true) }
+
+func layeredCatalog(n int, app bool) *catalog {
 	c := &catalog{queries: map[string]map[string]string{}}
 	const width = 10
 	name := func(i int) string { return fmt.Sprintf("example.com/graph/m%03d", i) }
@@ -257,6 +269,9 @@ func graphCatalog(n int) *catalog {
 				requires = append(requires, name(j)+" v1.0.0")
 				imports = append(imports, fmt.Sprintf("m%03d %q", j, name(j)))
 			}
+		}
+		if older := (layer+2)*width + (i*3)%width; app && i%2 == 0 && older < n {
+			requires = append(requires, name(older)+" v0.9.0")
 		}
 		requires = uniq(requires)
 		imports = uniq(imports)
@@ -278,10 +293,26 @@ func graphCatalog(n int) *catalog {
 		}
 		body += " }\n"
 		path := name(i)
+		data := strings.Repeat("x", 2000+i*37)
+		if app {
+			data = noise(int64(i), 180<<10)
+		}
 		c.add(&version{path: path, version: "v1.0.0", time: day(i), goMod: s,
-			files: map[string]string{"m.go": body, "data.txt": strings.Repeat("x", 2000+i*37)}})
+			files: map[string]string{"m.go": body, "data.txt": data}})
+		if app {
+			c.add(&version{path: path, version: "v0.9.0", time: day(i).Add(-time.Hour),
+				goMod: "module " + path + "\n\ngo 1.17\n", files: map[string]string{"m.go": fmt.Sprintf("package m%03d\n\nfunc N() int { return 1 }\n", i)}})
+		}
 	}
 	return c
+}
+
+// noise is size bytes that do not compress, the same for the same seed (a
+// workspace's go.sum made against one fixture process holds for the next).
+func noise(seed int64, size int) string {
+	b := make([]byte, size)
+	mathrand.New(mathrand.NewSource(seed)).Read(b)
+	return string(b)
 }
 
 // corpusCatalog is n modules in layers with two to four versions each

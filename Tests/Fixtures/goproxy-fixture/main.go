@@ -34,7 +34,7 @@ const pathSumdbName = "localhost.test/sumdb"
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, or corpus:N for N modules of 2 to 4 versions each")
+	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, app:N for that graph shaped like an application's (older versions, larger zips), or corpus:N for N modules of 2 to 4 versions each")
 	delay := flag.Duration("delay", 0, "time to wait before answering each proxy request")
 	misbehave := flag.Int("misbehave", 0, "misbehave on about one proxy request in N (0: never): errors, cut bodies, slow answers")
 	flag.Parse()
@@ -49,6 +49,12 @@ func main() {
 			log.Fatal(err)
 		}
 		c = graphCatalog(n)
+	case strings.HasPrefix(*catalogName, "app:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(*catalogName, "app:"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		c = appCatalog(n)
 	case strings.HasPrefix(*catalogName, "corpus:"):
 		n, err := strconv.Atoi(strings.TrimPrefix(*catalogName, "corpus:"))
 		if err != nil {

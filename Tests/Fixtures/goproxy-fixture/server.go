@@ -34,6 +34,9 @@ type server struct {
 	mu         sync.Mutex
 	counts     map[string]int
 	clients    map[string]bool // remote addresses of connections that asked for proxy paths
+	// When the last proxy or checksum database answer was complete (Unix
+	// milliseconds): the end of a prefetch, as the upstream sees it.
+	lastAnswered int64
 }
 
 func (s *server) count(path string) {
@@ -62,6 +65,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.control(w, r)
 		return
 	}
+	defer func() { atomic.StoreInt64(&s.lastAnswered, time.Now().UnixMilli()) }()
 	if strings.HasPrefix(path, "/redir/") {
 		// A relative redirect: only a client that resolves it against this
 		// server's URL finds the file.
@@ -321,6 +325,10 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 		s.counts = map[string]int{}
 		s.clients = map[string]bool{}
 		s.mu.Unlock()
+		atomic.StoreInt64(&s.lastAnswered, 0)
+	case "last-answer":
+		// When the last answer was complete, in Unix milliseconds (0: none since the reset).
+		fmt.Fprintf(w, "%d\n", atomic.LoadInt64(&s.lastAnswered))
 	case "fail":
 		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
 		atomic.StoreInt64(&s.failStatus, int64(status))

@@ -1,4 +1,5 @@
 import FolderWatch
+import Prefetch
 
 /// Runs a ``FolderWatcher`` on a thread of its own (it blocks in `poll`)
 /// and hands its batches of changed folders over as a stream.
@@ -18,7 +19,11 @@ enum WatchLoop {
             do throws(WatchError) {
                 while true {
                     let rescans = box.watcher.rescans
-                    let folders = try box.watcher.nextChanges()
+                    // A workspace whose go.sum already covers its go.mod is prefetched at
+                    // once; one still being written waits for the save burst to end.
+                    let folders = try box.watcher.nextChanges(startsAtOnce: { folder in
+                        (try? WorkspaceReader.read([folder], from: "/"))?.looksComplete ?? false
+                    })
                     continuation.yield(.changed(folders, rescanned: box.watcher.rescans != rescans))
                 }
             } catch {
