@@ -181,5 +181,29 @@ extension Integration {
             #expect(!agent.log.contains("failed for"), "\(agent.log)")
             #expect(agent.terminate() == 0)
         }
+
+        /// The disk fills while a file of unannounced size is being written:
+        /// the client still gets the whole file (fetched again and relayed),
+        /// and nothing is kept of it.
+        @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs"))
+        func aDiskFillingMidDownloadStillAnswersWithTheFile() throws {
+            let mount = TemporaryDirectory()
+            let mounted = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.path])
+            #expect(mounted.status == 0, "\(mounted)")
+            defer { _ = try? ChildProcess.run("/bin/umount", ["-l", mount.path]) }
+            let upstream = try GoProxyFixture()
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: mount.path + "/cache")
+            let path = "/example.com/unsized/@v/v1.0.0.zip"
+            let direct = try RawHTTP.get(url: upstream.url + path)
+            #expect(direct.header("Content-Length") == nil && direct.body.count > 2 << 20)
+            let relayed = try agent.get(path)
+            #expect(relayed.status == 200 && relayed.body == direct.body, "\(relayed.status) \(relayed.body.count) bytes")
+            #expect(relayed.header("X-Cache") == "pass")
+            #expect(!agent.log.contains("failed for"), "\(agent.log)")
+            let kept = FileManager.default.subpaths(atPath: mount.path + "/cache/data") ?? []
+            #expect(!kept.contains { $0.contains("unsized") }, "\(kept)")
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: mount.path + "/cache/tmp")) == [], "nothing half-written stays")
+            #expect(agent.terminate() == 0)
+        }
     }
 }

@@ -85,9 +85,12 @@ extension ModuleProxy {
             }
         case .unreachable(let error, let upstream):
             if let failure = storeSink.withLock({ $0?.writeFailure }) {
-                // goedge's own failure (a full disk), not the upstream's.
+                // goedge's own failure (the disk filled while a body of
+                // unannounced size was written), not the upstream's: the
+                // client still gets the file, fetched again and relayed unstored.
                 noteUnstorable(resource, because: "\(failure)")
-                answer = .failed(.cannotStore(file: "\(resource)", reason: "\(failure)"))
+                answer = await passThrough(resource, priority: priority)
+                if answer.status == 200 { answer.failure = .cannotStore(file: "\(resource)", reason: "\(failure)") }
             } else if let previous {
                 answer = stale(resource, previous.record, because: error.message)
             } else {

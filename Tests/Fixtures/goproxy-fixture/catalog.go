@@ -233,7 +233,7 @@ func coreCatalog() *catalog {
 			files: pkg("x", `func X() {}`)})
 	}
 	// Large, incompressible zips for concurrency, eviction and interrupted downloads.
-	for _, path := range []string{"example.com/big", "example.com/slow", "example.com/truncated", "example.com/stall"} {
+	for _, path := range []string{"example.com/big", "example.com/slow", "example.com/truncated", "example.com/stall", "example.com/unsized"} {
 		c.add(&version{path: path, version: "v1.0.0", time: day(40), goMod: goMod(path),
 			files: map[string]string{"big.go": "package big\n", "data.bin": incompressible(2 << 20)}})
 	}
