@@ -36,7 +36,7 @@ extension Integration {
             let agentPort = agent.port
             let pending = Thread.detachedResult { try RawHTTP.get(port: agentPort, Self.slowZip) }
             #expect(eventually { (try? upstream.requests(for: Self.slowZip)) == 1 })
-            usleep(500_000)
+            #expect(eventually { !cache.files(under: "tmp").isEmpty }, "the download is under way")
             upstream.stop()
             let interrupted = try pending.wait()
             #expect(interrupted.status == 502)
@@ -74,13 +74,14 @@ extension Integration {
             let agentPort = agent.port
             let pending = Thread.detachedResult { try RawHTTP.get(port: agentPort, Self.slowZip) }
             #expect(eventually { (try? upstream.requests(for: Self.slowZip)) == 1 })
-            usleep(500_000)
+            #expect(eventually { !cache.files(under: "tmp").isEmpty }, "the download is under way")
             agent.process.kill()
             _ = try? pending.wait()
             #expect(!cache.files(under: "tmp").isEmpty, "a partial download was in progress")
 
             let restarted = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
-            #expect(restarted.log.contains("removed_leftovers=1"))
+            // The index loads after the agent listens; its log line says what it removed.
+            #expect(eventually { restarted.log.contains("removed_leftovers=1") }, "\(restarted.log)")
             #expect(cache.files(under: "tmp").isEmpty)
             #expect(!Self.storedFiles(cache).contains { $0.contains("slow") })
             let response = try restarted.get(Self.slowZip)
@@ -92,7 +93,8 @@ extension Integration {
         @Test func aWarmCacheServesGoCommandsWhileTheUpstreamIsDown() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
-            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--metadata-ttl", "1s"])
+            // A TTL of zero: every list is past it at once, without sleeping.
+            let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--metadata-ttl", "0s"])
             let workspace = TemporaryDirectory()
             try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
             let modules = ["example.com/hello@v1.3.0", "example.com/dep@v1.0.1", "example.com/Upper/Case@v1.0.0"]
@@ -102,7 +104,6 @@ extension Integration {
             #expect(try agent.get("/example.com/hello/@v/list").status == 200)
 
             upstream.stop()
-            sleep(2)  // past the metadata TTL
             let cold = GoCommand(proxy: agent.url, home: workspace.path + "/cold")
             let offline = try cold.run(["mod", "download"] + modules, in: workspace.path + "/app")
             #expect(offline.status == 0, "\(offline)")
