@@ -180,5 +180,18 @@ extension Integration {
             #expect(try upstream.requests(for: "_connections") == 1)
             #expect(agent.terminate() == 0)
         }
+
+        /// Different misses at once reach a plain-http upstream together:
+        /// libcurl does not hold them back to learn from the first response
+        /// whether its connection multiplexes (it never does over http://).
+        @Test func differentMissesAtOnceReachTheUpstreamTogether() throws {
+            let upstream = try GoProxyFixture(delay: .milliseconds(500))
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--no-read-ahead"])
+            let port = agent.port
+            let responses = try concurrently(6) { i in try RawHTTP.get(port: port, "/example.com/filler\(i)/@v/v1.0.0.zip") }
+            #expect(responses.allSatisfy { $0.status == 200 })
+            #expect(try upstream.requests(for: "_most_at_once") == 6)
+            #expect(agent.terminate() == 0)
+        }
     }
 }

@@ -315,6 +315,23 @@ func noise(seed int64, size int) string {
 	return string(b)
 }
 
+// sizesCatalog is n unrelated modules (example.com/sized/mNNN v1.0.0) whose
+// zips grow evenly from about 50 KB to about 1 MB: the different cold misses
+// of a CI host's first minute.
+func sizesCatalog(n int) *catalog {
+	c := &catalog{queries: map[string]map[string]string{}}
+	for i := 0; i < n; i++ {
+		path := fmt.Sprintf("example.com/sized/m%03d", i)
+		size := 50 << 10
+		if n > 1 {
+			size += i * ((1 << 20) - (50 << 10)) / (n - 1)
+		}
+		c.add(&version{path: path, version: "v1.0.0", time: day(i), goMod: "module " + path + "\n\ngo 1.17\n",
+			files: map[string]string{"m.go": fmt.Sprintf("package m%03d\n", i), "data.bin": noise(int64(1000+i), size)}})
+	}
+	return c
+}
+
 // corpusCatalog is n modules in layers with two to four versions each
 // (about 3n versions in all), each version requiring some version of a few
 // modules in the next layer: a cold cache's worth of distinct files for

@@ -34,7 +34,7 @@ const pathSumdbName = "localhost.test/sumdb"
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, app:N for that graph shaped like an application's (older versions, larger zips), or corpus:N for N modules of 2 to 4 versions each")
+	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, app:N for that graph shaped like an application's (older versions, larger zips), corpus:N for N modules of 2 to 4 versions each, or sizes:N for N unrelated modules with zips of 50 KB to 1 MB")
 	delay := flag.Duration("delay", 0, "time to wait before answering each proxy request")
 	misbehave := flag.Int("misbehave", 0, "misbehave on about one proxy request in N (0: never): errors, cut bodies, slow answers")
 	flag.Parse()
@@ -61,6 +61,12 @@ func main() {
 			log.Fatal(err)
 		}
 		c = corpusCatalog(n)
+	case strings.HasPrefix(*catalogName, "sizes:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(*catalogName, "sizes:"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		c = sizesCatalog(n)
 	default:
 		log.Fatalf("unknown catalog %q", *catalogName)
 	}

@@ -31,6 +31,7 @@ type server struct {
 	failStatus int64 // when non-zero, every proxy request fails with it
 	misbehave  int   // one request in about this many misbehaves
 	requestNo  int64
+	inFlight   int // proxy requests being answered now (under mu)
 	mu         sync.Mutex
 	counts     map[string]int
 	clients    map[string]bool // remote addresses of connections that asked for proxy paths
@@ -87,7 +88,18 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.clients[r.RemoteAddr] = true
 		s.counts["_connections"]++
 	}
+	// The most proxy requests answered at once since the reset: whether a
+	// client's requests reached the upstream together or one after another.
+	s.inFlight++
+	if s.inFlight > s.counts["_most_at_once"] {
+		s.counts["_most_at_once"] = s.inFlight
+	}
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
 	if s.delay > 0 {
 		time.Sleep(s.delay)
 	}

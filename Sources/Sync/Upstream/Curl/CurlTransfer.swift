@@ -50,8 +50,12 @@ final class CurlTransfer: @unchecked Sendable {
         if let netrc = configuration.netrcFile { set(CURLOPT_NETRC_FILE, netrc) }
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.milliseconds))
         set(CURLOPT_USERAGENT, configuration.userAgent)
-        // Prefer waiting for a multiplexed HTTP/2 stream over opening another connection.
-        set(CURLOPT_PIPEWAIT, 1)
+        // Over TLS, prefer waiting for a multiplexed HTTP/2 stream over
+        // opening another connection: ALPN says within the handshake whether
+        // one is coming. A plain http:// upstream speaks HTTP/1.1, and there
+        // libcurl would learn that only from the first response: every
+        // transfer started meanwhile would wait a whole round trip for it.
+        if request.url.utf8.starts(with: "https:".utf8) { set(CURLOPT_PIPEWAIT, 1) }
         set(CURLOPT_BUFFERSIZE, 256 * 1024)
         goedge_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
 
