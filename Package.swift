@@ -97,6 +97,7 @@ let package = Package(
         ),
         .target(
             name: "FolderWatch",
+            dependencies: ["LRUCache"],
             path: "Sources/Sync/FolderWatch"
         ),
         .target(

@@ -63,7 +63,7 @@ public enum FileSystem {
 
     /// Names in a directory, without `.` and `..`, with whether each is a directory
     /// (`nil` when the file system does not say, and a stat is needed).
-    static func list(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(SystemCallError) -> [(name: String, isDirectory: Bool?)] {
+    public static func list(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws(SystemCallError) -> [(name: String, isDirectory: Bool?)] {
         let fd = try openDirectory(path, relativeTo: directory)
         return try list(takingOwnershipOf: fd, path: path)
     }
@@ -77,14 +77,21 @@ public enum FileSystem {
         defer { closedir(stream) }
         var names: [(String, Bool?)] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
+            let (name, type) = nameAndType(of: entry)
             if name == "." || name == ".." { continue }
-            let type = entry.pointee.d_type
             names.append((name, type == UInt8(DT_DIR) ? true : type == UInt8(DT_UNKNOWN) ? nil : false))
         }
         return names
+    }
+
+    /// A directory entry's name and type, read in place. readdir packs its
+    /// entries by their own length, so a whole `dirent` (`entry.pointee`,
+    /// with its 256-byte name) may reach past the end of readdir's buffer:
+    /// copying it crashed goedge on a cache of a million entries.
+    static func nameAndType(of entry: UnsafePointer<dirent>) -> (name: String, type: UInt8) {
+        let raw = UnsafeRawPointer(entry)
+        let name = String(cString: (raw + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self))
+        return (name, raw.load(fromByteOffset: MemoryLayout<dirent>.offset(of: \dirent.d_type)!, as: UInt8.self))
     }
 
     /// Removes a file or a whole tree; a missing one is fine.

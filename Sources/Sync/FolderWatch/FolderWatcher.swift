@@ -1,3 +1,5 @@
+import LRUCache
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -120,21 +122,11 @@ public final class FolderWatcher {
             // Watched before it is listed, so nothing saved meanwhile is missed.
             guard let watch = try inotify.add(folder, mask: Self.folderEvents) else { continue }
             folders[watch] = folder
-            guard let stream = opendir(folder) else { continue }
-            defer { closedir(stream) }
-            while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
+            guard let entries = try? FileSystem.list(folder) else { continue }
+            for (name, isDirectory) in entries {
                 let path = folder == "/" ? "/" + name : folder + "/" + name
-                var type = entry.pointee.d_type
-                if type == UInt8(DT_UNKNOWN) {
-                    var status = stat()
-                    guard lstat(path, &status) == 0 else { continue }
-                    type = status.st_mode & S_IFMT == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
-                }
-                if type == UInt8(DT_DIR) {
+                var status = stat()
+                if isDirectory ?? (lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR) {
                     if !isSkipped(name: name, path: path) { pending.append(path) }
                 } else if Self.workspaceFileNames.contains(name) {
                     withFiles.insert(folder)
