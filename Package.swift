@@ -36,10 +36,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
-        .systemLibrary(
+        // libcurl's headers, and a loader: goedge opens libcurl on first use (include/shim.h).
+        .target(
             name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
+            path: "Sources/CCurl"
         ),
         .systemLibrary(
             name: "CSystemd",

@@ -181,6 +181,24 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// libcurl (and the libraries it brings) is opened by the first
+        /// transfer, not at start: a start that answers from the cache never needs it.
+        @Test func libcurlIsLoadedByTheFirstMiss() throws {
+            let upstream = try GoProxyFixture()
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--no-read-ahead"])
+            // Read to the end: procfs files say they are empty.
+            let maps = { () throws -> String in
+                let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/\(agent.process.pid)/maps"))
+                defer { try? handle.close() }
+                return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+            }
+            #expect(try agent.get("/-/healthz").status == 200)
+            #expect(try maps().contains("/goedge") && !maps().contains("libcurl"))
+            #expect(try agent.get("/example.com/hello/@v/v1.3.0.mod").status == 200)
+            #expect(try maps().contains("libcurl"))
+            #expect(agent.terminate() == 0)
+        }
+
         /// Different misses at once reach a plain-http upstream together:
         /// libcurl does not hold them back to learn from the first response
         /// whether its connection multiplexes (it never does over http://).

@@ -25,10 +25,6 @@ public final class CurlEngine: Sendable {
         let handle: UnsafeMutableRawPointer
     }
 
-    private static let globalInitialization: Void = {
-        curl_global_init(goedge_curl_global_default())
-    }()
-
     public let configuration: UpstreamClientConfiguration
     /// Made on first use: initializing libcurl (and OpenSSL with it) costs
     /// milliseconds that a socket-activated start answering from the cache
@@ -44,8 +40,7 @@ public final class CurlEngine: Sendable {
     private func multiHandle() -> Multi {
         running.withLock { running in
             if let running { return running.multi }
-            _ = Self.globalInitialization
-            let multi = Multi(handle: curl_multi_init()!)
+            let multi = Multi(handle: goedge_curl_multi_init()!)
             let box = Unmanaged.passRetained(self).toOpaque()
             var thread = pthread_t()
             pthread_create(&thread, nil, { context in
@@ -60,7 +55,11 @@ public final class CurlEngine: Sendable {
 
     /// Performs one GET; never throws: transport failures are a result too.
     public func perform(_ request: TransferRequest) async -> TransferResult {
-        await withCheckedContinuation { continuation in
+        // libcurl is loaded by the first transfer (see CCurl's shim.h), not at start.
+        if let problem = goedge_curl_load() {
+            return TransferResult(outcome: .failed(TransportError(kind: .other, message: String(cString: problem))), duration: .zero)
+        }
+        return await withCheckedContinuation { continuation in
             let transfer = CurlTransfer(request: request, continuation: continuation)
             transfer.resume = { [weak self] transfer in self?.resume(transfer) }
             let accepted = queues.withLock { queues in
@@ -70,7 +69,7 @@ public final class CurlEngine: Sendable {
             }
             if accepted {
                 // The first transfer starts the engine; its loop picks up what is queued.
-                curl_multi_wakeup(multiHandle().handle)
+                goedge_curl_multi_wakeup(multiHandle().handle)
             } else {
                 transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
             }
@@ -86,14 +85,14 @@ public final class CurlEngine: Sendable {
     /// Makes the engine look at its queues again (after a promotion).
     public func wakeUp() {
         guard let multi = running.withLock({ $0?.multi }) else { return }
-        curl_multi_wakeup(multi.handle)
+        goedge_curl_multi_wakeup(multi.handle)
     }
 
     /// Fails queued and running transfers and stops the thread.
     public func shutdown() {
         queues.withLock { $0.stopping = true }
         guard let started = running.withLock({ $0 }) else { return }
-        curl_multi_wakeup(started.multi.handle)
+        goedge_curl_multi_wakeup(started.multi.handle)
         pthread_join(started.thread, nil)
         running.withLock { $0 = nil }
     }
@@ -105,7 +104,7 @@ public final class CurlEngine: Sendable {
         let now = ContinuousClock.now
         for (handle, transfer) in active where now - transfer.lastProgress > limit {
             active.removeValue(forKey: handle)
-            curl_multi_remove_handle(multi.handle, handle)
+            goedge_curl_multi_remove_handle(multi.handle, handle)
             ended(transfer)
             transfer.fail(TransportError(kind: .timeout, message: "no data from upstream for \(limit)"))
         }
@@ -132,18 +131,18 @@ public final class CurlEngine: Sendable {
             if stopping {
                 let queued = queues.withLock { $0.transfers.drain() }
                 for transfer in Array(active.values) + admitted + queued {
-                    curl_multi_remove_handle(multi.handle, transfer.handle)
+                    goedge_curl_multi_remove_handle(multi.handle, transfer.handle)
                     transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
                 }
-                curl_multi_cleanup(multi.handle)
+                goedge_curl_multi_cleanup(multi.handle)
                 return
             }
             for transfer in admitted {
                 transfer.configure(configuration)
-                let added = curl_multi_add_handle(multi.handle, transfer.handle)
+                let added = goedge_curl_multi_add_handle(multi.handle, transfer.handle)
                 guard added == CURLM_OK else {
                     ended(transfer)
-                    let reason = String(cString: curl_multi_strerror(added))
+                    let reason = String(cString: goedge_curl_multi_strerror(added))
                     transfer.fail(TransportError(kind: .other, message: "libcurl refused the transfer: \(reason)"))
                     continue
                 }
@@ -151,19 +150,19 @@ public final class CurlEngine: Sendable {
             }
 
             var running: Int32 = 0
-            curl_multi_perform(multi.handle, &running)
+            goedge_curl_multi_perform(multi.handle, &running)
             var remaining: Int32 = 0
-            while let message = curl_multi_info_read(multi.handle, &remaining) {
+            while let message = goedge_curl_multi_info_read(multi.handle, &remaining) {
                 guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
                     let transfer = active.removeValue(forKey: handle)
                 else { continue }
                 let code = goedge_curl_msg_result(message)
-                curl_multi_remove_handle(multi.handle, handle)
+                goedge_curl_multi_remove_handle(multi.handle, handle)
                 ended(transfer)
                 transfer.finish(code)
             }
             abandonStalled(&active, multi: multi)
-            curl_multi_poll(multi.handle, nil, 0, 250, nil)
+            goedge_curl_multi_poll(multi.handle, 250)
         }
     }
 }

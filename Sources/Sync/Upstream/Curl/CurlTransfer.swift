@@ -18,13 +18,13 @@ final class CurlTransfer: @unchecked Sendable {
     init(request: TransferRequest, continuation: CheckedContinuation<TransferResult, Never>) {
         self.request = request
         self.continuation = continuation
-        self.handle = curl_easy_init()
+        self.handle = goedge_curl_easy_init()
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
     deinit {
-        curl_easy_cleanup(handle)
-        curl_slist_free_all(headerList)
+        goedge_curl_easy_cleanup(handle)
+        goedge_curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
@@ -60,7 +60,7 @@ final class CurlTransfer: @unchecked Sendable {
         goedge_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
 
         for header in request.headers {
-            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+            headerList = goedge_curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
         if let headerList { goedge_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList) }
 
@@ -112,7 +112,7 @@ final class CurlTransfer: @unchecked Sendable {
     func finish(_ code: CURLcode) {
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
-            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let message = detail.isEmpty ? String(cString: goedge_curl_easy_strerror(code)) : detail
             let kind: TransportError.Kind
             switch code {
             case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT,
