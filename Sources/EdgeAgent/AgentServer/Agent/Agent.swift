@@ -82,6 +82,9 @@ package struct Agent {
                     metadata: ["count": "\(report.foreignEntries)"])
             }
             readiness.indexLoaded()
+            // Start-up's code (argument parsing, configuration, the index
+            // load) is done with: let its pages go.
+            ResidentMemory.trim()
         }
         let listening = inherited.map { "\($0.count) sockets passed by systemd" } ?? configuration.listen.description
         let status: @Sendable () -> AgentStatusReport = { [socketActivated = inherited != nil] in

@@ -1,20 +1,18 @@
 #if canImport(Glibc)
 import Glibc
-import AgentServer
-import GoedgeConfiguration
 #endif
 
-/// Lets go of the program code a long-sleeping process touched while it
-/// worked.
+/// Lets go of the program code a process touched while it started or
+/// worked and will not run again soon.
 ///
 /// goedge is one large static binary (the agent's server, TLS, Foundation);
-/// a watcher that runs a sliver of it still ends up with over ten megabytes
-/// of it resident after starting and after each prefetch, because the kernel
-/// maps the pages around each one touched. Before the watcher goes back to
-/// sleep on inotify, it unmaps those pages with `MADV_DONTNEED`: they stay in
-/// the page cache (so an agent starting from the same binary still finds them
-/// there), they fault back in cheaply on the next save, and the watcher's
-/// resident memory while it waits is what it really holds.
+/// a process that runs a sliver of it still ends up with over fifteen
+/// megabytes of it resident, because the kernel maps the pages around each
+/// one touched. The agent lets them go once it has started (its index
+/// loaded), and the watcher before each sleep on inotify: the pages are
+/// unmapped with `MADV_DONTNEED`, stay in the page cache, and fault back in
+/// cheaply where they are used again, so resident memory is what the
+/// process really runs (for an agent serving hits, about half).
 ///
 /// Only read-only file mappings holding no private copies are unmapped so:
 /// for those, dropping the pages loses nothing. (A read-only mapping with
@@ -23,11 +21,11 @@ import GoedgeConfiguration
 /// without writing them, gets `MADV_PAGEOUT` instead: a request to reclaim
 /// that the kernel carries out safely (a page written meanwhile is kept, or
 /// swapped), never a discard.
-enum ResidentMemory {
+package enum ResidentMemory {
     /// `MADV_PAGEOUT` (Linux 5.4); older kernels refuse it and nothing happens.
     private static let pageOut: Int32 = 21
 
-    static func trim() {
+    package static func trim() {
         // Decided first, done last: reading smaps runs code that would fault
         // pages back in (64 KiB around each fault) right after they went.
         var advice: [(start: UInt, length: Int, advice: Int32)] = []
