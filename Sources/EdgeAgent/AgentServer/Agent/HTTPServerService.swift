@@ -97,6 +97,10 @@ struct HTTPServerService: Service, CustomStringConvertible {
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { [notifier, store, context] _ in
             notifier.status(AgentStatus.describe(store: store, statistics: context.statistics))
         })
+        let trim = QuietTrim()
+        tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(5), delay: .seconds(5)) { [busy, context] _ in
+            trim.check(working: busy() || context.activity.openConnections > 0)
+        })
         return tasks
     }
 }
