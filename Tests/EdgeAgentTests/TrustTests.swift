@@ -166,10 +166,8 @@ extension Integration {
         /// nothing blames the upstream.
         @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs"))
         func aFullDiskPassesFilesThroughAndSaysSo() throws {
-            let mount = TemporaryDirectory()
-            let mounted = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.path])
-            #expect(mounted.status == 0, "\(mounted)")
-            defer { _ = try? ChildProcess.run("/bin/umount", ["-l", mount.path]) }
+            let mount = try SmallDisk()
+            defer { withExtendedLifetime(mount) {} }  // mounted to the end
             let upstream = try GoProxyFixture()
             let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: mount.path + "/cache")
             let big = try agent.get(CacheBehaviour.bigZip)
@@ -187,10 +185,8 @@ extension Integration {
         /// and nothing is kept of it.
         @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs"))
         func aDiskFillingMidDownloadStillAnswersWithTheFile() throws {
-            let mount = TemporaryDirectory()
-            let mounted = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.path])
-            #expect(mounted.status == 0, "\(mounted)")
-            defer { _ = try? ChildProcess.run("/bin/umount", ["-l", mount.path]) }
+            let mount = try SmallDisk()
+            defer { withExtendedLifetime(mount) {} }  // mounted to the end
             let upstream = try GoProxyFixture()
             let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: mount.path + "/cache")
             let path = "/example.com/unsized/@v/v1.0.0.zip"
@@ -206,4 +202,17 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
     }
+}
+
+/// A 1 MiB tmpfs, mounted for as long as the value lives: a disk that fills.
+private final class SmallDisk {
+    private let folder = TemporaryDirectory()
+    var path: String { folder.path }
+
+    init() throws {
+        let mounted = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", folder.path])
+        guard mounted.status == 0 else { throw TestFailure("cannot mount a tmpfs: \(mounted)") }
+    }
+
+    deinit { _ = try? ChildProcess.run("/bin/umount", ["-l", folder.path]) }
 }
