@@ -23,18 +23,46 @@ import Glibc
 /// swapped), never a discard.
 package enum ResidentMemory {
     /// `MADV_PAGEOUT` (Linux 5.4); older kernels refuse it and nothing happens.
-    private static let pageOut: Int32 = 21
+    static let pageOut: Int32 = 21
+
+    /// What to advise, and where.
+    struct Advice: Equatable {
+        var start: UInt
+        var length: Int
+        var advice: Int32
+    }
 
     package static func trim() {
         // Decided first, done last: reading smaps runs code that would fault
         // pages back in (64 KiB around each fault) right after they went.
-        var advice: [(start: UInt, length: Int, advice: Int32)] = []
-        advice.reserveCapacity(256)
         guard let smaps = fopen("/proc/self/smaps", "r") else { return }
-        var candidate: (start: UInt, end: UInt)?
+        var lines: [String] = []
+        lines.reserveCapacity(4096)
         var line = [CChar](repeating: 0, count: 4096)
         while fgets(&line, Int32(line.count), smaps) != nil {
-            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            lines.append(String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        fclose(smaps)
+        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &target, target.count - 1)
+        guard length > 0 else { return }
+        let executable = String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let advice = plan(smaps: lines, executable: executable)
+        advice.withUnsafeBufferPointer { advice in
+            for item in advice { _ = madvise(UnsafeMutableRawPointer(bitPattern: item.start), item.length, item.advice) }
+        }
+    }
+
+    /// The advice for the mappings `smaps` lists. Only the program's own code
+    /// files (the executable and shared libraries) qualify: they stay mapped
+    /// for the process's life. Any other file mapping (a zip being checked,
+    /// in another thread) may be unmapped between this reading and the
+    /// advice, and its addresses reused for memory that `MADV_DONTNEED`
+    /// would zero.
+    static func plan(smaps lines: [String], executable: String) -> [Advice] {
+        var advice: [Advice] = []
+        var candidate: (start: UInt, end: UInt)?
+        for text in lines {
             let fields = text.split(separator: " ", omittingEmptySubsequences: true)
             guard let first = fields.first else { continue }
             if first.contains("-"), fields.count >= 5 {
@@ -42,23 +70,34 @@ package enum ResidentMemory {
                 candidate = nil
                 let bounds = first.split(separator: "-")
                 guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16),
-                    fields.count >= 6, fields[5].hasPrefix("/")
+                    let slash = text.firstIndex(of: "/")
                 else { continue }
+                let path = text[slash...].trimmingSuffix("\n")
+                guard path.hasPrefix(executable) || isSharedLibrary(path) else { continue }
                 if fields[1] == "rw-p" {
-                    advice.append((start, Int(end - start), pageOut))
+                    advice.append(Advice(start: start, length: Int(end - start), advice: pageOut))
                 } else if fields[1].hasPrefix("r") && !fields[1].contains("w") {
                     candidate = (start, end)
                 }
             } else if first == "Anonymous:", let mapping = candidate {
                 candidate = nil
                 if fields.count >= 2 && fields[1] == "0" {
-                    advice.append((mapping.start, Int(mapping.end - mapping.start), MADV_DONTNEED))
+                    advice.append(Advice(start: mapping.start, length: Int(mapping.end - mapping.start), advice: MADV_DONTNEED))
                 }
             }
         }
-        fclose(smaps)
-        advice.withUnsafeBufferPointer { advice in
-            for item in advice { _ = madvise(UnsafeMutableRawPointer(bitPattern: item.start), item.length, item.advice) }
-        }
+        return advice
+    }
+
+    /// `/usr/lib/x86_64-linux-gnu/libcurl.so.4.8.0` and the like.
+    private static func isSharedLibrary(_ path: Substring) -> Bool {
+        let name = path.split(separator: "/").last ?? ""
+        return name.hasSuffix(".so") || name.contains(".so.")
+    }
+}
+
+private extension Substring {
+    func trimmingSuffix(_ suffix: String) -> Substring {
+        hasSuffix(suffix) ? dropLast(suffix.count) : self
     }
 }
