@@ -7,9 +7,8 @@
 // libcurl.so.4 and finds its functions; every wrapper below calls through
 // that table.
 //
-// curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic C
-// functions, which Swift cannot call. Each wrapper fixes one argument type,
-// so the Swift side stays type-checked.
+// curl_easy_setopt is a variadic C function, which Swift cannot call. Each
+// setopt wrapper fixes one argument type, so the Swift side stays type-checked.
 #ifndef GOEDGE_CCURL_SHIM_H
 #define GOEDGE_CCURL_SHIM_H
 
@@ -20,7 +19,6 @@ struct goedge_curl_functions {
     CURL *(*easy_init)(void);
     void (*easy_cleanup)(CURL *handle);
     CURLcode (*easy_setopt)(CURL *handle, CURLoption option, ...);
-    CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
     CURLcode (*easy_pause)(CURL *handle, int bitmask);
     const char *(*easy_strerror)(CURLcode code);
     CURLM *(*multi_init)(void);
@@ -31,7 +29,6 @@ struct goedge_curl_functions {
     CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd extra[], unsigned int count, int timeout, int *ready);
     CURLMcode (*multi_wakeup)(CURLM *multi);
     CURLMsg *(*multi_info_read)(CURLM *multi, int *remaining);
-    CURLMcode (*multi_setopt)(CURLM *multi, CURLMoption option, ...);
     const char *(*multi_strerror)(CURLMcode code);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
     void (*slist_free_all)(struct curl_slist *list);
@@ -68,18 +65,6 @@ static inline CURLcode goedge_curl_easy_setopt_write_callback(CURL *handle, CURL
     return goedge_curl.easy_setopt(handle, option, value);
 }
 
-static inline CURLcode goedge_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return goedge_curl.easy_getinfo(handle, info, value);
-}
-
-static inline CURLcode goedge_curl_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
-    return goedge_curl.easy_getinfo(handle, info, value);
-}
-
-static inline CURLcode goedge_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value) {
-    return goedge_curl.easy_getinfo(handle, info, value);
-}
-
 static inline CURLM *goedge_curl_multi_init(void) { return goedge_curl.multi_init(); }
 static inline CURLMcode goedge_curl_multi_cleanup(CURLM *multi) { return goedge_curl.multi_cleanup(multi); }
 static inline CURLMcode goedge_curl_multi_add_handle(CURLM *multi, CURL *handle) { return goedge_curl.multi_add_handle(multi, handle); }
@@ -91,10 +76,6 @@ static inline CURLMcode goedge_curl_multi_poll(CURLM *multi, int timeout) { retu
 static inline CURLMcode goedge_curl_multi_wakeup(CURLM *multi) { return goedge_curl.multi_wakeup(multi); }
 static inline CURLMsg *goedge_curl_multi_info_read(CURLM *multi, int *remaining) { return goedge_curl.multi_info_read(multi, remaining); }
 static inline const char *goedge_curl_multi_strerror(CURLMcode code) { return goedge_curl.multi_strerror(code); }
-
-static inline CURLMcode goedge_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
-    return goedge_curl.multi_setopt(handle, option, value);
-}
 
 static inline struct curl_slist *goedge_curl_slist_append(struct curl_slist *list, const char *text) {
     return goedge_curl.slist_append(list, text);
