@@ -46,6 +46,10 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // link.h: the dynamic loader's list of loaded objects, for trimming resident code.
+        .systemLibrary(
+            name: "CDynamicLinker"
+        ),
         .systemLibrary(
             name: "CInflate",
             pkgConfig: "zlib",
@@ -103,7 +107,7 @@ let package = Package(
         .target(
             name: "AgentServer",
             dependencies: [
-                "LRUCache", "GoModules", "Upstream", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd",
+                "LRUCache", "GoModules", "Upstream", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd", "CDynamicLinker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import CDynamicLinker
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -5,22 +7,29 @@ import Glibc
 /// Lets go of the program code a process touched while it started or
 /// worked and will not run again soon.
 ///
-/// goedge is one large static binary (the agent's server, TLS, Foundation);
-/// a process that runs a sliver of it still ends up with over fifteen
+/// goedge is one large binary (the agent's server, TLS, Foundation); a
+/// process that runs a sliver of it still ends up with over fifteen
 /// megabytes of it resident, because the kernel maps the pages around each
 /// one touched. The agent lets them go once it has started (its index
-/// loaded), and the watcher before each sleep on inotify: the pages are
-/// unmapped with `MADV_DONTNEED`, stay in the page cache, and fault back in
-/// cheaply where they are used again, so resident memory is what the
-/// process really runs (for an agent serving hits, about half).
+/// loaded) and after a quiet spell, the watcher before each sleep on
+/// inotify: the pages are unmapped with `MADV_DONTNEED`, stay in the page
+/// cache, and fault back in cheaply where they are used again, so resident
+/// memory is what the process really runs (for an agent serving hits,
+/// about half).
 ///
-/// Only read-only file mappings holding no private copies are unmapped so:
-/// for those, dropping the pages loses nothing. (A read-only mapping with
-/// private copies, such as relocated data made read-only after start, must
-/// keep them.) The binary's writable data, of which start-up reads megabytes
-/// without writing them, gets `MADV_PAGEOUT` instead: a request to reclaim
-/// that the kernel carries out safely (a page written meanwhile is kept, or
-/// swapped), never a discard.
+/// What to let go comes from the dynamic loader's own list of loaded
+/// objects, read and acted on while the loader holds its lock: no library
+/// can be loaded or unloaded meanwhile. (Reading `/proc/self/smaps` first
+/// and advising afterwards raced with a library another thread was loading:
+/// the loader maps the whole file read-only before it maps the segments
+/// over it and relocates them, and the advice then discarded the
+/// relocations; the next call through them jumped to a file offset.)
+/// Only segments nobody writes are discarded: those the loader maps without
+/// write permission, outside the part relocated at load (`PT_GNU_RELRO`),
+/// in objects without text relocations. The writable data, of which
+/// start-up reads megabytes without writing them, gets `MADV_PAGEOUT`
+/// instead: a request to reclaim that the kernel carries out safely (a page
+/// written meanwhile is kept, or swapped), never a discard.
 package enum ResidentMemory {
     /// `MADV_PAGEOUT` (Linux 5.4); older kernels refuse it and nothing happens.
     static let pageOut: Int32 = 21
@@ -28,76 +37,85 @@ package enum ResidentMemory {
     /// What to advise, and where.
     struct Advice: Equatable {
         var start: UInt
-        var length: Int
+        var length: UInt
         var advice: Int32
     }
 
-    package static func trim() {
-        // Decided first, done last: reading smaps runs code that would fault
-        // pages back in (64 KiB around each fault) right after they went.
-        guard let smaps = fopen("/proc/self/smaps", "r") else { return }
-        var lines: [String] = []
-        lines.reserveCapacity(4096)
-        var line = [CChar](repeating: 0, count: 4096)
-        while fgets(&line, Int32(line.count), smaps) != nil {
-            lines.append(String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        fclose(smaps)
-        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &target, target.count - 1)
-        guard length > 0 else { return }
-        let executable = String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let advice = plan(smaps: lines, executable: executable)
-        advice.withUnsafeBufferPointer { advice in
-            for item in advice { _ = madvise(UnsafeMutableRawPointer(bitPattern: item.start), item.length, item.advice) }
-        }
+    /// One loadable segment of a loaded object, at its place in memory.
+    struct Segment: Equatable {
+        var start: UInt
+        /// Its size in the file (what the mapping holds from the file).
+        var fileSize: UInt
+        /// Its size in memory (more than in the file where zeroed data follows).
+        var memorySize: UInt
+        var writable: Bool
     }
 
-    /// The advice for the mappings `smaps` lists. Only the program's own code
-    /// files (the executable and shared libraries) qualify: they stay mapped
-    /// for the process's life. Any other file mapping (a zip being checked,
-    /// in another thread) may be unmapped between this reading and the
-    /// advice, and its addresses reused for memory that `MADV_DONTNEED`
-    /// would zero.
-    static func plan(smaps lines: [String], executable: String) -> [Advice] {
-        var advice: [Advice] = []
-        var candidate: (start: UInt, end: UInt)?
-        for text in lines {
-            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
-            guard let first = fields.first else { continue }
-            if first.contains("-"), fields.count >= 5 {
-                // A mapping's first line: `start-end perms offset dev inode [path]`.
-                candidate = nil
-                let bounds = first.split(separator: "-")
-                guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16),
-                    let slash = text.firstIndex(of: "/")
-                else { continue }
-                let path = text[slash...].trimmingSuffix("\n")
-                guard path.hasPrefix(executable) || isSharedLibrary(path) else { continue }
-                if fields[1] == "rw-p" {
-                    advice.append(Advice(start: start, length: Int(end - start), advice: pageOut))
-                } else if fields[1].hasPrefix("r") && !fields[1].contains("w") {
-                    candidate = (start, end)
-                }
-            } else if first == "Anonymous:", let mapping = candidate {
-                candidate = nil
-                if fields.count >= 2 && fields[1] == "0" {
-                    advice.append(Advice(start: mapping.start, length: Int(mapping.end - mapping.start), advice: MADV_DONTNEED))
+    package static func trim() {
+        // The callback allocates nothing and calls no Swift runtime that
+        // could wait for a lock: the loader's lock is held throughout.
+        _ = dl_iterate_phdr({ info, _, _ in
+            guard let info else { return 0 }
+            let object = info.pointee
+            guard let headers = object.dlpi_phdr, !ResidentMemory.isVirtualObject(object.dlpi_name),
+                !ResidentMemory.hasTextRelocations(object)
+            else { return 0 }
+            let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+            var relocated: Range<UInt> = 0..<0
+            for index in 0..<Int(object.dlpi_phnum) where headers[index].p_type == UInt32(PT_GNU_RELRO) {
+                let start = UInt(object.dlpi_addr) &+ UInt(headers[index].p_vaddr)
+                relocated = start..<(start &+ UInt(headers[index].p_memsz))
+            }
+            for index in 0..<Int(object.dlpi_phnum) where headers[index].p_type == UInt32(PT_LOAD) {
+                let header = headers[index]
+                let segment = ResidentMemory.Segment(
+                    start: UInt(object.dlpi_addr) &+ UInt(header.p_vaddr), fileSize: UInt(header.p_filesz),
+                    memorySize: UInt(header.p_memsz), writable: header.p_flags & UInt32(PF_W) != 0)
+                if let item = ResidentMemory.advice(for: segment, relocated: relocated, pageSize: pageSize) {
+                    _ = madvise(UnsafeMutableRawPointer(bitPattern: item.start), Int(item.length), item.advice)
                 }
             }
+            return 0
+        }, nil)
+    }
+
+    /// The advice for one segment, or nil. A read-only segment is discarded
+    /// only in whole pages of its own (the pages it shares with a neighbour
+    /// at either end may hold the neighbour's writable data), and never
+    /// where the loader relocated. A writable one is paged out where it
+    /// holds the file's data; its zeroed tail is the program's live state.
+    static func advice(for segment: Segment, relocated: Range<UInt>, pageSize: UInt) -> Advice? {
+        if segment.writable {
+            let start = segment.start & ~(pageSize - 1)
+            let end = segment.start &+ segment.fileSize
+            guard end > start else { return nil }
+            return Advice(start: start, length: end - start, advice: pageOut)
         }
-        return advice
+        let start = (segment.start &+ pageSize - 1) & ~(pageSize - 1)
+        let end = (segment.start &+ segment.memorySize) & ~(pageSize - 1)
+        guard end > start, relocated.isEmpty || end <= relocated.lowerBound || start >= relocated.upperBound else { return nil }
+        return Advice(start: start, length: end - start, advice: MADV_DONTNEED)
     }
 
-    /// `/usr/lib/x86_64-linux-gnu/libcurl.so.4.8.0` and the like.
-    private static func isSharedLibrary(_ path: Substring) -> Bool {
-        let name = path.split(separator: "/").last ?? ""
-        return name.hasSuffix(".so") || name.contains(".so.")
+    /// The kernel's vDSO: no file behind it, nothing to let go.
+    private static func isVirtualObject(_ name: UnsafePointer<CChar>?) -> Bool {
+        guard let name else { return false }
+        return strstr(name, "linux-vdso") != nil || strstr(name, "linux-gate") != nil
     }
-}
 
-private extension Substring {
-    func trimmingSuffix(_ suffix: String) -> Substring {
-        hasSuffix(suffix) ? dropLast(suffix.count) : self
+    /// An object whose code the loader writes to at load time: its code pages are private copies.
+    private static func hasTextRelocations(_ object: goedge_loaded_object) -> Bool {
+        guard let headers = object.dlpi_phdr else { return true }
+        for index in 0..<Int(object.dlpi_phnum) where headers[index].p_type == UInt32(PT_DYNAMIC) {
+            guard var entry = UnsafePointer<Elf64_Dyn>(bitPattern: UInt(object.dlpi_addr) &+ UInt(headers[index].p_vaddr)) else {
+                return true
+            }
+            while entry.pointee.d_tag != Int64(DT_NULL) {
+                if entry.pointee.d_tag == Int64(DT_TEXTREL) { return true }
+                if entry.pointee.d_tag == Int64(DT_FLAGS) && entry.pointee.d_un.d_val & UInt64(DF_TEXTREL) != 0 { return true }
+                entry += 1
+            }
+        }
+        return false
     }
 }
