@@ -149,7 +149,7 @@ extension Integration {
             #expect(eventually { (try? upstream.requests(for: CacheBehaviour.slowZip)) == 1 })
             let started = ContinuousClock.now
             agent.process.signal(SIGINT)
-            #expect(agent.process.waitForExit(timeout: .seconds(3)) == 0)
+            #expect(agent.process.waitForExit(timeout: .seconds(3)) == 0, "\(agent.log)")
             #expect(ContinuousClock.now - started < .seconds(3))
             #expect((try? pending.wait())?.status != 200)
             // Nothing half-written remains to be served after a restart.

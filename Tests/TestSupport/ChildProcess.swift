@@ -39,7 +39,11 @@ public final class ChildProcess: @unchecked Sendable {
         // glibc's posix_spawn_file_actions_addchdir_np does not import; coreutils' env -C does the same.
         let command = directory.map { ["/usr/bin/env", "-C", $0, executable] } ?? [executable]
         let argv = (command + arguments).map { strdup($0) } + [nil]
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        var environment = environment ?? ProcessInfo.processInfo.environment
+        // SwiftNIO then traps on work scheduled on an event loop that has
+        // stopped (otherwise a line on stderr): a test sees the agent fail.
+        if environment["SWIFTNIO_STRICT"] == nil { environment["SWIFTNIO_STRICT"] = "1" }
+        let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             env.forEach { free($0) }

@@ -33,20 +33,40 @@ final class ActivityTracker: Sendable {
     }
 }
 
+/// The connections open now, so that a shutdown that gives up waiting can
+/// close them itself.
+final class OpenConnections: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        channels.withLock { $0[ObjectIdentifier(channel)] = channel }
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = channels.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+    }
+
+    func closeAll() {
+        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
+}
+
 /// Sits in a listening channel's pipeline and counts the connections it accepts.
 final class ConnectionCounter: ChannelInboundHandler, Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
     private let tracker: ActivityTracker
+    private let open: OpenConnections
 
-    init(tracker: ActivityTracker) {
+    init(tracker: ActivityTracker, open: OpenConnections) {
         self.tracker = tracker
+        self.open = open
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
         tracker.connectionOpened()
+        open.add(child)
         child.closeFuture.whenComplete { [tracker] _ in tracker.connectionClosed() }
         context.fireChannelRead(data)
     }

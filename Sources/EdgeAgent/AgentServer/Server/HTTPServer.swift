@@ -50,19 +50,29 @@ final class HTTPServer: Sendable {
     let channels: [any Channel]
     let acceptLoop: any EventLoop
     private let group: any EventLoopGroup
-    private let quiescing: ServerQuiescingHelper
+    /// Made on `acceptLoop` and let go there by ``shutdown(timeout:)``: as
+    /// it goes, the helper completes a promise of that loop's, which from
+    /// any other thread means scheduling work on it, and once the group has
+    /// stopped that is an error (a future SwiftNIO traps on it).
+    private let quiescing: NIOLoopBoundBox<ServerQuiescingHelper?>
+    private let connections: OpenConnections
 
-    private init(channels: [any Channel], acceptLoop: any EventLoop, group: any EventLoopGroup, quiescing: ServerQuiescingHelper) {
+    private init(
+        channels: [any Channel], acceptLoop: any EventLoop, group: any EventLoopGroup, quiescing: ServerQuiescingHelper,
+        connections: OpenConnections
+    ) {
         self.channels = channels
         self.acceptLoop = acceptLoop
         self.group = group
-        self.quiescing = quiescing
+        self.quiescing = .makeBoxSendingValue(quiescing, eventLoop: acceptLoop)
+        self.connections = connections
     }
 
     static func start(listeners: [Listener], group: any EventLoopGroup, context: Context) async throws -> HTTPServer {
-        let quiescing = ServerQuiescingHelper(group: group)
-        let routes = RouteMemo()
         let acceptLoop = group.next()
+        let quiescing = ServerQuiescingHelper(group: acceptLoop)
+        let connections = OpenConnections()
+        let routes = RouteMemo()
         var channels: [any Channel] = []
         do {
             for listener in listeners {
@@ -77,7 +87,7 @@ final class HTTPServer: Sendable {
                     .serverChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
-                            try channel.pipeline.syncOperations.addHandler(ConnectionCounter(tracker: context.activity))
+                            try channel.pipeline.syncOperations.addHandler(ConnectionCounter(tracker: context.activity, open: connections))
                         }
                     }
                     .childChannelOption(.maxMessagesPerRead, value: 16)
@@ -117,7 +127,8 @@ final class HTTPServer: Sendable {
             for channel in channels { try? await channel.close() }
             throw error
         }
-        return HTTPServer(channels: channels, acceptLoop: acceptLoop, group: group, quiescing: quiescing)
+        return HTTPServer(
+            channels: channels, acceptLoop: acceptLoop, group: group, quiescing: quiescing, connections: connections)
     }
 
     /// Listening addresses as URLs, for the log and for clients.
@@ -142,17 +153,31 @@ final class HTTPServer: Sendable {
     }
 
     /// Stops accepting, lets every response in flight finish and closes idle
-    /// connections; gives up waiting after `timeout`.
+    /// connections; after `timeout` closes what is still open.
     func shutdown(timeout: Duration) async {
-        let promise = group.next().makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: promise)
-        let resumed = Mutex(false)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeOnce: @Sendable () -> Void = {
-                if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume() }
+        let promise = acceptLoop.makePromise(of: Void.self)
+        acceptLoop.execute { [quiescing] in quiescing.value?.initiateShutdown(promise: promise) }
+        if await !Self.completes(promise.futureResult, within: timeout, on: acceptLoop) {
+            // Cut here, while every event loop still runs: the quiescing
+            // helper's bookkeeping for each closed connection hops to the
+            // accepting loop, which must not have stopped yet.
+            connections.closeAll()
+            _ = await Self.completes(promise.futureResult, within: .seconds(1), on: acceptLoop)
+        }
+        try? await acceptLoop.submit { [quiescing] in quiescing.value = nil }.get()
+    }
+
+    /// Whether `future` completed before `timeout` passed.
+    private static func completes(_ future: EventLoopFuture<Void>, within timeout: Duration, on loop: any EventLoop) async -> Bool {
+        let outcome = Mutex<Bool?>(nil)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resumeOnce: @Sendable (Bool) -> Void = { completed in
+                if outcome.withLock({ value in defer { value = value ?? completed }; return value == nil }) {
+                    continuation.resume(returning: completed)
+                }
             }
-            promise.futureResult.whenComplete { _ in resumeOnce() }
-            group.next().scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { resumeOnce() }
+            future.whenComplete { _ in resumeOnce(true) }
+            loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { resumeOnce(false) }
         }
     }
 }
