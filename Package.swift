@@ -9,6 +9,7 @@ import PackageDescription
 //   Sources/LRUCache          LRUCache      the size-bounded disk store
 //   Sources/Sync/…            GoModules     Go's own formats and rules, no I/O beyond reading files
 //                             Upstream      the upstream list and chain over the system libcurl
+//                             ModulePolicy  which modules and versions may be fetched, and why not
 //                             ModuleProxy   the caching GOPROXY logic: cache, single flight, freshness, read-ahead
 //                             Prefetch      warming the cache for a workspace
 //                             CacheAdmin    list, remove, prune, verify, import
@@ -78,9 +79,14 @@ let package = Package(
             path: "Sources/Sync/Upstream"
         ),
         .target(
+            name: "ModulePolicy",
+            dependencies: ["GoModules"],
+            path: "Sources/Sync/ModulePolicy"
+        ),
+        .target(
             name: "ModuleProxy",
             dependencies: [
-                "LRUCache", "GoModules", "Upstream",
+                "LRUCache", "GoModules", "Upstream", "ModulePolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -107,7 +113,8 @@ let package = Package(
         .target(
             name: "AgentServer",
             dependencies: [
-                "LRUCache", "GoModules", "Upstream", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd", "CDynamicLinker",
+                "LRUCache", "GoModules", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd",
+                "CDynamicLinker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -122,7 +129,7 @@ let package = Package(
         .target(
             name: "GoedgeConfiguration",
             dependencies: [
-                "AgentServer", "ModuleProxy", "Upstream", "LRUCache",
+                "AgentServer", "ModuleProxy", "ModulePolicy", "Upstream", "LRUCache",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/EdgeAgent/Configuration"
@@ -130,8 +137,8 @@ let package = Package(
         .executableTarget(
             name: "goedge",
             dependencies: [
-                "GoedgeConfiguration", "AgentServer", "Prefetch", "CacheAdmin", "FolderWatch", "ModuleProxy", "Upstream",
-                "GoModules", "LRUCache",
+                "GoedgeConfiguration", "AgentServer", "Prefetch", "CacheAdmin", "FolderWatch", "ModuleProxy", "ModulePolicy",
+                "Upstream", "GoModules", "LRUCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -171,14 +178,14 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "GoModules", "Upstream", "ModuleProxy", "Prefetch", "CacheAdmin", "FolderWatch", "LRUCache", "TestSupport",
-                "ProxyTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "GoModules", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "FolderWatch", "LRUCache",
+                "TestSupport", "ProxyTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .testTarget(
             name: "EdgeAgentTests",
             dependencies: [
-                "goedge", "GoedgeConfiguration", "AgentServer", "ModuleProxy", "Upstream", "GoModules", "LRUCache", "TestSupport", "ProxyTestSupport",
+                "goedge", "GoedgeConfiguration", "AgentServer", "ModulePolicy", "ModuleProxy", "Upstream", "GoModules", "LRUCache", "TestSupport", "ProxyTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

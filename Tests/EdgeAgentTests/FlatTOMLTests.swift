@@ -28,10 +28,13 @@ import Testing
         #expect(entries[5].value == .string("tab\tquote\" é"))
     }
 
-    @Test func namesSectionsWithoutReadingTheirKeys() throws {
+    @Test func readsSectionsAndTheirKeysApartFromTheTopLevel() throws {
         let (entries, sections) = try FlatTOML.parse("listen = \"a:1\"\n[serve]\nlisten = \"b:2\"\n[[more]]\n")
         #expect(entries.map(\.key) == ["listen"])
-        #expect(sections == [.init(name: "serve", line: 2), .init(name: "more", line: 4)])
+        #expect(sections == [
+            .init(name: "serve", line: 2, entries: [.init(key: "listen", value: .string("b:2"), line: 3)]),
+            .init(name: "more", line: 4, isArrayElement: true),
+        ])
     }
 
     @Test func valuesGoedgeHasNoUseForAreKeptAsOther() throws {

@@ -59,7 +59,7 @@ import TestSupport
 
     @Test(.enabled(if: which("groff") != nil && which("man") != nil, "needs groff and man"))
     func theyRenderWithoutWarnings() throws {
-        for name in ["goedge.1", "goedge.toml.5"] {
+        for name in ["goedge.1", "goedge.toml.5", "goedge-policy.5"] {
             let groff = try ChildProcess.run(which("groff")!, ["-man", "-ww", "-z", Self.pages + "/" + name])
             #expect(groff.status == 0 && groff.errorOutput.isEmpty, "\(name): \(groff.errorOutput)")
             let man = try ChildProcess.run(

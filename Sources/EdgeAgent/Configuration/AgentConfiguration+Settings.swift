@@ -46,6 +46,21 @@ extension AgentConfiguration {
             prefetchConcurrency: prefetchConcurrency,
             controlHosts: (layers.strings(Settings.controlHosts) ?? ["127.0.0.1", "::1"]).compactMap(HostPattern.init(parsing:)),
             limits: limits,
-            maximumConnections: layers.count(Settings.maxConnections) ?? 2048)
+            maximumConnections: layers.count(Settings.maxConnections) ?? 2048,
+            policy: try Self.policySource(layers: layers, home: home))
+    }
+
+    /// The policy file, read once now so that a mistake stops the start.
+    private static func policySource(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> PolicySource? {
+        guard let path = layers.path(Settings.policyFile, home: home) else { return nil }
+        let source = PolicySource(path: path) {
+            do throws(ConfigurationError) {
+                return .success(try PolicyFile.read(path))
+            } catch {
+                return .failure(PolicyFileProblems(error.problems))
+            }
+        }
+        if case .failure(let problems) = source.read() { throw ConfigurationError(problems.lines) }
+        return source
     }
 }

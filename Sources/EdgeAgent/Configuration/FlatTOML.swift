@@ -23,10 +23,20 @@ package enum FlatTOML {
         package var line: Int
     }
 
-    /// A line goedge does not read as a setting: a section and what is in it.
+    /// A section (`[name]`) or one element of an array of tables
+    /// (`[[name]]`), with the flat entries written in it.
     package struct Section: Equatable, Sendable {
         package var name: String
         package var line: Int
+        package var isArrayElement = false
+        package var entries: [Entry] = []
+
+        package init(name: String, line: Int, isArrayElement: Bool = false, entries: [Entry] = []) {
+            self.name = name
+            self.line = line
+            self.isArrayElement = isArrayElement
+            self.entries = entries
+        }
     }
 
     package struct SyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -36,21 +46,21 @@ package enum FlatTOML {
         package var description: String { "\(line):\(column): \(message)" }
     }
 
-    /// The top-level entries, and the sections (whose keys are not read).
+    /// The top-level entries, and the sections with theirs.
     package static func parse(_ text: String) throws(SyntaxError) -> (entries: [Entry], sections: [Section]) {
         var reader = Reader(Array(text.unicodeScalars))
         var entries: [Entry] = []
         var sections: [Section] = []
         var seen: Set<String> = []
-        var inSection = false
+        var seenInSection: Set<String> = []
         while true {
             reader.skipBlanksAndComments()
             guard let first = reader.peek() else { break }
             let line = reader.line
             if first == "[" {
-                let name = try reader.sectionHeader()
-                sections.append(Section(name: name, line: line))
-                inSection = true
+                let (name, isArrayElement) = try reader.sectionHeader()
+                sections.append(Section(name: name, line: line, isArrayElement: isArrayElement))
+                seenInSection = []
                 try reader.endOfLine()
                 continue
             }
@@ -60,7 +70,13 @@ package enum FlatTOML {
             reader.skipSpaces()
             let value = try reader.value()
             try reader.endOfLine()
-            if inSection { continue }
+            if !sections.isEmpty {
+                guard seenInSection.insert(key).inserted else {
+                    throw SyntaxError(line: line, column: 1, message: "\(key) is set twice in [\(sections[sections.count - 1].name)]")
+                }
+                sections[sections.count - 1].entries.append(Entry(key: key, value: value, line: line))
+                continue
+            }
             guard seen.insert(key).inserted else {
                 throw SyntaxError(line: line, column: 1, message: "\(key) is set twice")
             }
@@ -133,8 +149,8 @@ private struct Reader {
         guard peek() == nil || peek() == "\n" else { throw error("expected the end of the line") }
     }
 
-    /// `[name]` or `[[name]]`: goedge reads no sections, but names them.
-    mutating func sectionHeader() throws(FlatTOML.SyntaxError) -> String {
+    /// `[name]` or `[[name]]`, and which of the two.
+    mutating func sectionHeader() throws(FlatTOML.SyntaxError) -> (name: String, isArrayElement: Bool) {
         advance()
         let double = peek() == "["
         if double { advance() }
@@ -147,7 +163,7 @@ private struct Reader {
         if double { try expect("]", "a section header needs its ]]") }
         let trimmed = name.trimmingCharacters(" \t")
         guard !trimmed.isEmpty else { throw error("empty section name") }
-        return trimmed
+        return (trimmed, double)
     }
 
     /// A bare key: letters, digits, `-` and `_`.

@@ -16,7 +16,10 @@ struct GoEdge: AsyncParsableCommand {
             go command at it with GOPROXY=http://127.0.0.1:7179,direct
             """,
         version: version,
-        subcommands: [ServeCommand.self, PrefetchCommand.self, WatchCommand.self, StatusCommand.self, CacheCommand.self, ConfigCommand.self],
+        subcommands: [
+            ServeCommand.self, PrefetchCommand.self, WatchCommand.self, StatusCommand.self, CacheCommand.self, ConfigCommand.self,
+            PolicyCommand.self,
+        ],
         defaultSubcommand: nil
     )
 }

@@ -1,5 +1,6 @@
 import CoreMetrics
 import LRUCache
+import ModulePolicy
 import Logging
 import Synchronization
 import Upstream
@@ -30,6 +31,8 @@ public final class ModuleProxy: Sendable {
     let logger: Logger
     /// Fetching what clients will ask for next.
     public let readAhead: ReadAhead
+    /// What may be fetched: applied to every answer, whoever asks.
+    public let policy: PolicyHolder
     /// Where fetches, read-ahead and prefetch jobs run: the agent runs it (``BackgroundWork/run()``).
     public let background: BackgroundWork
     /// Requests that waited on another's fetch instead of starting one.
@@ -46,9 +49,10 @@ public final class ModuleProxy: Sendable {
 
     public init(
         store: DiskCache, upstream: any UpstreamFetching, freshness: FreshnessPolicy, readAhead: ReadAhead = ReadAhead(),
-        clock: any WallClock = SystemClock(), logger: Logger
+        policy: PolicyHolder = PolicyHolder(), clock: any WallClock = SystemClock(), logger: Logger
     ) {
         self.store = store
+        self.policy = policy
         self.upstream = upstream
         self.freshness = freshness
         let background = BackgroundWork()
@@ -75,9 +79,11 @@ public final class ModuleProxy: Sendable {
     /// ``cachedAnswer(for:)`` for a client: what it was given is counted
     /// and starts read-ahead, as when ``answer(_:priority:verify:)`` gives it.
     public func cachedClientAnswer(for request: ProxyRequest) -> ProxyAnswer? {
+        let policy = self.policy.policy
+        if let refusal = refusal(for: request.resource, by: policy) { return refusal }
         guard let cached = cachedAnswer(for: request) else { return nil }
         readAhead.clientAnswered(request, cached, proxy: self)
-        return cached
+        return applying(policy, to: cached, for: request.resource)
     }
 
     /// ``cachedAnswer(for:)`` with the cache keys already worked out.
@@ -117,8 +123,21 @@ public final class ModuleProxy: Sendable {
     ///
     /// A caller whose task is cancelled while it waits for a fetch gets an
     /// answer at once (and should drop it); the fetch goes on for the others.
+    ///
+    /// The module policy applies to every answer: a denied version's files
+    /// are refused before anything is looked up, and lists and resolved
+    /// versions are answered as the policy lets them be seen.
     public func answer(
         _ request: ProxyRequest, priority: TransferRequest.Priority = .client, verify expectedHash: String? = nil
+    ) async -> ProxyAnswer {
+        let policy = self.policy.policy
+        if let refusal = refusal(for: request.resource, by: policy) { return refusal }
+        let answer = await unpolicedAnswer(request, priority: priority, verify: expectedHash)
+        return applying(policy, to: answer, for: request.resource)
+    }
+
+    private func unpolicedAnswer(
+        _ request: ProxyRequest, priority: TransferRequest.Priority, verify expectedHash: String?
     ) async -> ProxyAnswer {
         if let cached = priority == .client ? cachedClientAnswer(for: request) : cachedAnswer(for: request) {
             return cached

@@ -30,6 +30,8 @@ public struct ProxyAnswer: Sendable {
         case passThrough = "pass"
         /// goedge's own error (no upstream reachable, a damaged transfer).
         case error
+        /// Refused by the module policy.
+        case denied
     }
 
     public var status: Int

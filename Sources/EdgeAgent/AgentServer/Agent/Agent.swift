@@ -6,6 +6,7 @@ import ServiceLifecycle
 import GoModules
 import Upstream
 import ModuleProxy
+import ModulePolicy
 import Prefetch
 import CacheAdmin
 
@@ -61,9 +62,24 @@ package struct Agent {
                 logger.notice("upstream answering again", metadata: ["upstream": "\(upstream)"])
             }
         }
+        let policy = PolicyHolder()
+        if let source = configuration.policy {
+            switch source.read() {
+            case .success(let rules): policy.replace(with: rules)
+            case .failure(let problems):
+                // Never serve without the policy asked for.
+                logger.critical("policy file refused", metadata: ["file": "\(source.path)", "problems": "\(problems)"])
+                throw AgentExit.configuration
+            }
+            logger.notice(
+                "module policy", metadata: ["file": "\(source.path)", "deny": "\(policy.policy.deny.count)", "allow": "\(policy.policy.allow.count)"])
+        }
+        let policyReloader = PolicyReloader(source: configuration.policy, holder: policy, logger: logger)
+        policyReloader.start()
+        defer { policyReloader.stop() }
         let proxy = ModuleProxy(
             store: store, upstream: chain, freshness: configuration.freshness,
-            readAhead: ReadAhead(enabled: configuration.readAhead), logger: logger)
+            readAhead: ReadAhead(enabled: configuration.readAhead), policy: policy, logger: logger)
         let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
         // Cached files are served while the index loads; only commits wait for it.
         proxy.background.submit { [logger, configuration] in

@@ -3,6 +3,7 @@ import Logging
 import GoModules
 import Upstream
 import ModuleProxy
+import ModulePolicy
 import Prefetch
 import CacheAdmin
 
@@ -35,12 +36,14 @@ package struct AgentConfiguration: Sendable {
     package var limits: ConnectionLimits
     /// Connections served at once.
     package var maximumConnections: Int
+    /// The module policy file (`policy-file`), read again on SIGHUP and when it changes.
+    package var policy: PolicySource?
 
     package init(
         listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,
         logLevel: Logger.Level, freshness: FreshnessPolicy, client: UpstreamClientConfiguration, shutdownTimeout: Duration,
         idleTimeout: IdleTimeout, readAhead: Bool, prefetchConcurrency: Int, controlHosts: [HostPattern],
-        limits: ConnectionLimits, maximumConnections: Int
+        limits: ConnectionLimits, maximumConnections: Int, policy: PolicySource? = nil
     ) {
         self.listen = listen
         self.listenWasGiven = listenWasGiven
@@ -57,6 +60,7 @@ package struct AgentConfiguration: Sendable {
         self.controlHosts = controlHosts
         self.limits = limits
         self.maximumConnections = maximumConnections
+        self.policy = policy
     }
 
     package static let defaultListen = ListenAddress(host: "127.0.0.1", port: 7179)
@@ -92,4 +96,27 @@ package struct AgentConfiguration: Sendable {
         }
         return (environment["HOME"] ?? "/tmp") + "/.cache/goedge"
     }
+}
+
+/// Where the module policy comes from, and how to read it (the
+/// configuration layer parses the file; the agent only reads it again).
+package struct PolicySource: Sendable {
+    package let path: String
+    /// The policy, or the problems with the file, one a line.
+    package let read: @Sendable () -> Result<ModulePolicy, PolicyFileProblems>
+
+    package init(path: String, read: @escaping @Sendable () -> Result<ModulePolicy, PolicyFileProblems>) {
+        self.path = path
+        self.read = read
+    }
+}
+
+package struct PolicyFileProblems: Error, CustomStringConvertible {
+    package let lines: [String]
+
+    package init(_ lines: [String]) {
+        self.lines = lines
+    }
+
+    package var description: String { lines.joined(separator: "; ") }
 }

@@ -118,7 +118,7 @@ final class ReplyStream: Sendable {
 enum ResponseOutcome: String, CaseIterable, Sendable {
     case hit, miss, stale, revalidated, negative
     case passThrough = "pass"
-    case error, agent
+    case error, denied, agent
 
     init(_ status: ProxyAnswer.CacheStatus) {
         switch status {
@@ -129,6 +129,7 @@ enum ResponseOutcome: String, CaseIterable, Sendable {
         case .negative: self = .negative
         case .passThrough: self = .passThrough
         case .error: self = .error
+        case .denied: self = .denied
         }
     }
 }

@@ -17,6 +17,7 @@ final class ServerStatistics: Sendable {
     private let negative = Atomic<Int>(0)
     private let passThrough = Atomic<Int>(0)
     private let error = Atomic<Int>(0)
+    private let denied = Atomic<Int>(0)
     private let agent = Atomic<Int>(0)
 
     /// `goedge_requests_total{kind, result}`, made once and kept in a flat
@@ -54,7 +55,7 @@ final class ServerStatistics: Sendable {
         switch status {
         case .hit, .stale, .revalidated, .negative: bytesFromCache.increment(by: bytes)
         case .miss, .passThrough: bytesFromUpstream.increment(by: bytes)
-        case .error, .agent: break
+        case .error, .denied, .agent: break
         }
     }
 
@@ -80,6 +81,7 @@ final class ServerStatistics: Sendable {
         case .negative: body(negative)
         case .passThrough: body(passThrough)
         case .error: body(error)
+        case .denied: body(denied)
         case .agent: body(agent)
         }
     }
@@ -112,7 +114,8 @@ extension ResponseOutcome {
         case .negative: 4
         case .passThrough: 5
         case .error: 6
-        case .agent: 7
+        case .denied: 7
+        case .agent: 8
         }
     }
 }

@@ -59,6 +59,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.controlHosts.help, valueName: "hosts"))
     var controlHosts: String?
 
+    @Option(help: ArgumentHelp(Settings.policyFile.help, valueName: "file"))
+    var policyFile: String?
+
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
@@ -72,7 +75,8 @@ struct ServeOptions: ParsableArguments {
             (Settings.shutdownTimeout, shutdownTimeout), (Settings.idleTimeout, idleTimeout),
             (Settings.requestHeadTimeout, requestHeadTimeout), (Settings.requestTimeout, requestTimeout),
             (Settings.maxConnections, maxConnections),
-            (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.logLevel, logLevel),
+            (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.policyFile, policyFile),
+            (Settings.logLevel, logLevel),
         ]
         for (setting, text) in texts {
             if let text { given[setting.name] = setting.value(fromText: text) }

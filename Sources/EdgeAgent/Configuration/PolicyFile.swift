@@ -1,0 +1,93 @@
+import Foundation
+import ModulePolicy
+
+/// Reads a policy file (goedge-policy(5)): `[[deny]]` and `[[allow]]`
+/// tables, each naming a `module` pattern, optionally `versions` and a
+/// `reason`. Every problem is reported with the file and the line, and a
+/// file with any problem is refused whole (the agent then keeps the policy
+/// it has).
+package enum PolicyFile {
+    package static func read(_ path: String) throws(ConfigurationError) -> ModulePolicy {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ConfigurationError(["\(path): cannot be opened (policy-file)"])
+        }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() ?? Data(), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(["\(path): cannot be read as UTF-8 text"])
+        }
+        return try parse(text, path: path)
+    }
+
+    package static func parse(_ text: String, path: String) throws(ConfigurationError) -> ModulePolicy {
+        let parsed: (entries: [FlatTOML.Entry], sections: [FlatTOML.Section])
+        do {
+            parsed = try FlatTOML.parse(text)
+        } catch {
+            throw ConfigurationError(["\(path):\(error)"])
+        }
+        var problems: [(line: Int, text: String)] = []
+        for entry in parsed.entries {
+            problems.append((entry.line, "\(path):\(entry.line): \(entry.key): unknown key (a policy file holds [[deny]] and [[allow]] rules)"))
+        }
+        var deny: [ModulePolicy.Rule] = []
+        var allow: [ModulePolicy.Rule] = []
+        for section in parsed.sections {
+            let place = "\(path):\(section.line)"
+            guard section.name == "deny" || section.name == "allow" else {
+                problems.append((section.line, "\(place): [\(section.name)]: unknown table (expected [[deny]] or [[allow]])"))
+                continue
+            }
+            guard section.isArrayElement else {
+                problems.append((section.line, "\(place): write [[\(section.name)]] (one per rule), not [\(section.name)]"))
+                continue
+            }
+            switch rule(section, path: path) {
+            case .success(let rule): section.name == "deny" ? deny.append(rule) : allow.append(rule)
+            case .failure(let found): problems += found
+            }
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems.sorted { $0.line < $1.line }.map(\.text)) }
+        return ModulePolicy(deny: deny, allow: allow)
+    }
+
+    private enum RuleResult {
+        case success(ModulePolicy.Rule)
+        case failure([(line: Int, text: String)])
+    }
+
+    private static func rule(_ section: FlatTOML.Section, path: String) -> RuleResult {
+        var problems: [(line: Int, text: String)] = []
+        var module: ModulePattern?
+        var versions: VersionRange?
+        var reason: String?
+        for entry in section.entries {
+            let place = "\(path):\(entry.line): \(entry.key)"
+            guard case .string(let value) = entry.value else {
+                problems.append((entry.line, "\(place): expected a string in quotes"))
+                continue
+            }
+            switch entry.key {
+            case "module":
+                module = ModulePattern(value)
+                if module == nil {
+                    problems.append((entry.line, "\(place): \"\(value)\" is not a module path or pattern (example.com/m, example.com/org/..., ...)"))
+                }
+            case "versions":
+                do {
+                    versions = try VersionRange(value)
+                } catch {
+                    problems.append((entry.line, "\(place): \(error) (write e.g. \"< v1.4.2\" or \">= v2.0.0, < v2.3.1\")"))
+                }
+            case "reason":
+                reason = value
+            default:
+                problems.append((entry.line, "\(place): unknown key in [[\(section.name)]] (module, versions, reason)"))
+            }
+        }
+        if module == nil && !section.entries.contains(where: { $0.key == "module" }) {
+            problems.append((section.line, "\(path):\(section.line): [[\(section.name)]] needs module = \"…\""))
+        }
+        guard problems.isEmpty, let module else { return .failure(problems) }
+        return .success(ModulePolicy.Rule(module: module, versions: versions, reason: reason, line: section.line))
+    }
+}

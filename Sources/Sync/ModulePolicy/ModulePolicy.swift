@@ -1,0 +1,100 @@
+import GoModules
+
+/// What may be fetched: `deny` rules, and an optional allow list. A
+/// version a `deny` rule matches is denied, even inside an `allow`; when
+/// there are `allow` rules, a module none of them matches is denied.
+///
+/// Pure and immutable: the agent holds the current one (``PolicyHolder``)
+/// and swaps it whole on reload.
+public struct ModulePolicy: Sendable, Equatable {
+    public struct Rule: Sendable, Equatable {
+        public let module: ModulePattern
+        /// Nil: every version.
+        public let versions: VersionRange?
+        public let reason: String?
+        /// Where the rule is written, for messages.
+        public let line: Int
+
+        public init(module: ModulePattern, versions: VersionRange? = nil, reason: String? = nil, line: Int = 0) {
+            self.module = module
+            self.versions = versions
+            self.reason = reason
+            self.line = line
+        }
+
+        func matches(module path: String, version: SemanticVersion?) -> Bool {
+            guard module.matches(path) else { return false }
+            guard let versions else { return true }
+            guard let version else { return false }
+            return versions.contains(version)
+        }
+    }
+
+    public let deny: [Rule]
+    public let allow: [Rule]
+
+    public init(deny: [Rule] = [], allow: [Rule] = []) {
+        self.deny = deny
+        self.allow = allow
+    }
+
+    /// No rules: everything is allowed.
+    public static let open = ModulePolicy()
+
+    public var isOpen: Bool { deny.isEmpty && allow.isEmpty }
+
+    /// The decision for one version of a module.
+    public func decide(module: String, version: String) -> PolicyDecision {
+        let semantic = SemanticVersion(version)
+        if let rule = deny.first(where: { $0.matches(module: module, version: semantic) }) {
+            return .denied(PolicyDenial(module: module, version: version, reason: rule.reason ?? "denied by the policy (line \(rule.line))"))
+        }
+        if !allow.isEmpty && !allow.contains(where: { $0.matches(module: module, version: semantic) }) {
+            let listed = allow.contains { $0.module.matches(module) }
+            return .denied(
+                PolicyDenial(
+                    module: module, version: version,
+                    reason: listed ? "this version is not on the allow list" : "the module is not on the allow list"))
+        }
+        return .allowed
+    }
+
+    /// The decision for a module as a whole (its version list, `@latest`):
+    /// denied when no version of it could be allowed.
+    public func decide(module: String) -> PolicyDecision {
+        if let rule = deny.first(where: { $0.versions == nil && $0.module.matches(module) }) {
+            return .denied(PolicyDenial(module: module, version: nil, reason: rule.reason ?? "denied by the policy (line \(rule.line))"))
+        }
+        if !allow.isEmpty && !allow.contains(where: { $0.module.matches(module) }) {
+            return .denied(PolicyDenial(module: module, version: nil, reason: "the module is not on the allow list"))
+        }
+        return .allowed
+    }
+}
+
+public enum PolicyDecision: Sendable, Equatable {
+    case allowed
+    case denied(PolicyDenial)
+
+    public var denial: PolicyDenial? {
+        if case .denied(let denial) = self { denial } else { nil }
+    }
+}
+
+/// Why a module or version may not be fetched.
+public struct PolicyDenial: Sendable, Equatable, CustomStringConvertible {
+    public let module: String
+    public let version: String?
+    public let reason: String
+
+    public init(module: String, version: String?, reason: String) {
+        self.module = module
+        self.version = version
+        self.reason = reason
+    }
+
+    /// The one line a client is answered (the go command prints it).
+    public var description: String {
+        "goedge policy: \(module)\(version.map { "@" + $0 } ?? "") denied: \(reason)"
+    }
+}

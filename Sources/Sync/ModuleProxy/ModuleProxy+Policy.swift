@@ -1,0 +1,66 @@
+import Foundation
+import GoModules
+import ModulePolicy
+
+/// The module policy, applied so that the go command chooses well rather
+/// than fails: a denied version disappears from `@v/list` (so `@latest`,
+/// `-u` and queries resolved from the list pick the newest allowed one), a
+/// version resolved by the upstream (`@latest`, a query's `.info`) that is
+/// denied is refused, and the files of a denied version are refused with
+/// one line the go command prints. Files already cached stay where they
+/// are; they are just not served.
+extension ModuleProxy {
+    /// The refusal for a request decided before anything is looked up: a
+    /// version's files, or anything of a module denied as a whole.
+    func refusal(for resource: ProxyResource, by policy: ModulePolicy) -> ProxyAnswer? {
+        guard !policy.isOpen else { return nil }
+        switch resource {
+        case .list(let module), .latest(let module):
+            return policy.decide(module: module.path).denial.map { refused($0) }
+        case .info(let module, let version) where !version.isCanonical:
+            return policy.decide(module: module.path).denial.map { refused($0) }
+        case .info(let module, let version), .mod(let module, let version), .zip(let module, let version):
+            return policy.decide(module: module.path, version: version.text).denial.map { refused($0) }
+        case .sumdb:
+            return nil
+        }
+    }
+
+    /// `answer` as the policy lets a client see it.
+    func applying(_ policy: ModulePolicy, to answer: ProxyAnswer, for resource: ProxyResource) -> ProxyAnswer {
+        guard !policy.isOpen, answer.status == 200 else { return answer }
+        switch resource {
+        case .list(let module):
+            guard let bytes = answer.bodyBytes, let text = String(validating: bytes, as: UTF8.self) else { return answer }
+            let kept = text.split(separator: "\n", omittingEmptySubsequences: true).filter { line in
+                guard let version = line.split(separator: " ").first else { return true }
+                return policy.decide(module: module.path, version: String(version)) == .allowed
+            }
+            var filtered = answer
+            filtered.body = .bytes(Array(kept.map { $0 + "\n" }.joined().utf8))
+            return filtered
+        case .latest(let module), .info(let module, _):
+            guard let bytes = answer.bodyBytes, let version = Self.resolvedVersion(bytes),
+                let denial = policy.decide(module: module.path, version: version).denial
+            else { return answer }
+            return refused(denial)
+        default:
+            return answer
+        }
+    }
+
+    func refused(_ denial: PolicyDenial) -> ProxyAnswer {
+        ProxyAnswer(
+            status: 403, reason: "Forbidden", contentType: "text/plain; charset=utf-8", body: .bytes(Array("\(denial)\n".utf8)),
+            cacheStatus: .denied)
+    }
+
+    /// The `Version` of an `.info` or `@latest` answer.
+    private static func resolvedVersion(_ bytes: [UInt8]) -> String? {
+        struct Info: Decodable {
+            // swift-format-ignore: AlwaysUseLowerCamelCase
+            let Version: String
+        }
+        return (try? JSONDecoder().decode(Info.self, from: Data(bytes)))?.Version
+    }
+}

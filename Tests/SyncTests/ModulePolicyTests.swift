@@ -1,0 +1,100 @@
+import GoModules
+import LRUCache
+import ModulePolicy
+import ProxyTestSupport
+import Testing
+
+@testable import ModuleProxy
+
+/// Which modules and versions the policy lets through, decided without I/O.
+@Suite struct ModulePolicyTests {
+    private func rule(_ module: String, _ versions: String? = nil, _ reason: String? = nil) throws -> ModulePolicy.Rule {
+        ModulePolicy.Rule(module: try #require(ModulePattern(module)), versions: try versions.map { try VersionRange($0) }, reason: reason)
+    }
+
+    @Test func patternsMatchAPathOrEverythingBelowIt() throws {
+        let below = try #require(ModulePattern("example.com/org/..."))
+        #expect(below.matches("example.com/org"))
+        #expect(below.matches("example.com/org/m/v2"))
+        #expect(!below.matches("example.com/organic"))
+        let exact = try #require(ModulePattern("example.com/m"))
+        #expect(exact.matches("example.com/m") && !exact.matches("example.com/m/sub"))
+        #expect(try #require(ModulePattern("...")).matches("golang.org/x/text"))
+        #expect(ModulePattern("") == nil && ModulePattern("example.com/.../m") == nil && ModulePattern("a b") == nil)
+    }
+
+    @Test func rangesCompareAsSemanticVersions() throws {
+        let range = try VersionRange(">= v2.0.0, < v2.3.1")
+        #expect(range.contains(try #require(SemanticVersion("v2.0.0"))))
+        #expect(range.contains(try #require(SemanticVersion("v2.3.1-rc.1"))))
+        #expect(!range.contains(try #require(SemanticVersion("v2.3.1"))))
+        #expect(!range.contains(try #require(SemanticVersion("v1.9.9"))))
+        // A pseudo-version sorts below the release it precedes.
+        #expect(try VersionRange("< v1.4.2").contains(try #require(SemanticVersion("v1.4.2-0.20230301120000-abcdefabcdef"))))
+        #expect(try VersionRange("v1.2.3").contains(try #require(SemanticVersion("v1.2.3"))))
+        #expect(throws: VersionRange.ParseError.self) { try VersionRange("< 1.4") }
+        #expect(throws: VersionRange.ParseError.self) { try VersionRange(">= v1.0.0,") }
+    }
+
+    @Test func aDenyInsideAnAllowWins() throws {
+        let policy = ModulePolicy(
+            deny: [try rule("example.com/org/bad", "< v1.4.2", "GO-2099-0001")], allow: [try rule("example.com/org/...")])
+        #expect(policy.decide(module: "example.com/org/good", version: "v1.0.0") == .allowed)
+        #expect(policy.decide(module: "example.com/org/bad", version: "v1.4.2") == .allowed)
+        let denied = policy.decide(module: "example.com/org/bad", version: "v1.4.1").denial
+        #expect(denied?.description == "goedge policy: example.com/org/bad@v1.4.1 denied: GO-2099-0001")
+        #expect(policy.decide(module: "example.com/other", version: "v1.0.0").denial?.reason == "the module is not on the allow list")
+        // As a whole, a module with some allowed versions is allowed (its list is filtered).
+        #expect(policy.decide(module: "example.com/org/bad") == .allowed)
+        #expect(policy.decide(module: "example.com/other") != .allowed)
+    }
+
+    // MARK: Enforced by the proxy
+
+    private let module = try! ModulePath("example.com/m")
+
+    private func harness(_ policy: ModulePolicy) throws -> ProxyHarness {
+        let harness = try ProxyHarness()
+        harness.proxy.policy.replace(with: policy)
+        return harness
+    }
+
+    private func answer(_ harness: ProxyHarness, _ resource: ProxyResource) async -> ProxyAnswer {
+        await harness.proxy.answer(ProxyRequest(resource), priority: .client)
+    }
+
+    @Test func deniedVersionsLeaveTheListAndTheirFilesAreRefusedUnasked() async throws {
+        let harness = try harness(ModulePolicy(deny: [try rule("example.com/m", ">= v1.3.0", "GO-2099-0001 (a test)")]))
+        harness.upstream.script("example.com/m/@v/list", .init(body: Array("v1.0.0\nv1.2.0\nv1.3.0\nv1.3.1\n".utf8)))
+        let list = await answer(harness, .list(module))
+        #expect(list.status == 200 && list.bodyBytes == Array("v1.0.0\nv1.2.0\n".utf8))
+        // Cached: the second answer is filtered too.
+        #expect(await harness.proxy.cachedClientAnswer(for: ProxyRequest(.list(module)))?.bodyBytes == Array("v1.0.0\nv1.2.0\n".utf8))
+
+        let zip = await answer(harness, .zip(module, try ModuleVersion("v1.3.0")))
+        #expect(zip.status == 403 && zip.cacheStatus == .denied)
+        #expect(zip.bodyBytes == Array("goedge policy: example.com/m@v1.3.0 denied: GO-2099-0001 (a test)\n".utf8))
+        #expect(harness.upstream.requestCount("example.com/m/@v/v1.3.0.zip") == 0)
+    }
+
+    @Test func aResolvedVersionThatIsDeniedIsRefused() async throws {
+        let harness = try harness(ModulePolicy(deny: [try rule("example.com/m", "v1.3.0", "broken")]))
+        harness.upstream.script("example.com/m/@latest", .init(body: Array(#"{"Version":"v1.3.0","Time":"2023-01-01T00:00:00Z"}"#.utf8)))
+        harness.upstream.script("example.com/m/@v/main.info", .init(body: Array(#"{"Version":"v1.3.0"}"#.utf8)))
+        #expect(await answer(harness, .latest(module)).status == 403)
+        #expect(await answer(harness, .info(module, try ModuleVersion("main"))).status == 403)
+    }
+
+    @Test func aFileCachedBeforeItsVersionWasDeniedStaysButIsNotServed() async throws {
+        let harness = try harness(.open)
+        let version = try ModuleVersion("v1.0.0")
+        harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8)))
+        #expect(await answer(harness, .mod(module, version)).status == 200)
+        harness.proxy.policy.replace(with: ModulePolicy(deny: [try rule("example.com/m")]))
+        #expect(await answer(harness, .mod(module, version)).status == 403)
+        #expect(harness.proxy.cachedAnswer(for: .mod(module, version))?.status == 200, "the cached file was deleted")
+        harness.proxy.policy.replace(with: .open)
+        #expect(await answer(harness, .mod(module, version)).status == 200)
+        #expect(harness.upstream.requestCount("example.com/m/@v/v1.0.0.mod") == 1)
+    }
+}
