@@ -17,10 +17,23 @@ public struct HTTPResponse: Sendable {
 /// A deliberately small HTTP/1.1 client over a plain socket, so tests can
 /// send exactly the bytes they mean (bad escapes, NUL, odd methods).
 public enum RawHTTP {
-    /// An open connection to 127.0.0.1:`port` (the caller closes it).
-    public static func connect(port: Int, timeout: Duration = .seconds(30)) throws -> Int32 {
+    /// An open connection to 127.0.0.1:`port` (the caller closes it), from
+    /// `source` when given (another loopback address is another client).
+    public static func connect(port: Int, from source: String? = nil, timeout: Duration = .seconds(30)) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw TestFailure("bind to \(source): \(String(cString: strerror(errno)))")
+            }
+        }
         var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -40,8 +53,10 @@ public enum RawHTTP {
 
     /// Sends `request` verbatim to 127.0.0.1:`port` and reads the response
     /// until the server closes the connection.
-    public static func exchange(port: Int, request: [UInt8], isHead: Bool = false, timeout: Duration = .seconds(30)) throws -> HTTPResponse {
-        let fd = try connect(port: port, timeout: timeout)
+    public static func exchange(
+        port: Int, request: [UInt8], isHead: Bool = false, from source: String? = nil, timeout: Duration = .seconds(30)
+    ) throws -> HTTPResponse {
+        let fd = try connect(port: port, from: source, timeout: timeout)
         defer { close(fd) }
         var sent = 0
         while sent < request.count {
@@ -64,11 +79,13 @@ public enum RawHTTP {
     }
 
     /// GET (or another method) of `path` with `Connection: close`.
-    public static func get(port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:]) throws -> HTTPResponse {
+    public static func get(
+        port: Int, _ path: String, method: String = "GET", headers: [String: String] = [:], from source: String? = nil
+    ) throws -> HTTPResponse {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
-        return try exchange(port: port, request: Array(request.utf8), isHead: method == "HEAD")
+        return try exchange(port: port, request: Array(request.utf8), isHead: method == "HEAD", from: source)
     }
 
     /// POST of `body` to `path` with `Connection: close`.

@@ -47,12 +47,14 @@ extension AgentConfiguration {
             controlHosts: (layers.strings(Settings.controlHosts) ?? ["127.0.0.1", "::1"]).compactMap(HostPattern.init(parsing:)),
             limits: limits,
             maximumConnections: layers.count(Settings.maxConnections) ?? 2048,
+            clientHosts: layers.strings(Settings.clientHosts)?.compactMap(HostPattern.init(parsing:)),
             policy: try Self.policySource(layers: layers, home: home))
     }
 
     /// The policy file, read once now so that a mistake stops the start.
     private static func policySource(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> PolicySource? {
-        guard let path = layers.path(Settings.policyFile, home: home) else { return nil }
+        // "" is how a file or variable says "none" (as goedge config prints the default).
+        guard let path = layers.path(Settings.policyFile, home: home), !path.isEmpty else { return nil }
         let source = PolicySource(path: path) {
             do throws(ConfigurationError) {
                 return .success(try PolicyFile.read(path))

@@ -14,6 +14,8 @@ package struct Setting: Sendable, Hashable {
         case text
         /// A file or folder; `~/` is the home folder.
         case path
+        /// A file, or `""` for none.
+        case optionalPath
         /// A size such as `10GiB`, or a number of bytes.
         case size(minimum: Int64)
         /// A duration such as `5m`.
@@ -52,6 +54,7 @@ package struct Setting: Sendable, Hashable {
         switch kind {
         case .text: "a text"
         case .path: "a path"
+        case .optionalPath: "a path, or \"\" for none"
         case .size: "a size such as \"512MiB\" or \"10GiB\""
         case .duration: "a duration such as \"30s\", \"5m\" or \"1h30m\" (at most 100 years)"
         case .boolean: "true or false"
@@ -70,6 +73,8 @@ package struct Setting: Sendable, Hashable {
         switch (kind, value) {
         case (.text, .string(let text)), (.path, .string(let text)):
             return text.isEmpty ? "must not be empty" : nil
+        case (.optionalPath, .string):
+            return nil
         case (.size(let minimum), .string(let text)):
             guard let size = ByteSize(parsing: text) else { return "expected \(expected), found \"\(text)\"" }
             return size.bytes < minimum ? "must be at least \(ByteSize.format(minimum))" : nil

@@ -65,8 +65,11 @@ package enum Settings {
     package static let controlHosts = Setting(
         name: "control-hosts", kind: .hosts, defaultText: "127.0.0.1,::1",
         summary: "Addresses or networks allowed to use the control API and prefetch (goedge status, cache, prefetch, watch); comma-separated on the command line. Connections over a unix socket are always allowed.")
+    package static let clientHosts = Setting(
+        name: "client-hosts", kind: .hosts, defaultText: "anyone who can connect",
+        summary: "Addresses or networks allowed to use the module protocol (set it when listening beyond loopback with allow-remote); others are answered 403 before anything is read. Comma-separated on the command line. Connections over a unix socket are always allowed.")
     package static let policyFile = Setting(
-        name: "policy-file", kind: .path, defaultText: "none",
+        name: "policy-file", kind: .optionalPath, defaultText: "none",
         summary: "The module policy (goedge-policy(5)): which modules and versions may be fetched. Read again on SIGHUP and when it changes; a file with mistakes is refused whole and the policy in force stays.")
     package static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
@@ -74,7 +77,7 @@ package enum Settings {
 
     package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, policyFile, agent, watchFolders, logLevel,
+        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, policyFile, agent, watchFolders, logLevel,
     ]
 
     package static func named(_ name: String) -> Setting? {

@@ -36,6 +36,8 @@ package struct AgentConfiguration: Sendable {
     package var limits: ConnectionLimits
     /// Connections served at once.
     package var maximumConnections: Int
+    /// Who may use the module protocol; nil: anyone who can connect.
+    package var clientHosts: [HostPattern]?
     /// The module policy file (`policy-file`), read again on SIGHUP and when it changes.
     package var policy: PolicySource?
 
@@ -43,7 +45,7 @@ package struct AgentConfiguration: Sendable {
         listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,
         logLevel: Logger.Level, freshness: FreshnessPolicy, client: UpstreamClientConfiguration, shutdownTimeout: Duration,
         idleTimeout: IdleTimeout, readAhead: Bool, prefetchConcurrency: Int, controlHosts: [HostPattern],
-        limits: ConnectionLimits, maximumConnections: Int, policy: PolicySource? = nil
+        limits: ConnectionLimits, maximumConnections: Int, clientHosts: [HostPattern]? = nil, policy: PolicySource? = nil
     ) {
         self.listen = listen
         self.listenWasGiven = listenWasGiven
@@ -60,6 +62,7 @@ package struct AgentConfiguration: Sendable {
         self.controlHosts = controlHosts
         self.limits = limits
         self.maximumConnections = maximumConnections
+        self.clientHosts = clientHosts
         self.policy = policy
     }
 

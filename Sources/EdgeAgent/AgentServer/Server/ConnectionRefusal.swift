@@ -2,33 +2,52 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// Answers a connection beyond `max-connections` with a 503 that says so,
-/// and closes it: a clear refusal, rather than a queue the client cannot see.
+/// Answers a connection that is not served with a status and one line that
+/// says why, before reading anything from it, and closes it: a clear
+/// refusal, rather than a queue or a silence the client cannot explain.
 final class ConnectionRefusal: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let maximum: Int
+    /// Why a connection is refused.
+    enum Reason: Sendable {
+        /// Beyond `max-connections`.
+        case tooManyConnections(maximum: Int)
+        /// From an address outside `client-hosts` (and `control-hosts`).
+        case clientNotAllowed(String)
+    }
+
+    private let reason: Reason
     private let logger: Logger
     /// One warning per burst of refusals is enough for the log.
     private static let lastWarning = Atomic<Int64>(0)
 
-    init(maximum: Int, logger: Logger) {
-        self.maximum = maximum
+    init(_ reason: Reason, logger: Logger) {
+        self.reason = reason
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let now = Int64(NIODeadline.now().uptimeNanoseconds)
-        if now - Self.lastWarning.load(ordering: .relaxed) > 10_000_000_000 {
-            Self.lastWarning.store(now, ordering: .relaxed)
-            logger.warning("too many connections: refusing new ones", metadata: ["max_connections": "\(maximum)"])
+        let head: String
+        let message: String
+        switch reason {
+        case .tooManyConnections(let maximum):
+            let now = Int64(NIODeadline.now().uptimeNanoseconds)
+            if now - Self.lastWarning.load(ordering: .relaxed) > 10_000_000_000 {
+                Self.lastWarning.store(now, ordering: .relaxed)
+                logger.warning("too many connections: refusing new ones", metadata: ["max_connections": "\(maximum)"])
+            }
+            head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+            message = "goedge: too many connections (max-connections is \(maximum)); try again shortly\n"
+        case .clientNotAllowed(let client):
+            logger.notice("refused a client outside client-hosts", metadata: ["client": "\(client)"])
+            head = "HTTP/1.1 403 Forbidden\r\n"
+            message = "goedge: \(client) may not use this agent; its client-hosts setting lists who may\n"
         }
-        let message = "goedge: too many connections (max-connections is \(maximum)); try again shortly\n"
         var buffer = context.channel.allocator.buffer(capacity: 160 + message.utf8.count)
         buffer.writeString(
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(message.utf8.count)\r\n"
-                + "Retry-After: 1\r\nX-Cache: error\r\nConnection: close\r\n\r\n" + message)
+            head + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(message.utf8.count)\r\n"
+                + "X-Cache: error\r\nConnection: close\r\n\r\n" + message)
         // Then the lingering close the connection handler does too: the request is read and dropped.
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in

@@ -53,6 +53,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     let endpoints: any AgentEndpointServing
     let statistics: ServerStatistics
     let controlHosts: [HostPattern]
+    let clientHosts: [HostPattern]?
     let activity: ActivityTracker
     let limits: ConnectionLimits
     let logger: Logger
@@ -89,6 +90,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.endpoints = context.endpoints
         self.statistics = context.statistics
         self.controlHosts = context.controlHosts
+        self.clientHosts = context.clientHosts
         self.activity = context.activity
         self.limits = context.limits
         self.logger = context.logger
@@ -263,6 +265,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             begin(head, kind: RequestKind(request.resource), started: started, bodyAccepted: false)
             guard head.contentLength == 0 else {
                 respond(with: .text(400, "GOPROXY requests have no body", outcome: .error), context: context)
+                return
+            }
+            // A control host outside client-hosts got this far; its module requests are refused still.
+            if let clientHosts, !PeerCheck.isTrusted(context.channel.remoteAddress, hosts: clientHosts) {
+                respond(
+                    with: .text(403, "goedge: this address may not fetch modules; the agent's client-hosts setting lists who may", outcome: .error),
+                    context: context)
                 return
             }
             if let answer = proxy.cachedClientAnswer(for: request) {

@@ -40,6 +40,8 @@ final class HTTPServer: Sendable {
         let logger: Logger
         /// Who may use the control API (`control-hosts`).
         var controlHosts: [HostPattern] = []
+        /// Who may use the module protocol (`client-hosts`); nil: anyone who can connect.
+        var clientHosts: [HostPattern]?
         /// Keep-alive connections with no request for this long are closed.
         var keepAliveTimeout: Duration = .seconds(75)
         var limits = ConnectionLimits()
@@ -96,9 +98,17 @@ final class HTTPServer: Sendable {
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             // The counter saw this connection already: it is one of the open ones.
+                            // Decided on the peer's address alone, before a byte is read.
+                            if let clients = context.clientHosts, let peer = channel.remoteAddress,
+                                !PeerCheck.isTrusted(peer, hosts: clients), !PeerCheck.isTrusted(peer, hosts: context.controlHosts)
+                            {
+                                try channel.pipeline.syncOperations.addHandler(
+                                    ConnectionRefusal(.clientNotAllowed(peer.ipAddress ?? "\(peer)"), logger: context.logger))
+                                return
+                            }
                             if context.activity.openConnections > context.maximumConnections {
                                 try channel.pipeline.syncOperations.addHandler(
-                                    ConnectionRefusal(maximum: context.maximumConnections, logger: context.logger))
+                                    ConnectionRefusal(.tooManyConnections(maximum: context.maximumConnections), logger: context.logger))
                                 return
                             }
                             try channel.pipeline.syncOperations.addHandler(

@@ -91,6 +91,10 @@ struct ConfigCommand: ParsableCommand {
             return (RawSetting.string("5m").toml, "when socket-activated; \"0\" (never) otherwise")
         case Settings.agent.name:
             return (RawSetting.string(ClientOptions.agentURL(layers).description).toml, "the listen address")
+        case Settings.clientHosts.name:
+            return (RawSetting.strings(["0.0.0.0/0", "::/0"]).toml, "anyone who can connect")
+        case Settings.policyFile.name:
+            return (RawSetting.string("").toml, "none: everything may be fetched")
         default:
             break
         }

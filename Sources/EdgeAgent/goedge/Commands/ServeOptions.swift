@@ -59,6 +59,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.controlHosts.help, valueName: "hosts"))
     var controlHosts: String?
 
+    @Option(help: ArgumentHelp(Settings.clientHosts.help, valueName: "hosts"))
+    var clientHosts: String?
+
     @Option(help: ArgumentHelp(Settings.policyFile.help, valueName: "file"))
     var policyFile: String?
 
@@ -75,7 +78,8 @@ struct ServeOptions: ParsableArguments {
             (Settings.shutdownTimeout, shutdownTimeout), (Settings.idleTimeout, idleTimeout),
             (Settings.requestHeadTimeout, requestHeadTimeout), (Settings.requestTimeout, requestTimeout),
             (Settings.maxConnections, maxConnections),
-            (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.policyFile, policyFile),
+            (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.clientHosts, clientHosts),
+            (Settings.policyFile, policyFile),
             (Settings.logLevel, logLevel),
         ]
         for (setting, text) in texts {

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Integration {
+    /// Who may use the agent: `client-hosts` for the module protocol, beside
+    /// `control-hosts` for the control API. Another loopback address
+    /// (127.0.0.2) is another client.
+    @Suite struct AccessControl {
+        @Test func aClientOutsideClientHostsIsRefusedBeforeItSendsAnything() throws {
+            let upstream = try GoProxyFixture()
+            let agent = try AgentProcess(
+                upstream: upstream.url, arguments: ["--client-hosts", "127.0.0.2", "--control-hosts", "127.0.0.3"])
+            // Nothing sent: the refusal comes on the address alone.
+            let fd = try RawHTTP.connect(port: agent.port, timeout: .seconds(5))
+            defer { close(fd) }
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+                if count <= 0 { break }
+                received.append(contentsOf: buffer[0..<count])
+            }
+            let text = String(decoding: received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 403 Forbidden\r\n"), "\(text)")
+            #expect(text.contains("goedge: 127.0.0.1 may not use this agent; its client-hosts setting lists who may"))
+
+            let allowed = try RawHTTP.get(port: agent.port, "/example.com/hello/@v/list", from: "127.0.0.2")
+            #expect(allowed.status == 200)
+            #expect(agent.terminate() == 0)
+        }
+
+        @Test func theGoCommandOutsideClientHostsFailsWithTheReasonWhileTheControlAPIStillAnswers() throws {
+            let upstream = try GoProxyFixture()
+            // The go command connects from 127.0.0.1: a control host, not a client.
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--client-hosts", "127.0.0.2/32"])
+            let workspace = TemporaryDirectory()
+            try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+            let go = GoCommand(proxy: agent.url, home: workspace.path + "/home")
+            let refused = try go.run(["mod", "download", "example.com/hello@v1.3.0"], in: workspace.path + "/app")
+            #expect(refused.status != 0)
+            #expect(refused.errorOutput.contains("403 Forbidden"), "\(refused)")
+            #expect(refused.errorOutput.contains("client-hosts setting lists who may"), "\(refused)")
+            #expect(try upstream.requests(for: "/example.com/hello/@v/v1.3.0.zip") == 0)
+            #expect(try agent.get("/-/api/status").status == 200)
+            #expect(agent.terminate() == 0)
+        }
+    }
+}
