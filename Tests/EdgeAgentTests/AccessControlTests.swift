@@ -49,5 +49,33 @@ extension Integration {
             #expect(try agent.get("/-/api/status").status == 200)
             #expect(agent.terminate() == 0)
         }
+    
+        /// Who fetched what: each access log line names the client, by
+        /// address and port over TCP and by user id over the unix socket.
+        @Test(.enabled(if: which("curl") != nil, "needs curl"))
+        func theAccessLogNamesTheClient() throws {
+            let upstream = try GoProxyFixture()
+            let agent = try AgentProcess(upstream: upstream.url)
+            #expect(try agent.get("/example.com/hello/@v/list").status == 200)
+            #expect(eventually { agent.log.contains("GET /example.com/hello/@v/list 200") })
+            let line = agent.log.split(separator: "\n").first { $0.contains("GET /example.com/hello/@v/list 200") } ?? ""
+            #expect(line.contains(" client=127.0.0.1:"), "\(line)")
+            #expect(agent.terminate() == 0)
+
+            let folder = TemporaryDirectory()
+            let socketPath = folder.path + "/goedge.sock"
+            let cache = TemporaryDirectory()
+            let unix = try ChildProcess(
+                Paths.goedge,
+                ["serve", "--config", "/dev/null", "--listen", "unix:" + socketPath, "--upstream", upstream.url, "--cache-dir", cache.path])
+            _ = try unix.waitForLine(containing: "listening", inErrorOutput: true)
+            let fetched = try ChildProcess.run(
+                which("curl")!, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socketPath, "http://localhost/example.com/hello/@v/list"])
+            #expect(fetched.output == "200", "\(fetched)")
+            #expect(eventually { unix.errorOutput.contains("GET /example.com/hello/@v/list 200") })
+            #expect(unix.errorOutput.contains(" client=uid=\(getuid())"), "\(unix.errorOutput)")
+            unix.signal(SIGTERM)
+            #expect(unix.waitForExit() == 0)
+        }
     }
 }

@@ -7,11 +7,14 @@ import Prefetch
 import CacheAdmin
 
 /// One log line per request at info level: method, path, status, bytes,
-/// cache outcome, time taken and time spent upstream. Written as one
+/// cache outcome, time taken, time spent upstream and the client (who
+/// fetched what, for an audit). Written as one
 /// preformatted message, since it runs for every request: bytes appended
 /// piece by piece, as interpolating numbers into a String costs several times more.
 enum AccessLog {
-    static func record(request: RequestHead, answer: AgentReply, bytes: Int64, started: NIODeadline, logger: Logger) {
+    static func record(
+        request: RequestHead, answer: AgentReply, bytes: Int64, started: NIODeadline, client: String, logger: Logger
+    ) {
         guard logger.logLevel <= .info else { return }
         let elapsed = (NIODeadline.now() - started).nanoseconds
         var line: [UInt8] = []
@@ -31,6 +34,8 @@ enum AccessLog {
             line += " upstream_ms=".utf8
             appendMilliseconds(upstream.components.seconds * 1_000_000_000 + upstream.components.attoseconds / 1_000_000_000, to: &line)
         }
+        line += " client=".utf8
+        line += client.utf8
         logger.info(Logger.Message(stringLiteral: String(decoding: line, as: UTF8.self)))
     }
 

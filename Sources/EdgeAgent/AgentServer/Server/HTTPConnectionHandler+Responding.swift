@@ -181,7 +181,8 @@ extension HTTPConnectionHandler {
     func finished(_ reply: AgentReply, bytes: Int64) {
         guard current.number > 0 else { return }
         if logsRequests {
-            AccessLog.record(request: current.head, answer: reply, bytes: bytes, started: current.started, logger: logger)
+            AccessLog.record(
+                request: current.head, answer: reply, bytes: bytes, started: current.started, client: client, logger: logger)
         }
         statistics.record(reply.outcome, kind: current.kind, bytes: bytes)
         if reply.upstreamDuration != nil { activity.touch() }

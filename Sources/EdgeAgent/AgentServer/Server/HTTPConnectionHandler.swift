@@ -66,6 +66,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// The request being answered.
     var current = InFlightRequest.none
     var requestCount = 0
+    /// The peer, as the access log names it (set when the handler is added).
+    var client = "?"
     /// The answer being waited for, to cancel when its time is up.
     var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
     var headDeadline: Scheduled<Void>?
@@ -103,6 +105,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         channelIsActive = context.channel.isActive
         channelIsWritable = context.channel.isWritable
         allocator = context.channel.allocator
+        client = ClientIdentity.describe(context.channel)
     }
 
     func channelActive(context: ChannelHandlerContext) {

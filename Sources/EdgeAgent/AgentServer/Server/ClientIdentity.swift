@@ -1,0 +1,49 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who is on the other end of a connection, for the access log: the
+/// address and port over TCP, the user id over the unix socket (the
+/// kernel's `SO_PEERCRED`, which the peer cannot forge).
+enum ClientIdentity {
+    /// `struct ucred` (pid, uid, gid), which Glibc's Swift module leaves out.
+    struct PeerCredentials: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// `SO_PEERCRED` on Linux.
+    private static let peerCredentials: Int32 = 17
+
+    /// Called on the channel's event loop, where the credentials are read at once.
+    static func describe(_ channel: any Channel) -> String {
+        switch channel.remoteAddress {
+        case .v4(let address)?:
+            return "\(channel.remoteAddress?.ipAddress ?? "?"):\(UInt16(bigEndian: address.address.sin_port))"
+        case .v6(let address)?:
+            return "[\(channel.remoteAddress?.ipAddress ?? "?")]:\(UInt16(bigEndian: address.address.sin6_port))"
+        case .unixDomainSocket?:
+            guard let provider = channel as? any SocketOptionProvider else { return "unix" }
+            var label = "unix"
+            let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+                level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: peerCredentials))
+            // On the loop, the read is done before the call returns.
+            if case .success(let credentials)? = future.syncResult { label = "uid=\(credentials.uid)" }
+            return label
+        case nil:
+            return "?"
+        }
+    }
+}
+
+extension EventLoopFuture {
+    /// The result, when the future is already complete (read on its loop).
+    fileprivate var syncResult: Result<Value, any Error>? {
+        var result: Result<Value, any Error>?
+        whenComplete { result = $0 }
+        return result
+    }
+}
