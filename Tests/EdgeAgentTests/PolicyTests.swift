@@ -44,7 +44,7 @@ import Glibc
         } throws: { error in
             let problems = (error as? ConfigurationError)?.problems ?? []
             return problems == [
-                "p.toml:1: min-age: unknown key (a policy file holds [[deny]] and [[allow]] rules)",
+                "p.toml:1: min-age: unknown key (a policy file holds vulndb, vuln-action, and [[deny]] and [[allow]] rules)",
                 "p.toml:2: write [[deny]] (one per rule), not [deny]",
                 "p.toml:3: [[deny]] needs module = \"…\"",
                 "p.toml:4: versions: \"< 1.4\": \"1.4\" is not a semantic version such as v1.2.3 (write e.g. \"< v1.4.2\" or \">= v2.0.0, < v2.3.1\")",
@@ -133,6 +133,57 @@ extension Integration {
             #expect(agent.terminate() == 0)
             let cached = try ChildProcess.run(Paths.goedge, ["cache", "ls", "--config", "/dev/null", "--cache-dir", cache.path])
             #expect(cached.output.contains("example.com/hello@v1.3.0"), "\(cached)")
+        }
+
+        /// The Go vulnerability database's OSV layout: example.com/dep v1.0.1
+        /// is affected, fixed in v1.0.2 (which the fixture does not have).
+        static func writeVulnerabilityDatabase(_ folder: TemporaryDirectory) throws {
+            try folder.write(
+                "vulndb/index/modules.json",
+                #"[{"path":"example.com/dep","vulns":[{"id":"GO-2099-0002","modified":"2099-01-01T00:00:00Z","fixed":"1.0.2"}]}]"#)
+            try folder.write(
+                "vulndb/ID/GO-2099-0002.json",
+                #"{"id":"GO-2099-0002","summary":"Name returns the wrong greeting","affected":[{"package":{"name":"example.com/dep","ecosystem":"Go"},"#
+                    + #""ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.1"},{"fixed":"1.0.2"}]}]}]}"#)
+        }
+
+        @Test func aVulnerableVersionIsDeniedAndGoGetPicksTheOneBefore() throws {
+            let upstream = try GoProxyFixture()
+            let workspace = TemporaryDirectory()
+            try Self.writeVulnerabilityDatabase(workspace)
+            try workspace.write("policy.toml", "vulndb = \"vulndb\"\n")
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--policy-file", workspace.path + "/policy.toml"])
+            try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+            let go = GoCommand(proxy: agent.url, home: workspace.path + "/home")
+            let latest = try go.run(["get", "example.com/dep@latest"], in: workspace.path + "/app")
+            #expect(latest.status == 0, "\(latest)")
+            #expect(try String(contentsOfFile: workspace.path + "/app/go.mod", encoding: .utf8).contains("example.com/dep v1.0.0"))
+            let pinned = try go.run(["mod", "download", "example.com/dep@v1.0.1"], in: workspace.path + "/app")
+            #expect(pinned.status != 0)
+            #expect(
+                pinned.errorOutput.contains(
+                    "goedge policy: example.com/dep@v1.0.1 denied: GO-2099-0002 (Name returns the wrong greeting; fixed in v1.0.2)"),
+                "\(pinned)")
+            #expect(agent.terminate() == 0)
+        }
+
+        @Test func warnModeServesAVulnerableVersionWithAWarning() throws {
+            let upstream = try GoProxyFixture()
+            let workspace = TemporaryDirectory()
+            try Self.writeVulnerabilityDatabase(workspace)
+            try workspace.write("policy.toml", "vulndb = \"\(workspace.path)/vulndb\"\nvuln-action = \"warn\"\n")
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--policy-file", workspace.path + "/policy.toml"])
+            try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+            let go = GoCommand(proxy: agent.url, home: workspace.path + "/home")
+            let downloaded = try go.run(["mod", "download", "example.com/dep@v1.0.1"], in: workspace.path + "/app")
+            #expect(downloaded.status == 0, "\(downloaded)")
+            let mod = try agent.get("/example.com/dep/@v/v1.0.1.mod")
+            #expect(mod.status == 200)
+            #expect(mod.header("Warning") == "299 goedge \"GO-2099-0002 (Name returns the wrong greeting; fixed in v1.0.2)\"")
+            #expect(agent.log.contains("served a version with a known vulnerability"))
+            let metrics = try agent.get("/-/metrics")
+            #expect(String(decoding: metrics.body, as: UTF8.self).contains("goedge_policy_warnings_total"))
+            #expect(agent.terminate() == 0)
         }
 
         /// A CI step that prefetches a workspace learns of a denied

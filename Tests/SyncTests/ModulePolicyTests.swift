@@ -3,6 +3,7 @@ import LRUCache
 import ModulePolicy
 import ProxyTestSupport
 import Testing
+import TestSupport
 
 @testable import ModuleProxy
 
@@ -96,5 +97,51 @@ import Testing
         harness.proxy.policy.replace(with: .open)
         #expect(await answer(harness, .mod(module, version)).status == 200)
         #expect(harness.upstream.requestCount("example.com/m/@v/v1.0.0.mod") == 1)
+    }
+}
+
+/// The Go vulnerability database's OSV layout, read from a small copy the
+/// test writes, and OSV's range rules.
+@Suite struct VulnerabilityDatabaseTests {
+    static func write(_ folder: TemporaryDirectory) throws {
+        try folder.write(
+            "vulndb/index/modules.json",
+            #"[{"path":"example.com/dep","vulns":[{"id":"GO-2099-0002","modified":"2099-01-01T00:00:00Z","fixed":"1.0.2"}]},"#
+                + #"{"path":"example.com/old","vulns":[{"id":"GO-2099-0003","modified":"2099-01-01T00:00:00Z"}]}]"#)
+        try folder.write(
+            "vulndb/ID/GO-2099-0002.json",
+            #"{"id":"GO-2099-0002","summary":"Name returns the wrong greeting","affected":[{"package":{"name":"example.com/dep","ecosystem":"Go"},"#
+                + #""ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.1"},{"fixed":"1.0.2"}]}]}]}"#)
+        try folder.write(
+            "vulndb/ID/GO-2099-0003.json",
+            #"{"id":"GO-2099-0003","affected":[{"package":{"name":"example.com/old","ecosystem":"Go"},"#
+                + #""ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"last_affected":"1.2.0"}]},"#
+                + #"{"type":"SEMVER","events":[{"introduced":"2.0.0"}]}]}]}"#)
+    }
+
+    private func version(_ text: String) throws -> SemanticVersion { try #require(SemanticVersion(text)) }
+
+    @Test func affectedVersionsFollowOSVRanges() throws {
+        let folder = TemporaryDirectory()
+        try Self.write(folder)
+        let database = try VulnerabilityDatabase.load(folder: folder.path + "/vulndb")
+        #expect(database.findings(module: "example.com/dep", version: try version("v1.0.0")).isEmpty)
+        #expect(database.findings(module: "example.com/dep", version: try version("v1.0.1")).map(\.description)
+            == ["GO-2099-0002 (Name returns the wrong greeting; fixed in v1.0.2)"])
+        #expect(database.findings(module: "example.com/dep", version: try version("v1.0.2")).isEmpty)
+        // Introduced at 0, last affected 1.2.0; and everything from 2.0.0 on, unfixed.
+        #expect(!database.findings(module: "example.com/old", version: try version("v0.0.0-20200101000000-abcdefabcdef")).isEmpty)
+        #expect(!database.findings(module: "example.com/old", version: try version("v1.2.0")).isEmpty)
+        #expect(database.findings(module: "example.com/old", version: try version("v1.2.1")).isEmpty)
+        #expect(database.findings(module: "example.com/old", version: try version("v2.5.0")).map(\.description) == ["GO-2099-0003"])
+        #expect(database.findings(module: "example.com/other", version: try version("v1.0.0")).isEmpty)
+    }
+
+    @Test func aDamagedCopyIsRefusedWithWhatIsWrong() throws {
+        let folder = TemporaryDirectory()
+        try Self.write(folder)
+        try folder.write("vulndb/index/modules.json", #"[{"path":"example.com/dep","vulns":[{"id":"../../etc/passwd"}]}]"#)
+        #expect(throws: VulnerabilityDatabase.LoadError.self) { try VulnerabilityDatabase.load(folder: folder.path + "/vulndb") }
+        #expect(throws: VulnerabilityDatabase.LoadError.self) { try VulnerabilityDatabase.load(folder: folder.path + "/missing") }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import ModulePolicy
 
-/// Reads a policy file (goedge-policy(5)): `[[deny]]` and `[[allow]]`
-/// tables, each naming a `module` pattern, optionally `versions` and a
-/// `reason`. Every problem is reported with the file and the line, and a
+/// Reads a policy file (goedge-policy(5)): `vulndb` (a local copy of the Go
+/// vulnerability database) and `vuln-action`, then `[[deny]]` and
+/// `[[allow]]` tables, each naming a `module` pattern, optionally `versions`
+/// and a `reason`. Every problem is reported with the file and the line, and a
 /// file with any problem is refused whole (the agent then keeps the policy
 /// it has).
 package enum PolicyFile {
@@ -26,8 +27,31 @@ package enum PolicyFile {
             throw ConfigurationError(["\(path):\(error)"])
         }
         var problems: [(line: Int, text: String)] = []
+        var vulnerabilities: VulnerabilityDatabase?
+        var vulnerabilityAction = ModulePolicy.VulnerabilityAction.deny
         for entry in parsed.entries {
-            problems.append((entry.line, "\(path):\(entry.line): \(entry.key): unknown key (a policy file holds [[deny]] and [[allow]] rules)"))
+            let place = "\(path):\(entry.line): \(entry.key)"
+            switch (entry.key, entry.value) {
+            case ("vulndb", .string(let folder)):
+                // Relative to the policy file's own folder.
+                let base = (path as NSString).deletingLastPathComponent
+                let resolved = folder.hasPrefix("/") || base.isEmpty ? folder : base + "/" + folder
+                do {
+                    vulnerabilities = try VulnerabilityDatabase.load(folder: resolved)
+                } catch {
+                    problems.append((entry.line, "\(place): \(error)"))
+                }
+            case ("vuln-action", .string(let text)):
+                if let action = ModulePolicy.VulnerabilityAction(rawValue: text) {
+                    vulnerabilityAction = action
+                } else {
+                    problems.append((entry.line, "\(place): expected \"deny\" or \"warn\", found \"\(text)\""))
+                }
+            case ("vulndb", _), ("vuln-action", _):
+                problems.append((entry.line, "\(place): expected a string in quotes"))
+            default:
+                problems.append((entry.line, "\(place): unknown key (a policy file holds vulndb, vuln-action, and [[deny]] and [[allow]] rules)"))
+            }
         }
         var deny: [ModulePolicy.Rule] = []
         var allow: [ModulePolicy.Rule] = []
@@ -47,7 +71,7 @@ package enum PolicyFile {
             }
         }
         if !problems.isEmpty { throw ConfigurationError(problems.sorted { $0.line < $1.line }.map(\.text)) }
-        return ModulePolicy(deny: deny, allow: allow)
+        return ModulePolicy(deny: deny, allow: allow, vulnerabilities: vulnerabilities, vulnerabilityAction: vulnerabilityAction)
     }
 
     private enum RuleResult {

@@ -30,18 +30,33 @@ public struct ModulePolicy: Sendable, Equatable {
         }
     }
 
+    /// What to do with a version the vulnerability database lists.
+    public enum VulnerabilityAction: String, Sendable, Equatable, CaseIterable {
+        /// Not offered, as a `deny` rule.
+        case deny
+        /// Served, with a `Warning` header, a log line and a metric.
+        case warn
+    }
+
     public let deny: [Rule]
     public let allow: [Rule]
+    public let vulnerabilities: VulnerabilityDatabase?
+    public let vulnerabilityAction: VulnerabilityAction
 
-    public init(deny: [Rule] = [], allow: [Rule] = []) {
+    public init(
+        deny: [Rule] = [], allow: [Rule] = [], vulnerabilities: VulnerabilityDatabase? = nil,
+        vulnerabilityAction: VulnerabilityAction = .deny
+    ) {
         self.deny = deny
         self.allow = allow
+        self.vulnerabilities = vulnerabilities
+        self.vulnerabilityAction = vulnerabilityAction
     }
 
     /// No rules: everything is allowed.
     public static let open = ModulePolicy()
 
-    public var isOpen: Bool { deny.isEmpty && allow.isEmpty }
+    public var isOpen: Bool { deny.isEmpty && allow.isEmpty && vulnerabilities == nil }
 
     /// The decision for one version of a module.
     public func decide(module: String, version: String) -> PolicyDecision {
@@ -55,6 +70,16 @@ public struct ModulePolicy: Sendable, Equatable {
                 PolicyDenial(
                     module: module, version: version,
                     reason: listed ? "this version is not on the allow list" : "the module is not on the allow list"))
+        }
+        if let vulnerabilities, let semantic {
+            let findings = vulnerabilities.findings(module: module, version: semantic)
+            if !findings.isEmpty {
+                let reason = findings.map(\.description).joined(separator: ", ")
+                switch vulnerabilityAction {
+                case .deny: return .denied(PolicyDenial(module: module, version: version, reason: reason))
+                case .warn: return .warned(PolicyDenial(module: module, version: version, reason: reason))
+                }
+            }
         }
         return .allowed
     }
@@ -75,13 +100,15 @@ public struct ModulePolicy: Sendable, Equatable {
 public enum PolicyDecision: Sendable, Equatable {
     case allowed
     case denied(PolicyDenial)
+    /// Allowed, but known to be vulnerable (`vuln-action = "warn"`).
+    case warned(PolicyDenial)
 
     public var denial: PolicyDenial? {
         if case .denied(let denial) = self { denial } else { nil }
     }
 }
 
-/// Why a module or version may not be fetched.
+/// Why a module or version may not be fetched (or is served with a warning).
 public struct PolicyDenial: Sendable, Equatable, CustomStringConvertible {
     public let module: String
     public let version: String?

@@ -30,11 +30,21 @@ extension ModuleProxy {
     func applying(_ policy: ModulePolicy, to answer: ProxyAnswer, for resource: ProxyResource) -> ProxyAnswer {
         guard !policy.isOpen, answer.status == 200 else { return answer }
         switch resource {
+        case .info(let module, let version) where version.isCanonical, .mod(let module, let version), .zip(let module, let version):
+            guard case .warned(let warning) = policy.decide(module: module.path, version: version.text) else { return answer }
+            vulnerableServed.increment()
+            logger.notice(
+                "served a version with a known vulnerability",
+                metadata: ["module": "\(module.path)", "version": "\(version.text)", "vulnerability": "\(warning.reason)"])
+            var warned = answer
+            // RFC 9111's 299 "miscellaneous persistent warning", quoted text without quotes inside.
+            warned.warning = "299 goedge \"\(warning.reason.replacingOccurrences(of: "\"", with: "'"))\""
+            return warned
         case .list(let module):
             guard let bytes = answer.bodyBytes, let text = String(validating: bytes, as: UTF8.self) else { return answer }
             let kept = text.split(separator: "\n", omittingEmptySubsequences: true).filter { line in
                 guard let version = line.split(separator: " ").first else { return true }
-                return policy.decide(module: module.path, version: String(version)) == .allowed
+                return policy.decide(module: module.path, version: String(version)).denial == nil
             }
             var filtered = answer
             filtered.body = .bytes(Array(kept.map { $0 + "\n" }.joined().utf8))

@@ -39,6 +39,8 @@ public final class ModuleProxy: Sendable {
     private let joins = Counter(label: "goedge_singleflight_joins_total")
     /// Upstream files passed to a client but not stored because they failed their checks.
     let damagedFiles = Counter(label: "goedge_upstream_damaged_files_total")
+    /// Files of versions with a known vulnerability served under `vuln-action = "warn"`.
+    let vulnerableServed = Counter(label: "goedge_policy_warnings_total")
     /// A full disk was warned about (cleared once a file is stored again).
     let diskFullWarned = Atomic<Bool>(false)
 

@@ -62,15 +62,18 @@ struct PolicyCommand: ParsableCommand {
                 let module = parts[0]
                 let version = parts.count == 2 ? parts[1] : nil
                 let decision = version.map { policy.decide(module: module, version: $0) } ?? policy.decide(module: module)
-                if decision != .allowed { denied = true }
+                if decision.denial != nil { denied = true }
                 if json {
-                    var object: [String: Any] = ["module": module, "allowed": decision == .allowed]
+                    var object: [String: Any] = ["module": module, "allowed": decision.denial == nil]
                     if let version { object["version"] = version }
                     if let denial = decision.denial { object["reason"] = denial.reason }
+                    if case .warned(let warning) = decision { object["warning"] = warning.reason }
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
                 } else if let denial = decision.denial {
                     print(denial)
+                } else if case .warned(let warning) = decision {
+                    print("goedge policy: \(argument) allowed, with a warning: \(warning.reason)")
                 } else {
                     print("goedge policy: \(argument) allowed")
                 }
