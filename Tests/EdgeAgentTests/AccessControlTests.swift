@@ -77,5 +77,45 @@ extension Integration {
             unix.signal(SIGTERM)
             #expect(unix.waitForExit() == 0)
         }
+    
+        /// Module requests carry HTTP Basic credentials from the file; the
+        /// token never shows. (The go command sends .netrc credentials, and
+        /// those of a GOPROXY URL, over HTTPS only: through a TLS front such
+        /// as a CI host's reverse proxy. curl is the client here.)
+        @Test(.enabled(if: which("curl") != nil, "needs curl"))
+        func moduleFetchesNeedTheCredentialsFromTheFile() throws {
+            let upstream = try GoProxyFixture()
+            let folder = TemporaryDirectory()
+            let token = "s3cret-token-7f2a"
+            try folder.write("clients", "# CI jobs\nci:\(token)\nrelease:other-token\n")
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--client-credentials-file", folder.path + "/clients"])
+            try folder.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+
+            // Without credentials the go command stops, with the reason.
+            let go = GoCommand(proxy: agent.url, home: folder.path + "/home")
+            let refused = try go.run(["mod", "download", "example.com/hello@v1.3.0"], in: folder.path + "/app")
+            #expect(refused.status != 0)
+            #expect(refused.errorOutput.contains("401 Unauthorized"), "\(refused)")
+            #expect(refused.errorOutput.contains("goedge: credentials needed (HTTP Basic)"), "\(refused)")
+            let raw = try agent.get("/example.com/hello/@v/list")
+            #expect(raw.status == 401)
+            #expect(raw.header("WWW-Authenticate")?.hasPrefix("Basic realm=\"goedge\"") == true)
+
+            func curl(_ user: String) throws -> String {
+                try ChildProcess.run(
+                    which("curl")!, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-u", user, agent.url + "/example.com/hello/@v/v1.3.0.zip"]
+                ).output
+            }
+            #expect(try curl("ci:\(token)") == "200")
+            #expect(try curl("ci:guess") == "401")
+            #expect(try curl("nobody:\(token)") == "401")
+            #expect(try curl("release:other-token") == "200")
+
+            #expect(agent.log.split(separator: "\n").contains { $0.contains("v1.3.0.zip 200") && $0.contains(" user=ci") })
+            #expect(!agent.log.contains(token))
+            // The control API is not behind these credentials (control-hosts decides).
+            #expect(try agent.get("/-/api/status").status == 200)
+            #expect(agent.terminate() == 0)
+        }
     }
 }

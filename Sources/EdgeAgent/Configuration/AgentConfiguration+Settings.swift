@@ -1,3 +1,4 @@
+import Foundation
 import AgentServer
 import LRUCache
 import Logging
@@ -48,7 +49,25 @@ extension AgentConfiguration {
             limits: limits,
             maximumConnections: layers.count(Settings.maxConnections) ?? 2048,
             clientHosts: layers.strings(Settings.clientHosts)?.compactMap(HostPattern.init(parsing:)),
+            clientCredentials: try Self.clientCredentials(layers: layers, home: home),
             policy: try Self.policySource(layers: layers, home: home))
+    }
+
+    /// The users and tokens that may fetch modules, read once, at start.
+    private static func clientCredentials(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> ClientCredentials? {
+        guard let path = layers.path(Settings.clientCredentialsFile, home: home), !path.isEmpty else { return nil }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ConfigurationError(["\(path): cannot be opened (client-credentials-file)"])
+        }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd() ?? Data(), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(["\(path): cannot be read as UTF-8 text"])
+        }
+        do {
+            return try ClientCredentials(parsing: text)
+        } catch {
+            throw ConfigurationError(["\(path):\(error)"])
+        }
     }
 
     /// The policy file, read once now so that a mistake stops the start.

@@ -68,6 +68,9 @@ package enum Settings {
     package static let clientHosts = Setting(
         name: "client-hosts", kind: .hosts, defaultText: "anyone who can connect",
         summary: "Addresses or networks allowed to use the module protocol (set it when listening beyond loopback with allow-remote); others are answered 403 before anything is read. Comma-separated on the command line. Connections over a unix socket are always allowed.")
+    package static let clientCredentialsFile = Setting(
+        name: "client-credentials-file", kind: .optionalPath, defaultText: "none",
+        summary: "A file of user:token lines: module requests must then carry one of them as HTTP Basic credentials (the go command sends them from .netrc or the GOPROXY URL), else 401. Keep it readable by goedge only.")
     package static let policyFile = Setting(
         name: "policy-file", kind: .optionalPath, defaultText: "none",
         summary: "The module policy (goedge-policy(5)): which modules and versions may be fetched. Read again on SIGHUP and when it changes; a file with mistakes is refused whole and the policy in force stays.")
@@ -77,7 +80,7 @@ package enum Settings {
 
     package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, policyFile, agent, watchFolders, logLevel,
+        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, policyFile, agent, watchFolders, logLevel,
     ]
 
     package static func named(_ name: String) -> Setting? {

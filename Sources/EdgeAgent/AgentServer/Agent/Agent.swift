@@ -130,7 +130,8 @@ package struct Agent {
             listeners: listeners, group: group,
             context: HTTPServer.Context(
                 proxy: proxy, endpoints: endpoints, statistics: statistics, activity: ActivityTracker(), logger: logger,
-                controlHosts: configuration.controlHosts, clientHosts: configuration.clientHosts, limits: configuration.limits,
+                controlHosts: configuration.controlHosts, clientHosts: configuration.clientHosts,
+                clientCredentials: configuration.clientCredentials, limits: configuration.limits,
                 maximumConnections: configuration.maximumConnections),
             busy: { proxy.background.jobsRunning > 0 },
             shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,

@@ -38,6 +38,8 @@ package struct AgentConfiguration: Sendable {
     package var maximumConnections: Int
     /// Who may use the module protocol; nil: anyone who can connect.
     package var clientHosts: [HostPattern]?
+    /// Who may fetch modules, by HTTP Basic credentials; nil: no credentials asked.
+    package var clientCredentials: ClientCredentials?
     /// The module policy file (`policy-file`), read again on SIGHUP and when it changes.
     package var policy: PolicySource?
 
@@ -45,7 +47,8 @@ package struct AgentConfiguration: Sendable {
         listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,
         logLevel: Logger.Level, freshness: FreshnessPolicy, client: UpstreamClientConfiguration, shutdownTimeout: Duration,
         idleTimeout: IdleTimeout, readAhead: Bool, prefetchConcurrency: Int, controlHosts: [HostPattern],
-        limits: ConnectionLimits, maximumConnections: Int, clientHosts: [HostPattern]? = nil, policy: PolicySource? = nil
+        limits: ConnectionLimits, maximumConnections: Int, clientHosts: [HostPattern]? = nil,
+        clientCredentials: ClientCredentials? = nil, policy: PolicySource? = nil
     ) {
         self.listen = listen
         self.listenWasGiven = listenWasGiven
@@ -63,6 +66,7 @@ package struct AgentConfiguration: Sendable {
         self.limits = limits
         self.maximumConnections = maximumConnections
         self.clientHosts = clientHosts
+        self.clientCredentials = clientCredentials
         self.policy = policy
     }
 

@@ -182,7 +182,8 @@ extension HTTPConnectionHandler {
         guard current.number > 0 else { return }
         if logsRequests {
             AccessLog.record(
-                request: current.head, answer: reply, bytes: bytes, started: current.started, client: client, logger: logger)
+                request: current.head, answer: reply, bytes: bytes, started: current.started,
+                client: user.map { client + " user=" + $0 } ?? client, logger: logger)
         }
         statistics.record(reply.outcome, kind: current.kind, bytes: bytes)
         if reply.upstreamDuration != nil { activity.touch() }

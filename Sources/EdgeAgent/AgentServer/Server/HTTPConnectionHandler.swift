@@ -54,6 +54,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     let statistics: ServerStatistics
     let controlHosts: [HostPattern]
     let clientHosts: [HostPattern]?
+    let clientCredentials: ClientCredentials?
     let activity: ActivityTracker
     let limits: ConnectionLimits
     let logger: Logger
@@ -68,6 +69,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var requestCount = 0
     /// The peer, as the access log names it (set when the handler is added).
     var client = "?"
+    /// The user the current request authenticated as, for the access log.
+    var user: String?
     /// The answer being waited for, to cancel when its time is up.
     var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
     var headDeadline: Scheduled<Void>?
@@ -93,6 +96,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.statistics = context.statistics
         self.controlHosts = context.controlHosts
         self.clientHosts = context.clientHosts
+        self.clientCredentials = context.clientCredentials
         self.activity = context.activity
         self.limits = context.limits
         self.logger = context.logger
@@ -273,9 +277,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             // A control host outside client-hosts got this far; its module requests are refused still.
             if let clientHosts, !PeerCheck.isTrusted(context.channel.remoteAddress, hosts: clientHosts) {
                 respond(
-                    with: .text(403, "goedge: this address may not fetch modules; the agent's client-hosts setting lists who may", outcome: .error),
+                    with: .text(403, "this address may not fetch modules; the agent's client-hosts setting lists who may", outcome: .error),
                     context: context)
                 return
+            }
+            if let clientCredentials {
+                guard let authenticated = clientCredentials.user(authorizing: head.authorization) else {
+                    let message = head.authorization == nil ? "credentials needed (HTTP Basic)" : "wrong credentials"
+                    respond(
+                        with: .text(401, message, outcome: .error, extraHeaders: [(name: "WWW-Authenticate", value: "Basic realm=\"goedge\", charset=\"UTF-8\"")]),
+                        context: context)
+                    return
+                }
+                user = authenticated
             }
             if let answer = proxy.cachedClientAnswer(for: request) {
                 respond(with: AgentReply(answer), context: context)
@@ -309,6 +323,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func begin(_ head: RequestHead, kind: RequestKind, started: NIODeadline, bodyAccepted: Bool) {
         current = InFlightRequest(head: head, number: requestCount, kind: kind, started: started)
+        user = nil
         _ = machine.requestStarted(bodyLength: head.contentLength, keepAlive: head.keepAlive, bodyAccepted: bodyAccepted)
     }
 

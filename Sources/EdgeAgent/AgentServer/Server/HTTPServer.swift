@@ -42,6 +42,8 @@ final class HTTPServer: Sendable {
         var controlHosts: [HostPattern] = []
         /// Who may use the module protocol (`client-hosts`); nil: anyone who can connect.
         var clientHosts: [HostPattern]?
+        /// Who may fetch modules by HTTP Basic credentials (`client-credentials-file`); nil: not asked.
+        var clientCredentials: ClientCredentials?
         /// Keep-alive connections with no request for this long are closed.
         var keepAliveTimeout: Duration = .seconds(75)
         var limits = ConnectionLimits()

@@ -62,6 +62,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.clientHosts.help, valueName: "hosts"))
     var clientHosts: String?
 
+    @Option(help: ArgumentHelp(Settings.clientCredentialsFile.help, valueName: "file"))
+    var clientCredentialsFile: String?
+
     @Option(help: ArgumentHelp(Settings.policyFile.help, valueName: "file"))
     var policyFile: String?
 
@@ -79,7 +82,7 @@ struct ServeOptions: ParsableArguments {
             (Settings.requestHeadTimeout, requestHeadTimeout), (Settings.requestTimeout, requestTimeout),
             (Settings.maxConnections, maxConnections),
             (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.clientHosts, clientHosts),
-            (Settings.policyFile, policyFile),
+            (Settings.clientCredentialsFile, clientCredentialsFile), (Settings.policyFile, policyFile),
             (Settings.logLevel, logLevel),
         ]
         for (setting, text) in texts {
