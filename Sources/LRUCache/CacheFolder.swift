@@ -25,7 +25,7 @@ struct CacheFolder {
     static let markerSignature = "Signature: 8a477f597d28d172789f06886806bc55"
     static let markerText = markerSignature + "\n# This folder is goedge's Go module cache.\n"
     /// The names goedge puts in the folder's top level.
-    static let ownNames: Set<String> = ["data", "tmp", "goedge.lock", markerName]
+    static let ownNames: Set<String> = ["data", "tmp", "goedge.lock", markerName, "control-token"]
 
     static func open(_ root: String, lockWait: Duration) throws -> CacheFolder {
         try checkOwnership(root)

@@ -31,6 +31,8 @@ extension Integration {
 
             let allowed = try RawHTTP.get(port: agent.port, "/example.com/hello/@v/list", from: "127.0.0.2")
             #expect(allowed.status == 200)
+            let metrics = try RawHTTP.get(port: agent.port, "/-/metrics", from: "127.0.0.2")
+            #expect(String(decoding: metrics.body, as: UTF8.self).contains(#"goedge_refused_total{reason="client-hosts"} 1"#))
             #expect(agent.terminate() == 0)
         }
 
@@ -117,5 +119,68 @@ extension Integration {
             #expect(try agent.get("/-/api/status").status == 200)
             #expect(agent.terminate() == 0)
         }
+    }
+}
+
+extension Integration.AccessControl {
+    /// Runs goedge as `nobody`: another local user.
+    static func asNobody(_ arguments: [String]) throws -> CommandResult {
+        try ChildProcess.run(
+            which("setpriv")!, ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Paths.goedge] + arguments,
+            environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"])
+    }
+
+    /// On a host with several users, an imported or removed file changes
+    /// what every other user's build receives: over TCP that takes the
+    /// control token (which only root and goedge's user can read), over the
+    /// unix socket root or goedge's own user. Anyone trusted may still look.
+    @Test(.enabled(if: which("setpriv") != nil && getuid() == 0, "needs setpriv and root"))
+    func onlyRootAndGoedgesUserMayChangeTheCache() throws {
+        let upstream = try GoProxyFixture()
+        let cache = TemporaryDirectory()
+        let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
+        #expect(try agent.get("/example.com/hello/@v/v1.3.0.mod").status == 200)
+        let token = try #require(try? String(contentsOfFile: cache.path + "/control-token", encoding: .utf8))
+        var status = stat()
+        #expect(stat(cache.path + "/control-token", &status) == 0 && status.st_mode & 0o777 == 0o600)
+
+        // Without the token, over TCP: refused before the body is read.
+        let bare = try RawHTTP.post(port: agent.port, "/-/api/cache/remove", body: Array(#"{"module":"example.com/hello"}"#.utf8))
+        #expect(bare.status == 403)
+        #expect(String(decoding: bare.body, as: UTF8.self).contains("changing the cache needs"))
+
+        // Another user: may read the status, may not remove.
+        chmod(cache.path, 0o755)
+        let nobodyStatus = try Self.asNobody(["status", "--config", "/dev/null", "--agent", agent.url])
+        #expect(nobodyStatus.status == 0, "\(nobodyStatus)")
+        let nobodyRemove = try Self.asNobody(["cache", "rm", "--config", "/dev/null", "--agent", agent.url, "example.com/hello@v1.3.0"])
+        #expect(nobodyRemove.status != 0)
+        #expect((nobodyRemove.output + nobodyRemove.errorOutput).contains("changing the cache needs"), "\(nobodyRemove)")
+        #expect(try agent.get("/example.com/hello/@v/v1.3.0.mod").header("X-Cache") == "hit")
+
+        // root reads the token and may.
+        let removed = try ChildProcess.run(
+            Paths.goedge, ["cache", "rm", "--config", "/dev/null", "--agent", agent.url, "example.com/hello@v1.3.0"])
+        #expect(removed.status == 0, "\(removed)")
+        #expect(!agent.log.contains(token.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(agent.terminate() == 0)
+
+        // Over the unix socket the kernel names the peer.
+        let folder = TemporaryDirectory()
+        chmod(folder.path, 0o755)
+        let socketPath = folder.path + "/goedge.sock"
+        let unix = try ChildProcess(
+            Paths.goedge,
+            ["serve", "--config", "/dev/null", "--listen", "unix:" + socketPath, "--upstream", upstream.url, "--cache-dir", cache.path])
+        _ = try unix.waitForLine(containing: "listening", inErrorOutput: true)
+        chmod(socketPath, 0o777)
+        let viaSocket = ["--config", "/dev/null", "--agent", "unix:" + socketPath]
+        #expect(try Self.asNobody(["status"] + viaSocket).status == 0)
+        let refused = try Self.asNobody(["cache", "prune", "--to", "1GiB"] + viaSocket)
+        #expect(refused.status != 0)
+        #expect((refused.output + refused.errorOutput).contains("changing the cache needs"), "\(refused)")
+        #expect(try ChildProcess.run(Paths.goedge, ["cache", "prune", "--to", "1GiB"] + viaSocket).status == 0)
+        unix.signal(SIGTERM)
+        #expect(unix.waitForExit() == 0)
     }
 }

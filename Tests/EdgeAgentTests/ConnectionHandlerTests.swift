@@ -214,8 +214,8 @@ final class TestEndpoints: AgentEndpointServing {
     private let read = Atomic(0)
     var bodiesRead: Int { read.load(ordering: .relaxed) }
 
-    func admit(path: String, method: HTTPMethod, trusted: Bool) -> AgentEndpoints.Admission {
-        guard trusted else { return AgentEndpoints.forbidden }
+    func admit(path: String, method: HTTPMethod, caller: AgentEndpoints.Caller) -> AgentEndpoints.Admission {
+        guard caller.trusted else { return AgentEndpoints.forbidden }
         return .serve(bodyLimit: 1 << 20)
     }
 

@@ -84,6 +84,9 @@ extension Integration {
             #expect(pinned.errorOutput.contains("goedge policy: example.com/hello@v1.3.0 denied: GO-2099-0001 (a test advisory)"), "\(pinned)")
             #expect(try upstream.requests(for: "/example.com/hello/@v/v1.3.0.zip") == 0)
             #expect(agent.log.contains("/example.com/hello/@v/v1.3.0.info 403"))
+            let metrics = String(decoding: try agent.get("/-/metrics").body, as: UTF8.self)
+            let refused = metrics.split(separator: "\n").first { $0.hasPrefix(#"goedge_refused_total{reason="policy"} "#) }
+            #expect(refused.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0 >= 1, "\(refused ?? "none")")
             #expect(agent.terminate() == 0)
         }
 

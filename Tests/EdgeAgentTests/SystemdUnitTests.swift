@@ -81,6 +81,14 @@ extension Integration {
             let requestLines = journal.output.split(separator: "\n").filter { $0.contains("GET /example.com/hello/@v/v1.3.0.zip") }
             #expect(!requestLines.isEmpty)
             #expect(requestLines.allSatisfy { $0.contains("\"PRIORITY\":\"6\"") }, "\(requestLines.prefix(2))")
+            // With fields of their own: who fetched what.
+            #expect(requestLines.contains { line in
+                ["\"GOEDGE_MODULE\":\"example.com/hello\"", "\"GOEDGE_VERSION\":\"v1.3.0\"", "\"GOEDGE_KIND\":\"zip\"",
+                 "\"GOEDGE_CACHE\":\"hit\"", "\"GOEDGE_CLIENT\":\"127.0.0.1:"].allSatisfy { line.contains($0) }
+            }, "\(requestLines.prefix(2))")
+            let byModule = try container.run(
+                ["journalctl", "-u", "goedge.service", "GOEDGE_MODULE=example.com/hello", "-o", "cat", "--no-pager"])
+            #expect(byModule.output.contains("GET /example.com/hello/@v/v1.3.0.zip 200"), "\(byModule)")
             #expect(try container.run(["systemctl", "stop", "goedge.socket", "goedge.service"]).status == 0)
         }
     }

@@ -17,7 +17,8 @@ extension Integration {
             // Complete bytes that are no module zip: passed through as sent, for the go command to judge, never kept.
             #expect(fromUpstream.status == 200 && fromUpstream.header("X-Cache") == "pass", "\(fromUpstream)")
             let crafted = fromUpstream.body
-            let imported = try RawHTTP.post(port: agent.port, "/-/api/cache/import/example.com/zip64/@v/v1.0.0.zip", body: crafted)
+            let imported = try RawHTTP.post(
+                port: agent.port, "/-/api/cache/import/example.com/zip64/@v/v1.0.0.zip", body: crafted, headers: agent.controlAuthorization)
             #expect(imported.status == 400, "\(imported)")
             #expect(imported.text.contains("zip"), "\(imported.text)")
             #expect(try agent.get("/-/healthz").status == 200)
@@ -31,7 +32,8 @@ extension Integration {
             let cache = TemporaryDirectory()
             let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
             let prune = try RawHTTP.post(
-                port: agent.port, "/-/api/cache/prune", body: Array("{\"olderThanSeconds\": \(Int64.max - 1)}".utf8))
+                port: agent.port, "/-/api/cache/prune", body: Array("{\"olderThanSeconds\": \(Int64.max - 1)}".utf8),
+                headers: agent.controlAuthorization)
             #expect(prune.status == 400, "\(prune)")
             #expect(try agent.get("/-/healthz").status == 200)
             #expect(agent.terminate() == 0)

@@ -38,6 +38,13 @@ public final class AgentProcess: @unchecked Sendable {
 
     public var log: String { process.errorOutput }
 
+    /// `Authorization` for the control API's changes over TCP: the token the
+    /// agent wrote to its cache folder.
+    public var controlAuthorization: [String: String] {
+        let token = (try? String(contentsOfFile: cacheDirectory + "/control-token", encoding: .utf8)) ?? ""
+        return ["Authorization": "Bearer " + token.trimmingCharacters(in: .whitespacesAndNewlines)]
+    }
+
     // The process goes before its folder, so that nothing writes there once it is removed.
     deinit { process.kill() }
 

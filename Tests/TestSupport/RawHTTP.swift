@@ -89,9 +89,12 @@ public enum RawHTTP {
     }
 
     /// POST of `body` to `path` with `Connection: close`.
-    public static func post(port: Int, _ path: String, body: [UInt8], contentType: String = "application/json") throws -> HTTPResponse {
-        let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
-            + "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\r\n"
+    public static func post(
+        port: Int, _ path: String, body: [UInt8], contentType: String = "application/json", headers: [String: String] = [:]
+    ) throws -> HTTPResponse {
+        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\r\n"
         return try exchange(port: port, request: Array(head.utf8) + body)
     }
 

@@ -45,8 +45,16 @@ package struct Agent {
             logger.critical("cannot open the cache folder", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
             throw AgentExit.failed
         }
+        let controlToken: String
+        do {
+            controlToken = try ControlToken.create(in: configuration.cacheDirectory)
+        } catch {
+            logger.critical("cannot write the control token", metadata: ["folder": "\(configuration.cacheDirectory)", "error": "\(error)"])
+            throw AgentExit.failed
+        }
         // Before anything that counts is made.
         let metrics = AgentMetrics.bootstrap(store: store)
+        RefusalMetrics.register()
         let statistics = ServerStatistics()
         let started = ContinuousClock.now
         let readiness = Readiness {
@@ -131,7 +139,7 @@ package struct Agent {
             context: HTTPServer.Context(
                 proxy: proxy, endpoints: endpoints, statistics: statistics, activity: ActivityTracker(), logger: logger,
                 controlHosts: configuration.controlHosts, clientHosts: configuration.clientHosts,
-                clientCredentials: configuration.clientCredentials, limits: configuration.limits,
+                clientCredentials: configuration.clientCredentials, controlToken: controlToken, limits: configuration.limits,
                 maximumConnections: configuration.maximumConnections),
             busy: { proxy.background.jobsRunning > 0 },
             shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,

@@ -9,8 +9,12 @@ import NIOHTTP1
 /// - `/-/api/…`: the control API (see ``ControlAPI``).
 ///
 /// Prefetch and the control API answer only peers the agent trusts
-/// (`control-hosts`, loopback by default); metrics and health answer anyone
-/// who can connect, as monitoring expects.
+/// (`control-hosts`, loopback by default); of those, only root and goedge's
+/// own user (over the unix socket) or a holder of the control token (over
+/// TCP) may change the cache: an imported file is what every other user's
+/// build then receives. (Prefetch only fetches what the module protocol
+/// would, under the same policy, so it stays open to control hosts.)
+/// Metrics and health answer anyone who can connect, as monitoring expects.
 ///
 /// Whether a request is served is decided on its head alone (``admit(path:method:trusted:)``),
 /// before any of its body is read: a body is read only for an endpoint
@@ -36,7 +40,17 @@ struct AgentEndpoints: Sendable {
         case serve(bodyLimit: Int)
     }
 
-    func admit(path: String, method: HTTPMethod, trusted: Bool) -> Admission {
+    /// Who asks, for the control API.
+    struct Caller: Equatable {
+        /// A control host (or the unix socket): may use the control API and prefetch.
+        var trusted: Bool
+        /// May change the cache (remove, prune, import): root or goedge's own
+        /// user over the unix socket, or a TCP client with the control token.
+        var mayChange: Bool
+    }
+
+    func admit(path: String, method: HTTPMethod, caller: Caller) -> Admission {
+        let trusted = caller.trusted
         let readOnly = method == .GET || method == .HEAD
         switch path {
         case "metrics", "healthz", "readyz":
@@ -47,7 +61,12 @@ struct AgentEndpoints: Sendable {
         default:
             guard path.hasPrefix("api/") else { return .refuse(status: 404, message: "no agent endpoint /-/\(path)") }
             guard trusted else { return Self.forbidden }
-            return control.admit(path: String(path.dropFirst(4)), method: method)
+            let endpoint = String(path.dropFirst(4))
+            if ControlAPI.changesTheCache(endpoint) && !caller.mayChange {
+                RefusalMetrics.count(.control)
+                return Self.changeForbidden
+            }
+            return control.admit(path: endpoint, method: method)
         }
     }
 
@@ -66,13 +85,18 @@ struct AgentEndpoints: Sendable {
         .refuse(status: 405, message: "this endpoint takes \(allow)", allow: allow)
     }
 
+    static let changeForbidden = Admission.refuse(
+        status: 403,
+        message: "changing the cache needs root or goedge's own user (over the unix socket) or the control token "
+            + "(over TCP: goedge's commands send the cache folder's control-token when they can read it)")
+
     static let forbidden = Admission.refuse(
         status: 403, message: "this address may not use the control API; the agent's control-hosts setting lists who may")
 }
 
 /// What the connection handler needs of the agent's own endpoints.
 protocol AgentEndpointServing: Sendable {
-    func admit(path: String, method: HTTPMethod, trusted: Bool) -> AgentEndpoints.Admission
+    func admit(path: String, method: HTTPMethod, caller: AgentEndpoints.Caller) -> AgentEndpoints.Admission
     func reply(path: String, head: RequestHead, body: RequestBody) async -> AgentReply
 }
 

@@ -26,6 +26,11 @@ struct ControlAPI: Sendable {
     /// Longest prune age accepted: a century (anything longer means "everything").
     static let maximumPruneAge: Int64 = 100 * 366 * 86_400
 
+    /// The endpoints that change what the cache holds.
+    static func changesTheCache(_ path: String) -> Bool {
+        path == "cache/remove" || path == "cache/prune" || path.hasPrefix("cache/import/")
+    }
+
     func admit(path: String, method: HTTPMethod) -> AgentEndpoints.Admission {
         switch path {
         case "status":

@@ -13,7 +13,8 @@ import CacheAdmin
 /// piece by piece, as interpolating numbers into a String costs several times more.
 enum AccessLog {
     static func record(
-        request: RequestHead, answer: AgentReply, bytes: Int64, started: NIODeadline, client: String, logger: Logger
+        request: RequestHead, answer: AgentReply, bytes: Int64, started: NIODeadline, client: String, user: String? = nil,
+        kind: RequestKind = .other, resource: ProxyResource? = nil, logger: Logger
     ) {
         guard logger.logLevel <= .info else { return }
         let elapsed = (NIODeadline.now() - started).nanoseconds
@@ -36,7 +37,28 @@ enum AccessLog {
         }
         line += " client=".utf8
         line += client.utf8
-        logger.info(Logger.Message(stringLiteral: String(decoding: line, as: UTF8.self)))
+        if let user {
+            line += " user=".utf8
+            line += user.utf8
+        }
+        let message = String(decoding: line, as: UTF8.self)
+        if JournalRecord.isEnabled {
+            var fields: [(name: String, value: String)] = [
+                ("GOEDGE_KIND", kind.rawValue), ("GOEDGE_CACHE", answer.outcome.rawValue), ("GOEDGE_STATUS", String(answer.status)),
+                ("GOEDGE_CLIENT", client),
+            ]
+            if let user { fields.append(("GOEDGE_USER", user)) }
+            if let (module, version) = resource?.moduleVersion {
+                fields += [("GOEDGE_MODULE", module.path), ("GOEDGE_VERSION", version.text)]
+            } else if case .list(let module)? = resource {
+                fields.append(("GOEDGE_MODULE", module.path))
+            } else if case .latest(let module)? = resource {
+                fields.append(("GOEDGE_MODULE", module.path))
+            }
+            if answer.outcome == .denied { fields.append(("GOEDGE_POLICY", "denied")) }
+            if JournalRecord.send(message: message, priority: 6, fields: fields) { return }
+        }
+        logger.info(Logger.Message(stringLiteral: message))
     }
 
     /// Milliseconds with one decimal: `12`, `0.3`.

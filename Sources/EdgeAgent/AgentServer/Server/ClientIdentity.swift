@@ -18,6 +18,16 @@ enum ClientIdentity {
     /// `SO_PEERCRED` on Linux.
     private static let peerCredentials: Int32 = 17
 
+    /// The peer's user id over a unix socket; nil over TCP.
+    static func peerUID(_ channel: any Channel) -> UInt32? {
+        guard case .unixDomainSocket? = channel.remoteAddress, let provider = channel as? any SocketOptionProvider else { return nil }
+        let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: peerCredentials))
+        if case .success(let credentials)? = future.syncResult { return credentials.uid }
+        // Unknown: treated as an unprivileged peer.
+        return UInt32.max
+    }
+
     /// Called on the channel's event loop, where the credentials are read at once.
     static func describe(_ channel: any Channel) -> String {
         switch channel.remoteAddress {
@@ -26,13 +36,7 @@ enum ClientIdentity {
         case .v6(let address)?:
             return "[\(channel.remoteAddress?.ipAddress ?? "?")]:\(UInt16(bigEndian: address.address.sin6_port))"
         case .unixDomainSocket?:
-            guard let provider = channel as? any SocketOptionProvider else { return "unix" }
-            var label = "unix"
-            let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
-                level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: peerCredentials))
-            // On the loop, the read is done before the call returns.
-            if case .success(let credentials)? = future.syncResult { label = "uid=\(credentials.uid)" }
-            return label
+            return peerUID(channel).map { $0 == UInt32.max ? "unix" : "uid=\($0)" } ?? "unix"
         case nil:
             return "?"
         }

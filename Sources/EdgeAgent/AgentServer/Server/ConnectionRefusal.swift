@@ -40,6 +40,7 @@ final class ConnectionRefusal: ChannelInboundHandler, Sendable {
             head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
             message = "goedge: too many connections (max-connections is \(maximum)); try again shortly\n"
         case .clientNotAllowed(let client):
+            RefusalMetrics.count(.clientHosts)
             logger.notice("refused a client outside client-hosts", metadata: ["client": "\(client)"])
             head = "HTTP/1.1 403 Forbidden\r\n"
             message = "goedge: \(client) may not use this agent; its client-hosts setting lists who may\n"

@@ -183,9 +183,10 @@ extension HTTPConnectionHandler {
         if logsRequests {
             AccessLog.record(
                 request: current.head, answer: reply, bytes: bytes, started: current.started,
-                client: user.map { client + " user=" + $0 } ?? client, logger: logger)
+                client: client, user: user, kind: current.kind, resource: current.resource, logger: logger)
         }
         statistics.record(reply.outcome, kind: current.kind, bytes: bytes)
+        if reply.outcome == .denied { RefusalMetrics.count(.policy) }
         if reply.upstreamDuration != nil { activity.touch() }
     }
 }

@@ -3,6 +3,10 @@ import ModuleProxy
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The request a connection is answering: its head, its number on the
 /// connection (from 1), and when it began.
 struct InFlightRequest {
@@ -10,6 +14,8 @@ struct InFlightRequest {
     var number: Int
     var kind: RequestKind
     var started: NIODeadline
+    /// What a module request asked for (for the journal's fields).
+    var resource: ProxyResource?
     /// Not a HEAD request.
     var sendsBody: Bool
 
@@ -55,6 +61,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     let controlHosts: [HostPattern]
     let clientHosts: [HostPattern]?
     let clientCredentials: ClientCredentials?
+    let controlToken: String?
     let activity: ActivityTracker
     let limits: ConnectionLimits
     let logger: Logger
@@ -71,6 +78,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var client = "?"
     /// The user the current request authenticated as, for the access log.
     var user: String?
+    /// The peer's user id over the unix socket (from the kernel).
+    var peerUID: UInt32?
     /// The answer being waited for, to cancel when its time is up.
     var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
     var headDeadline: Scheduled<Void>?
@@ -97,6 +106,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.controlHosts = context.controlHosts
         self.clientHosts = context.clientHosts
         self.clientCredentials = context.clientCredentials
+        self.controlToken = context.controlToken
         self.activity = context.activity
         self.limits = context.limits
         self.logger = context.logger
@@ -110,6 +120,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         channelIsWritable = context.channel.isWritable
         allocator = context.channel.allocator
         client = ClientIdentity.describe(context.channel)
+        peerUID = ClientIdentity.peerUID(context.channel)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -270,12 +281,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         switch route {
         case .proxy(let request):
             begin(head, kind: RequestKind(request.resource), started: started, bodyAccepted: false)
+            current.resource = request.resource
             guard head.contentLength == 0 else {
                 respond(with: .text(400, "GOPROXY requests have no body", outcome: .error), context: context)
                 return
             }
             // A control host outside client-hosts got this far; its module requests are refused still.
             if let clientHosts, !PeerCheck.isTrusted(context.channel.remoteAddress, hosts: clientHosts) {
+                RefusalMetrics.count(.clientHosts)
                 respond(
                     with: .text(403, "this address may not fetch modules; the agent's client-hosts setting lists who may", outcome: .error),
                     context: context)
@@ -283,6 +296,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             if let clientCredentials {
                 guard let authenticated = clientCredentials.user(authorizing: head.authorization) else {
+                    RefusalMetrics.count(.credentials)
                     let message = head.authorization == nil ? "credentials needed (HTTP Basic)" : "wrong credentials"
                     respond(
                         with: .text(401, message, outcome: .error, extraHeaders: [(name: "WWW-Authenticate", value: "Basic realm=\"goedge\", charset=\"UTF-8\"")]),
@@ -299,7 +313,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             answerLater(context: context) { AgentReply(await proxy.answer(request)) }
         case .agent(let path):
             let trusted = PeerCheck.isTrusted(context.channel.remoteAddress, hosts: controlHosts)
-            let admission = endpoints.admit(path: path, method: head.method, trusted: trusted)
+            let mayChange: Bool
+            if let peerUID {
+                mayChange = peerUID == 0 || peerUID == getuid()
+            } else {
+                mayChange = trusted && controlToken.map { ControlToken.matches(head.authorization, token: $0) } == true
+            }
+            let admission = endpoints.admit(path: path, method: head.method, caller: .init(trusted: trusted, mayChange: mayChange))
             guard case .serve(let bodyLimit) = admission else {
                 begin(head, kind: .agent, started: started, bodyAccepted: false)
                 if case .refuse(let status, let message, let allow) = admission {

@@ -44,6 +44,8 @@ final class HTTPServer: Sendable {
         var clientHosts: [HostPattern]?
         /// Who may fetch modules by HTTP Basic credentials (`client-credentials-file`); nil: not asked.
         var clientCredentials: ClientCredentials?
+        /// What a TCP client sends to change the cache (``ControlToken``); nil: only the unix socket's privileged peers may.
+        var controlToken: String?
         /// Keep-alive connections with no request for this long are closed.
         var keepAliveTimeout: Duration = .seconds(75)
         var limits = ConnectionLimits()

@@ -13,6 +13,8 @@ import GoedgeConfiguration
 struct AgentClient: Sendable {
     let agent: AgentURL
     private let engine: CurlEngine
+    /// Sent to change the cache over TCP, when this user could read it (see ``ControlToken``).
+    var controlToken: String?
 
     /// Why the agent could not do what was asked.
     struct Failure: Error, CustomStringConvertible {
@@ -81,7 +83,7 @@ struct AgentClient: Sendable {
     /// the answer. Throws only when the agent cannot be reached.
     func call(_ path: String, body: [UInt8]? = nil, contentType: String = "application/json") async throws(Failure) -> Answer {
         let request = TransferRequest(
-            url: url(path), headers: body == nil ? [] : [("Content-Type", contentType), ("Expect", "")], body: body,
+            url: url(path), headers: (body == nil ? [] : [("Content-Type", contentType), ("Expect", "")]) + authorization, body: body,
             unixSocketPath: socketPath, bypassesProxy: true
         ) { _ in ErrorBodySink(limit: 256 << 20) }
         return try await answer(to: request)
@@ -93,7 +95,7 @@ struct AgentClient: Sendable {
         _ path: String, body: [UInt8], onLine: @escaping @Sendable ([UInt8]) -> Void
     ) async throws(Failure) -> Answer {
         let request = TransferRequest(
-            url: url(path), headers: [("Content-Type", "application/json"), ("Expect", "")], body: body,
+            url: url(path), headers: [("Content-Type", "application/json"), ("Expect", "")] + authorization, body: body,
             unixSocketPath: socketPath, bypassesProxy: true
         ) { head in
             head.status == 200 ? JSONLineSink(onLine: onLine) as any ResponseBodySink : ErrorBodySink()
@@ -110,6 +112,10 @@ struct AgentClient: Sendable {
         case .response(let head, let sink):
             return Answer(status: head.status, reason: head.reason, body: (sink as? ErrorBodySink)?.bytes ?? [])
         }
+    }
+
+    private var authorization: [(String, String)] {
+        controlToken.map { [("Authorization", "Bearer " + $0)] } ?? []
     }
 
     private var socketPath: String? {

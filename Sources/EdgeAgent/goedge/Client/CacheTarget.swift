@@ -26,7 +26,7 @@ enum CacheTarget {
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"] ?? "/"
         let folder = layers.path(Settings.cacheDir, home: home) ?? AgentConfiguration.defaultCacheDirectory(environment: environment)
-        let client = AgentClient(agent: ClientOptions.agentURL(layers))
+        var client = AgentClient(agent: ClientOptions.agentURL(layers))
         do {
             let answer = try await client.call("/-/api/status")
             guard answer.status == 200 else {
@@ -34,6 +34,8 @@ enum CacheTarget {
             }
             let status = try JSONDecoder().decode(AgentStatusReport.self, from: Data(answer.body))
             if !folderGiven || Self.sameFolder(status.cache.directory, folder) {
+                // Readable by root and the agent's own user only: others may look, not change.
+                client.controlToken = ControlToken.read(in: status.cache.directory)
                 return .agent(client, status)
             }
         } catch let failure as AgentClient.Failure where failure.unreachable {

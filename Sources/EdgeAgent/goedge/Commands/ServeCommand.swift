@@ -31,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let style = AgentLogHandler.style(environment: environment)
         LoggingSystem.bootstrap { _ in AgentLogHandler(level: configuration.logLevel, style: style) }
+        JournalRecord.enableIfStandardErrorIsTheJournal(environment: environment)
         do {
             try await Agent(configuration: configuration).run()
         } catch let exit as AgentExit {
