@@ -44,7 +44,7 @@ import Glibc
         } throws: { error in
             let problems = (error as? ConfigurationError)?.problems ?? []
             return problems == [
-                "p.toml:1: min-age: unknown key (a policy file holds vulndb, vuln-action, and [[deny]] and [[allow]] rules)",
+                "p.toml:1: min-age: unknown key (a policy file holds vulndb, vuln-action, min-release-age, cooldown-exempt, and [[deny]] and [[allow]] rules)",
                 "p.toml:2: write [[deny]] (one per rule), not [deny]",
                 "p.toml:3: [[deny]] needs module = \"…\"",
                 "p.toml:4: versions: \"< 1.4\": \"1.4\" is not a semantic version such as v1.2.3 (write e.g. \"< v1.4.2\" or \">= v2.0.0, < v2.3.1\")",
@@ -186,6 +186,37 @@ extension Integration {
             #expect(agent.log.contains("served a version with a known vulnerability"))
             let metrics = try agent.get("/-/metrics")
             #expect(String(decoding: metrics.body, as: UTF8.self).contains("goedge_policy_warnings_total"))
+            #expect(agent.terminate() == 0)
+        }
+
+        /// The fixture publishes example.com/fresh v1.1.0 as it starts.
+        @Test func aReleaseYoungerThanTheCooldownIsSkippedByGoGetAndRefusedWhenPinned() throws {
+            let upstream = try GoProxyFixture()
+            let workspace = TemporaryDirectory()
+            try workspace.write("policy.toml", "min-release-age = \"7d\"\n")
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--policy-file", workspace.path + "/policy.toml"])
+            try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+            let go = GoCommand(proxy: agent.url, home: workspace.path + "/home")
+
+            let latest = try go.run(["get", "example.com/fresh@latest"], in: workspace.path + "/app")
+            #expect(latest.status == 0, "\(latest)")
+            #expect(try String(contentsOfFile: workspace.path + "/app/go.mod", encoding: .utf8).contains("example.com/fresh v1.0.0"))
+            let upgrade = try go.run(["get", "-u", "example.com/fresh"], in: workspace.path + "/app")
+            #expect(upgrade.status == 0, "\(upgrade)")
+            #expect(try String(contentsOfFile: workspace.path + "/app/go.mod", encoding: .utf8).contains("example.com/fresh v1.0.0"))
+
+            let pinned = try go.run(["get", "example.com/fresh@v1.1.0"], in: workspace.path + "/app")
+            #expect(pinned.status != 0)
+            #expect(
+                pinned.errorOutput.contains("goedge policy: example.com/fresh@v1.1.0 denied: released less than 7d ago (min-release-age)"),
+                "\(pinned)")
+            #expect(try upstream.requests(for: "/example.com/fresh/@v/v1.1.0.zip") == 0)
+            // An exempt module is offered whatever its age.
+            try workspace.write("policy.toml", "min-release-age = \"7d\"\ncooldown-exempt = [\"example.com/fresh\"]\n")
+            agent.process.signal(SIGHUP)
+            #expect(eventually { agent.log.contains("policy read again") })
+            let exempt = try go.run(["get", "example.com/fresh@v1.1.0"], in: workspace.path + "/app")
+            #expect(exempt.status == 0, "\(exempt)")
             #expect(agent.terminate() == 0)
         }
 

@@ -1,4 +1,5 @@
 import GoModules
+import Foundation
 import LRUCache
 import ModulePolicy
 import ProxyTestSupport
@@ -143,5 +144,63 @@ import TestSupport
         try folder.write("vulndb/index/modules.json", #"[{"path":"example.com/dep","vulns":[{"id":"../../etc/passwd"}]}]"#)
         #expect(throws: VulnerabilityDatabase.LoadError.self) { try VulnerabilityDatabase.load(folder: folder.path + "/vulndb") }
         #expect(throws: VulnerabilityDatabase.LoadError.self) { try VulnerabilityDatabase.load(folder: folder.path + "/missing") }
+    }
+}
+
+/// The release-age cooldown, on a clock the test moves.
+@Suite struct CooldownTests {
+    private let module = try! ModulePath("example.com/m")
+
+    private func info(_ version: String, publishedAgo age: Duration, clock: ManualClock) -> [UInt8] {
+        let seconds = Double(clock.now()) / 1e9 - Double(age.components.seconds)
+        let formatter = ISO8601DateFormatter()
+        return Array(#"{"Version":"\#(version)","Time":"\#(formatter.string(from: Date(timeIntervalSince1970: seconds)))"}"#.utf8)
+    }
+
+    @Test func aVersionYoungerThanTheAgeIsNotOfferedUntilItIsOldEnough() async throws {
+        let harness = try ProxyHarness()
+        harness.proxy.policy.replace(
+            with: ModulePolicy(minimumReleaseAge: .seconds(7 * 86400), minimumReleaseAgeText: "7d"))
+        let pseudo = "v1.1.1-0.20000101000000-abcdefabcdef"
+        harness.upstream.script("example.com/m/@v/list", .init(body: Array("v1.0.0\nv1.1.0\n\(pseudo)\n".utf8)))
+        harness.upstream.script("example.com/m/@v/v1.0.0.info", .init(body: info("v1.0.0", publishedAgo: .seconds(30 * 86400), clock: harness.clock)))
+        harness.upstream.script("example.com/m/@v/v1.1.0.info", .init(body: info("v1.1.0", publishedAgo: .seconds(86400), clock: harness.clock)))
+        harness.upstream.script("example.com/m/@v/v1.1.0.zip", .init(body: [1, 2, 3]))
+
+        let list = await harness.proxy.answer(ProxyRequest(.list(module)), priority: .client)
+        #expect(list.bodyBytes == Array("v1.0.0\n\(pseudo)\n".utf8))
+        let zip = await harness.proxy.answer(ProxyRequest(.zip(module, try ModuleVersion("v1.1.0"))), priority: .client)
+        #expect(zip.status == 403)
+        #expect(String(decoding: zip.bodyBytes ?? [], as: UTF8.self)
+            == "goedge policy: example.com/m@v1.1.0 denied: released less than 7d ago (min-release-age)\n")
+        #expect(harness.upstream.requestCount("example.com/m/@v/v1.1.0.zip") == 0)
+        // The fast path must not go around it.
+        #expect(harness.proxy.cachedClientAnswer(for: ProxyRequest(.list(module))) == nil)
+
+        harness.clock.advance(by: .seconds(6 * 86400 + 1))
+        let later = await harness.proxy.answer(ProxyRequest(.list(module)), priority: .client)
+        #expect(later.bodyBytes == Array("v1.0.0\nv1.1.0\n\(pseudo)\n".utf8))
+    }
+
+    @Test func aVersionWhoseTimeCannotBeLearnedCountsAsTooNew() async throws {
+        let harness = try ProxyHarness()
+        harness.proxy.policy.replace(with: ModulePolicy(minimumReleaseAge: .seconds(86400), minimumReleaseAgeText: "1d"))
+        harness.upstream.script("example.com/m/@v/v2.0.0.mod", .init(body: Array("module example.com/m\n".utf8)))
+        let mod = await harness.proxy.answer(ProxyRequest(.mod(module, try ModuleVersion("v2.0.0"))), priority: .client)
+        #expect(mod.status == 403)
+        #expect(String(decoding: mod.bodyBytes ?? [], as: UTF8.self).contains("release time cannot be learned"))
+        // Exempt modules are served whatever their age.
+        harness.proxy.policy.replace(
+            with: ModulePolicy(minimumReleaseAge: .seconds(86400), minimumReleaseAgeText: "1d", cooldownExempt: [ModulePattern("example.com/...")!]))
+        #expect(await harness.proxy.answer(ProxyRequest(.mod(module, try ModuleVersion("v2.0.0"))), priority: .client).status == 200)
+    }
+
+    @Test func pseudoVersionsCarryTheirTime() {
+        let march1: Int64? = 1_677_672_000 * 1_000_000_000
+        #expect(ReleaseTime.ofPseudoVersion("v0.0.0-20230301120000-abcdefabcdef") == march1)
+        #expect(ReleaseTime.ofPseudoVersion("v1.2.4-0.20230301120000-abcdefabcdef+incompatible") == march1)
+        #expect(ReleaseTime.ofPseudoVersion("v1.2.3-pre.0.20230301120000-abcdefabcdef") == march1)
+        #expect(ReleaseTime.ofPseudoVersion("v1.2.3") == nil)
+        #expect(ReleaseTime.ofPseudoVersion("v1.2.3-rc.1") == nil)
     }
 }

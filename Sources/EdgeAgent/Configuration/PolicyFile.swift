@@ -1,5 +1,6 @@
 import Foundation
 import ModulePolicy
+import AgentServer
 
 /// Reads a policy file (goedge-policy(5)): `vulndb` (a local copy of the Go
 /// vulnerability database) and `vuln-action`, then `[[deny]]` and
@@ -29,6 +30,9 @@ package enum PolicyFile {
         var problems: [(line: Int, text: String)] = []
         var vulnerabilities: VulnerabilityDatabase?
         var vulnerabilityAction = ModulePolicy.VulnerabilityAction.deny
+        var minimumReleaseAge: Duration?
+        var minimumReleaseAgeText = ""
+        var cooldownExempt: [ModulePattern] = []
         for entry in parsed.entries {
             let place = "\(path):\(entry.line): \(entry.key)"
             switch (entry.key, entry.value) {
@@ -47,10 +51,27 @@ package enum PolicyFile {
                 } else {
                     problems.append((entry.line, "\(place): expected \"deny\" or \"warn\", found \"\(text)\""))
                 }
-            case ("vulndb", _), ("vuln-action", _):
+            case ("min-release-age", .string(let text)):
+                if let age = DurationText.parse(text), age > .zero {
+                    minimumReleaseAge = age
+                    minimumReleaseAgeText = text
+                } else {
+                    problems.append((entry.line, "\(place): expected a duration such as \"7d\" or \"36h\", found \"\(text)\""))
+                }
+            case ("cooldown-exempt", .array(let items)):
+                for item in items {
+                    guard case .string(let text) = item, let pattern = ModulePattern(text) else {
+                        problems.append((entry.line, "\(place): expected module paths or patterns in quotes (example.com/org/...)"))
+                        continue
+                    }
+                    cooldownExempt.append(pattern)
+                }
+            case ("vulndb", _), ("vuln-action", _), ("min-release-age", _):
                 problems.append((entry.line, "\(place): expected a string in quotes"))
+            case ("cooldown-exempt", _):
+                problems.append((entry.line, "\(place): expected a list such as [\"example.com/org/...\"]"))
             default:
-                problems.append((entry.line, "\(place): unknown key (a policy file holds vulndb, vuln-action, and [[deny]] and [[allow]] rules)"))
+                problems.append((entry.line, "\(place): unknown key (a policy file holds vulndb, vuln-action, min-release-age, cooldown-exempt, and [[deny]] and [[allow]] rules)"))
             }
         }
         var deny: [ModulePolicy.Rule] = []
@@ -71,7 +92,9 @@ package enum PolicyFile {
             }
         }
         if !problems.isEmpty { throw ConfigurationError(problems.sorted { $0.line < $1.line }.map(\.text)) }
-        return ModulePolicy(deny: deny, allow: allow, vulnerabilities: vulnerabilities, vulnerabilityAction: vulnerabilityAction)
+        return ModulePolicy(
+            deny: deny, allow: allow, vulnerabilities: vulnerabilities, vulnerabilityAction: vulnerabilityAction,
+            minimumReleaseAge: minimumReleaseAge, minimumReleaseAgeText: minimumReleaseAgeText, cooldownExempt: cooldownExempt)
     }
 
     private enum RuleResult {

@@ -42,21 +42,54 @@ public struct ModulePolicy: Sendable, Equatable {
     public let allow: [Rule]
     public let vulnerabilities: VulnerabilityDatabase?
     public let vulnerabilityAction: VulnerabilityAction
+    /// A version published less than this long ago is not offered (`min-release-age`).
+    public let minimumReleaseAge: Duration?
+    /// How the age was written, for messages (`7d`).
+    public let minimumReleaseAgeText: String
+    /// Modules the release age does not apply to (the company's own, say).
+    public let cooldownExempt: [ModulePattern]
 
     public init(
         deny: [Rule] = [], allow: [Rule] = [], vulnerabilities: VulnerabilityDatabase? = nil,
-        vulnerabilityAction: VulnerabilityAction = .deny
+        vulnerabilityAction: VulnerabilityAction = .deny, minimumReleaseAge: Duration? = nil, minimumReleaseAgeText: String = "",
+        cooldownExempt: [ModulePattern] = []
     ) {
         self.deny = deny
         self.allow = allow
         self.vulnerabilities = vulnerabilities
         self.vulnerabilityAction = vulnerabilityAction
+        self.minimumReleaseAge = minimumReleaseAge
+        self.minimumReleaseAgeText = minimumReleaseAgeText
+        self.cooldownExempt = cooldownExempt
     }
 
     /// No rules: everything is allowed.
     public static let open = ModulePolicy()
 
-    public var isOpen: Bool { deny.isEmpty && allow.isEmpty && vulnerabilities == nil }
+    public var isOpen: Bool { deny.isEmpty && allow.isEmpty && vulnerabilities == nil && minimumReleaseAge == nil }
+
+    /// Whether a version of `module` must be old enough: its release time is then needed.
+    public func needsReleaseTime(module: String) -> Bool {
+        minimumReleaseAge != nil && !cooldownExempt.contains { $0.matches(module) }
+    }
+
+    /// The refusal of a version too new to offer, or whose time is unknown
+    /// (fail closed); nil when it is old enough or the module is exempt.
+    /// Times are nanoseconds since the epoch.
+    public func cooldown(module: String, version: String, published: Int64?, now: Int64) -> PolicyDenial? {
+        guard let age = minimumReleaseAge, needsReleaseTime(module: module) else { return nil }
+        guard let published else {
+            return PolicyDenial(
+                module: module, version: version,
+                reason: "its release time cannot be learned; with min-release-age \(minimumReleaseAgeText) it counts as too new")
+        }
+        let (seconds, attoseconds) = age.components
+        let ageNanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let limit = ageNanoseconds.overflow ? Int64.max : ageNanoseconds.partialValue &+ attoseconds / 1_000_000_000
+        guard now.subtractingReportingOverflow(published).partialValue < limit else { return nil }
+        return PolicyDenial(
+            module: module, version: version, reason: "released less than \(minimumReleaseAgeText) ago (min-release-age)")
+    }
 
     /// The decision for one version of a module.
     public func decide(module: String, version: String) -> PolicyDecision {

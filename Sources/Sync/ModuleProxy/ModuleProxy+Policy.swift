@@ -48,11 +48,13 @@ extension ModuleProxy {
             }
             var filtered = answer
             filtered.body = .bytes(Array(kept.map { $0 + "\n" }.joined().utf8))
+            answer.release()
             return filtered
         case .latest(let module), .info(let module, _):
             guard let bytes = answer.bodyBytes, let version = Self.resolvedVersion(bytes),
                 let denial = policy.decide(module: module.path, version: version).denial
             else { return answer }
+            answer.release()
             return refused(denial)
         default:
             return answer
@@ -66,6 +68,8 @@ extension ModuleProxy {
     }
 
     /// The `Version` of an `.info` or `@latest` answer.
+    static func resolvedVersionText(_ bytes: [UInt8]) -> String? { resolvedVersion(bytes) }
+
     private static func resolvedVersion(_ bytes: [UInt8]) -> String? {
         struct Info: Decodable {
             // swift-format-ignore: AlwaysUseLowerCamelCase

@@ -83,6 +83,8 @@ public final class ModuleProxy: Sendable {
     public func cachedClientAnswer(for request: ProxyRequest) -> ProxyAnswer? {
         let policy = self.policy.policy
         if let refusal = refusal(for: request.resource, by: policy) { return refusal }
+        // The cooldown may need a version's time from the upstream: the asynchronous path.
+        if cooldownApplies(to: request.resource, policy) { return nil }
         guard let cached = cachedAnswer(for: request) else { return nil }
         readAhead.clientAnswered(request, cached, proxy: self)
         return applying(policy, to: cached, for: request.resource)
@@ -134,11 +136,13 @@ public final class ModuleProxy: Sendable {
     ) async -> ProxyAnswer {
         let policy = self.policy.policy
         if let refusal = refusal(for: request.resource, by: policy) { return refusal }
+        if let refusal = await cooldownRefusalBeforeFetching(request.resource, policy) { return refusal }
         let answer = await unpolicedAnswer(request, priority: priority, verify: expectedHash)
-        return applying(policy, to: answer, for: request.resource)
+        let policed = applying(policy, to: answer, for: request.resource)
+        return await applyingCooldown(policy, to: policed, for: request.resource)
     }
 
-    private func unpolicedAnswer(
+    func unpolicedAnswer(
         _ request: ProxyRequest, priority: TransferRequest.Priority, verify expectedHash: String?
     ) async -> ProxyAnswer {
         if let cached = priority == .client ? cachedClientAnswer(for: request) : cachedAnswer(for: request) {

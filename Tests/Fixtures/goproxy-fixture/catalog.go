@@ -222,6 +222,11 @@ func coreCatalog() *catalog {
 		files: pkg("incompat", `func V() int { return 1 }`)})
 	c.add(&version{path: "example.com/incompat", version: "v2.0.0+incompatible", time: day(31),
 		files: pkg("incompat", `func V() int { return 2 }`)})
+	// A version published just now, beside an old one: for the release-age cooldown.
+	c.add(&version{path: "example.com/fresh", version: "v1.0.0", time: day(50), goMod: goMod("example.com/fresh"),
+		files: pkg("fresh", `func V() string { return "v1.0.0" }`)})
+	c.add(&version{path: "example.com/fresh", version: "v1.1.0", time: time.Now().UTC().Truncate(time.Second),
+		goMod: goMod("example.com/fresh"), files: pkg("fresh", `func V() string { return "v1.1.0" }`)})
 	// Only a pseudo-version, reachable by branch name and commit prefix.
 	pseudo := "v0.0.0-20230301120000-abcdefabcdef"
 	c.add(&version{path: "example.com/pseudo", version: pseudo, time: time.Date(2023, 3, 1, 12, 0, 0, 0, time.UTC),

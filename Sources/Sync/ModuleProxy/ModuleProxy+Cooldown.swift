@@ -1,0 +1,97 @@
+import GoModules
+import ModulePolicy
+import Upstream
+
+/// The release-age cooldown (`min-release-age`): a version published less
+/// than that long ago is not offered, as a denied one is not. Its time is a
+/// pseudo-version's own, else its `.info`'s `Time`, fetched (and cached,
+/// immutable) before any of its other files; a version whose time cannot
+/// be learned counts as too new.
+extension ModuleProxy {
+    /// Whether the cooldown applies to what `resource` names (then the
+    /// answer takes the asynchronous path, where times can be fetched).
+    func cooldownApplies(to resource: ProxyResource, _ policy: ModulePolicy) -> Bool {
+        guard let module = resource.module else { return false }
+        return policy.needsReleaseTime(module: module.path)
+    }
+
+    /// Before fetching a `.mod` or `.zip`: its version's time, from its `.info`.
+    func cooldownRefusalBeforeFetching(_ resource: ProxyResource, _ policy: ModulePolicy) async -> ProxyAnswer? {
+        guard case .mod(let module, let version) = resource, policy.needsReleaseTime(module: module.path) else {
+            guard case .zip(let module, let version) = resource, policy.needsReleaseTime(module: module.path) else { return nil }
+            return await cooldownRefusal(module, version, policy)
+        }
+        return await cooldownRefusal(module, version, policy)
+    }
+
+    private func cooldownRefusal(_ module: ModulePath, _ version: ModuleVersion, _ policy: ModulePolicy) async -> ProxyAnswer? {
+        let published = await releaseTime(module, version.text)
+        return policy.cooldown(module: module.path, version: version.text, published: published, now: clock.now()).map { refused($0) }
+    }
+
+    /// After an answer: a canonical `.info`, `@latest` or a query checked by
+    /// the time it carries; a list without the versions too new.
+    func applyingCooldown(_ policy: ModulePolicy, to answer: ProxyAnswer, for resource: ProxyResource) async -> ProxyAnswer {
+        guard answer.status == 200, cooldownApplies(to: resource, policy), let module = resource.module else { return answer }
+        switch resource {
+        case .info, .latest:
+            guard let bytes = answer.bodyBytes else { return answer }
+            let version: String
+            if case .info(_, let asked) = resource, asked.isCanonical {
+                version = asked.text
+            } else {
+                guard let resolved = Self.resolvedVersionText(bytes) else { return answer }
+                version = resolved
+            }
+            let published = ReleaseTime.ofPseudoVersion(version) ?? ReleaseTime.ofInfo(bytes)
+            guard let denial = policy.cooldown(module: module.path, version: version, published: published, now: clock.now()) else {
+                return answer
+            }
+            answer.release()
+            return refused(denial)
+        case .list:
+            guard let bytes = answer.bodyBytes, let text = String(validating: bytes, as: UTF8.self) else { return answer }
+            let versions = text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+            let now = clock.now()
+            let tooNew = await withTaskGroup(of: String?.self) { group in
+                for version in versions {
+                    group.addTask { [self] in
+                        let published = await releaseTime(module, version)
+                        return policy.cooldown(module: module.path, version: version, published: published, now: now) == nil ? nil : version
+                    }
+                }
+                var found: Set<String> = []
+                for await version in group { if let version { found.insert(version) } }
+                return found
+            }
+            guard !tooNew.isEmpty else { return answer }
+            var filtered = answer
+            let kept = text.split(separator: "\n").filter { line in !tooNew.contains(String(line.split(separator: " ").first ?? "")) }
+            filtered.body = .bytes(Array(kept.map { $0 + "\n" }.joined().utf8))
+            answer.release()
+            return filtered
+        default:
+            return answer
+        }
+    }
+
+    /// A version's publication time: a pseudo-version's own, else its `.info`'s.
+    func releaseTime(_ module: ModulePath, _ version: String) async -> Int64? {
+        if let time = ReleaseTime.ofPseudoVersion(version) { return time }
+        guard let parsed = try? ModuleVersion(version) else { return nil }
+        let info = await unpolicedAnswer(ProxyRequest(.info(module, parsed)), priority: .client, verify: nil)
+        defer { info.release() }
+        guard info.status == 200, let bytes = info.bodyBytes else { return nil }
+        return ReleaseTime.ofInfo(bytes)
+    }
+}
+
+extension ProxyResource {
+    /// The module a module request names; nil for checksum database requests.
+    var module: ModulePath? {
+        switch self {
+        case .list(let module), .latest(let module), .info(let module, _), .mod(let module, _), .zip(let module, _): module
+        case .sumdb: nil
+        }
+    }
+}
