@@ -102,7 +102,7 @@ let package = Package(
         ),
         .target(
             name: "CacheAdmin",
-            dependencies: ["ModuleProxy", "GoModules", "LRUCache"],
+            dependencies: ["ModuleProxy", "ModulePolicy", "GoModules", "LRUCache"],
             path: "Sources/Sync/CacheAdmin"
         ),
         .target(

@@ -123,6 +123,27 @@ extension Integration {
 }
 
 extension Integration.AccessControl {
+    /// Outside systemd, `log-format = json` gives the journal's fields as
+    /// one JSON object a line.
+    @Test func jsonLinesCarryWhoFetchedWhat() throws {
+        let upstream = try GoProxyFixture()
+        let agent = try AgentProcess(upstream: upstream.url, arguments: ["--log-format", "json"])
+        #expect(try agent.get("/example.com/hello/@v/v1.3.0.mod").status == 200)
+        #expect(eventually { agent.log.contains("v1.3.0.mod 200") })
+        let lines = agent.log.split(separator: "\n").map { String($0) }
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == lines.count, "every line is a JSON object: \(lines.prefix(3))")
+        let access = objects.first { ($0["message"] as? String)?.contains("v1.3.0.mod 200") == true }
+        #expect(access?["module"] as? String == "example.com/hello")
+        #expect(access?["version"] as? String == "v1.3.0")
+        #expect(access?["kind"] as? String == "mod")
+        #expect(access?["cache"] as? String == "miss")
+        #expect((access?["client"] as? String)?.hasPrefix("127.0.0.1:") == true)
+        #expect(access?["level"] as? String == "info")
+        #expect(objects.contains { $0["message"] as? String == "cache loaded" && $0["entries"] != nil })
+        #expect(agent.terminate() == 0)
+    }
+
     /// Runs goedge as `nobody`: another local user.
     static func asNobody(_ arguments: [String]) throws -> CommandResult {
         try ChildProcess.run(

@@ -132,7 +132,11 @@ extension Integration {
             agent.process.signal(SIGHUP)
             #expect(eventually { agent.log.contains("policy file refused") })
             #expect(try agent.get("/example.com/hello/@v/v1.3.0.mod").status == 403)
-            // Cached, denied, and still there.
+            // Cached, denied, and still there: goedge cache ls says so.
+            let listed = try ChildProcess.run(Paths.goedge, ["cache", "ls", "--config", "/dev/null", "--agent", agent.url])
+            #expect(
+                listed.output.split(separator: "\n").contains { $0.hasPrefix("example.com/hello@v1.3.0") && $0.contains("denied: GO-2099-0001") },
+                "\(listed)")
             #expect(agent.terminate() == 0)
             let cached = try ChildProcess.run(Paths.goedge, ["cache", "ls", "--config", "/dev/null", "--cache-dir", cache.path])
             #expect(cached.output.contains("example.com/hello@v1.3.0"), "\(cached)")

@@ -32,7 +32,10 @@ public final class AgentProcess: @unchecked Sendable {
             process = try ChildProcess(wrapper[0], Array(wrapper.dropFirst()) + [Paths.goedge] + command, environment: env)
         }
         let line = try process.waitForLine(containing: "listening", inErrorOutput: true)
-        guard let range = line.range(of: "urls=http://127.0.0.1:") else { throw TestFailure("no URL in \(line)") }
+        // Text or JSON lines (log-format = json).
+        guard let range = line.range(of: "urls=http://127.0.0.1:") ?? line.range(of: "\"urls\":\"http://127.0.0.1:") else {
+            throw TestFailure("no URL in \(line)")
+        }
         port = Int(line[range.upperBound...].prefix { $0.isNumber })!
     }
 

@@ -31,6 +31,7 @@ extension AgentConfiguration {
             cacheDirectory: layers.path(Settings.cacheDir, home: home) ?? Self.defaultCacheDirectory(environment: environment),
             maxCacheSize: layers.size(Settings.maxCacheSize) ?? Self.defaultMaxCacheSize,
             logLevel: layers.string(Settings.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .info,
+            logsJSON: layers.string(Settings.logFormat) == "json",
             freshness: FreshnessPolicy(
                 moduleMetadataTTL: layers.duration(Settings.metadataTTL) ?? defaults.moduleMetadataTTL,
                 notFoundTTL: layers.duration(Settings.notFoundTTL) ?? defaults.notFoundTTL,

@@ -30,6 +30,7 @@ package struct Setting: Sendable, Hashable {
         case listen
         case upstream
         case logLevel
+        case logFormat
         /// An agent's URL (`http://127.0.0.1:7179`).
         case url
     }
@@ -64,6 +65,7 @@ package struct Setting: Sendable, Hashable {
         case .listen: "an address such as \"127.0.0.1:7179\", \"[::1]:7179\" or \"unix:/run/goedge.sock\""
         case .upstream: "an upstream list in GOPROXY syntax, such as \"https://proxy.golang.org\""
         case .logLevel: "one of trace, debug, info, notice, warning, error, critical"
+        case .logFormat: "text or json"
         case .url: "an http:// URL such as \"http://127.0.0.1:7179\""
         }
     }
@@ -101,6 +103,8 @@ package struct Setting: Sendable, Hashable {
             } catch {
                 return "\(error)"
             }
+        case (.logFormat, .string(let text)):
+            return text == "text" || text == "json" ? nil : "expected \(expected), found \"\(text)\""
         case (.logLevel, .string(let text)):
             return Logger.Level(rawValue: text) == nil ? "expected \(expected), found \"\(text)\"" : nil
         case (.url, .string(let text)):

@@ -78,9 +78,13 @@ package enum Settings {
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
 
+    package static let logFormat = Setting(
+        name: "log-format", kind: .logFormat, defaultText: "text",
+        summary: "text (one line per event), or json: one JSON object a line, an access line's module, version, kind, cache outcome, client and user as fields. Under systemd the journal gets these fields either way.")
+
     package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, policyFile, agent, watchFolders, logLevel,
+        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, policyFile, agent, watchFolders, logLevel, logFormat,
     ]
 
     package static func named(_ name: String) -> Setting? {

@@ -15,6 +15,8 @@ public struct CacheEntry: Codable, Sendable, Equatable {
     /// Seconds since 1970 when a client last asked for it.
     public var lastUsed: Int64
     public var files: [String]
+    /// Why the module policy in force no longer serves it (it stays cached).
+    public var denied: String?
 
     /// The entry of a stored group, named as the go command names it.
     public init(_ group: StoredGroup) {

@@ -119,7 +119,7 @@ package struct Agent {
         let endpoints = AgentEndpoints(
             prefetch: PrefetchEndpoint(prefetcher: prefetcher),
             health: HealthEndpoints(store: store, upstreams: chain.health), metrics: metrics,
-            control: ControlAPI(administration: CacheAdministration(store: store), status: status))
+            control: ControlAPI(administration: CacheAdministration(store: store), status: status, policy: policy))
 
         let listeners: [HTTPServer.Listener]
         if let inherited {

@@ -22,6 +22,8 @@ package struct AgentConfiguration: Sendable {
     package var cacheDirectory: String
     package var maxCacheSize: ByteSize
     package var logLevel: Logger.Level
+    /// One JSON object a log line (`log-format = json`).
+    package var logsJSON: Bool
     package var freshness: FreshnessPolicy
     package var client: UpstreamClientConfiguration
     /// How long SIGTERM waits for responses in flight.
@@ -45,7 +47,7 @@ package struct AgentConfiguration: Sendable {
 
     package init(
         listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,
-        logLevel: Logger.Level, freshness: FreshnessPolicy, client: UpstreamClientConfiguration, shutdownTimeout: Duration,
+        logLevel: Logger.Level, logsJSON: Bool = false, freshness: FreshnessPolicy, client: UpstreamClientConfiguration, shutdownTimeout: Duration,
         idleTimeout: IdleTimeout, readAhead: Bool, prefetchConcurrency: Int, controlHosts: [HostPattern],
         limits: ConnectionLimits, maximumConnections: Int, clientHosts: [HostPattern]? = nil,
         clientCredentials: ClientCredentials? = nil, policy: PolicySource? = nil
@@ -56,6 +58,7 @@ package struct AgentConfiguration: Sendable {
         self.cacheDirectory = cacheDirectory
         self.maxCacheSize = maxCacheSize
         self.logLevel = logLevel
+        self.logsJSON = logsJSON
         self.freshness = freshness
         self.client = client
         self.shutdownTimeout = shutdownTimeout

@@ -5,6 +5,7 @@ import CacheAdmin
 import GoModules
 import NIOCore
 import NIOHTTP1
+import ModulePolicy
 
 /// The control API that `goedge status` and `goedge cache` use, under
 /// `/-/api/` (reachable only from the hosts the agent allows):
@@ -22,6 +23,8 @@ import NIOHTTP1
 struct ControlAPI: Sendable {
     let administration: CacheAdministration
     let status: @Sendable () -> AgentStatusReport
+    /// The module policy in force, to mark what it no longer serves.
+    var policy = PolicyHolder()
 
     /// Longest prune age accepted: a century (anything longer means "everything").
     static let maximumPruneAge: Int64 = 100 * 366 * 86_400
@@ -51,7 +54,8 @@ struct ControlAPI: Sendable {
         case "cache/list":
             switch JSONReply.decode(ControlMessages.List.self, from: await body.collect(), expected: "{\"pattern\": …}") {
             case .failure(let error): return error.reply
-            case .success(let request): return JSONReply.make(administration.entries(matching: request.pattern))
+            case .success(let request):
+                return JSONReply.make(PolicyMarks.mark(administration.entries(matching: request.pattern), by: policy.policy))
             }
         case "cache/remove":
             let decoded = JSONReply.decode(

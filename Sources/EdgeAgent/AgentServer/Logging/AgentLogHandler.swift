@@ -16,7 +16,7 @@ import Glibc
 /// a line's parts go out as they are (prefix, message, newline), not joined
 /// into a new String first.
 package struct AgentLogHandler: LogHandler {
-    package enum Style: Sendable { case plain, journal }
+    package enum Style: Sendable { case plain, journal, json }
 
     package var logLevel: Logger.Level
     package var metadata: Logger.Metadata = [:]
@@ -31,9 +31,11 @@ package struct AgentLogHandler: LogHandler {
         self.output = output
     }
 
-    /// Journal style exactly when standard error is the journal's stream.
-    package static func style(environment: [String: String]) -> Style {
-        environment["JOURNAL_STREAM"].map { _ in .journal } ?? .plain
+    /// Journal style exactly when standard error is the journal's stream;
+    /// JSON when asked for (`log-format = json`) outside it.
+    package static func style(environment: [String: String], json: Bool = false) -> Style {
+        if environment["JOURNAL_STREAM"] != nil { return .journal }
+        return json ? .json : .plain
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -42,6 +44,10 @@ package struct AgentLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
+        if style == .json {
+            logJSON(event)
+            return
+        }
         var message = event.message.description
         if !metadata.isEmpty || event.metadata?.isEmpty == false || event.error != nil {
             var merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
@@ -54,7 +60,7 @@ package struct AgentLogHandler: LogHandler {
         var prefix = Prefix()
         switch style {
         case .journal: prefix.append(Self.priorityTag(event.level))
-        case .plain:
+        case .plain, .json:
             Self.appendTimestamp(to: &prefix)
             prefix.append(" ")
             prefix.append(Self.name(event.level))
@@ -71,6 +77,58 @@ package struct AgentLogHandler: LogHandler {
                 Self.writing.withLock { _ in Self.writeAll(output, &parts) }
             }
         }
+    }
+
+    /// One JSON object a line (`log-format = json`): time, level, message,
+    /// and each metadata key as a field of its own (an access line's module,
+    /// version, kind, cache outcome, client and user among them).
+    private func logJSON(_ event: LogEvent) {
+        var merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
+        if let error = event.error { merged["error"] = "\(error)" }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        func padded(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let time = padded(Int(parts.tm_year) + 1900, 4) + "-" + padded(Int(parts.tm_mon) + 1, 2) + "-" + padded(Int(parts.tm_mday), 2)
+            + "T" + padded(Int(parts.tm_hour), 2) + ":" + padded(Int(parts.tm_min), 2) + ":" + padded(Int(parts.tm_sec), 2) + "."
+            + padded(now.tv_nsec / 1_000_000, 3) + "Z"
+        var line = "{\"time\":\"\(time)\",\"level\":\"\(event.level.rawValue)\",\"message\":" + Self.jsonString(event.message.description)
+        for key in merged.keys.sorted() where key != "time" && key != "level" && key != "message" {
+            line += "," + Self.jsonString(key) + ":" + Self.jsonString("\(merged[key]!)")
+        }
+        line += "}\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var parts = [iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)]
+            Self.writing.withLock { _ in Self.writeAll(output, &parts) }
+        }
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     /// writev until every part is out (a pipe may take a long line in pieces).

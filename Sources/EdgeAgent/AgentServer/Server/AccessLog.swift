@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import NIOCore
 import GoModules
 import Upstream
@@ -42,23 +43,29 @@ enum AccessLog {
             line += user.utf8
         }
         let message = String(decoding: line, as: UTF8.self)
-        if JournalRecord.isEnabled {
-            var fields: [(name: String, value: String)] = [
-                ("GOEDGE_KIND", kind.rawValue), ("GOEDGE_CACHE", answer.outcome.rawValue), ("GOEDGE_STATUS", String(answer.status)),
-                ("GOEDGE_CLIENT", client),
-            ]
-            if let user { fields.append(("GOEDGE_USER", user)) }
-            if let (module, version) = resource?.moduleVersion {
-                fields += [("GOEDGE_MODULE", module.path), ("GOEDGE_VERSION", version.text)]
-            } else if case .list(let module)? = resource {
-                fields.append(("GOEDGE_MODULE", module.path))
-            } else if case .latest(let module)? = resource {
-                fields.append(("GOEDGE_MODULE", module.path))
-            }
-            if answer.outcome == .denied { fields.append(("GOEDGE_POLICY", "denied")) }
-            if JournalRecord.send(message: message, priority: 6, fields: fields) { return }
+        let structured = JournalRecord.isEnabled || StructuredAccessLog.isEnabled
+        guard structured else {
+            logger.info(Logger.Message(stringLiteral: message))
+            return
         }
-        logger.info(Logger.Message(stringLiteral: message))
+        var fields: [(name: String, value: String)] = [
+            ("GOEDGE_KIND", kind.rawValue), ("GOEDGE_CACHE", answer.outcome.rawValue), ("GOEDGE_STATUS", String(answer.status)),
+            ("GOEDGE_CLIENT", client),
+        ]
+        if let user { fields.append(("GOEDGE_USER", user)) }
+        if let (module, version) = resource?.moduleVersion {
+            fields += [("GOEDGE_MODULE", module.path), ("GOEDGE_VERSION", version.text)]
+        } else if case .list(let module)? = resource {
+            fields.append(("GOEDGE_MODULE", module.path))
+        } else if case .latest(let module)? = resource {
+            fields.append(("GOEDGE_MODULE", module.path))
+        }
+        if answer.outcome == .denied { fields.append(("GOEDGE_POLICY", "denied")) }
+        if JournalRecord.isEnabled, JournalRecord.send(message: message, priority: 6, fields: fields) { return }
+        // The same fields, named in lower case without the prefix (`module`, `client`), for log-format = json.
+        var metadata: Logger.Metadata = [:]
+        for field in fields { metadata[String(field.name.dropFirst("GOEDGE_".count)).lowercased()] = .string(field.value) }
+        logger.info(Logger.Message(stringLiteral: message), metadata: metadata)
     }
 
     /// Milliseconds with one decimal: `12`, `0.3`.
@@ -70,4 +77,11 @@ enum AccessLog {
             line.append(UInt8(ascii: "0") + UInt8(tenths % 10))
         }
     }
+}
+
+/// Whether access lines carry their fields as metadata (`log-format = json`).
+package enum StructuredAccessLog {
+    private static let enabled = Atomic<Bool>(false)
+    package static func enable() { enabled.store(true, ordering: .relaxed) }
+    static var isEnabled: Bool { enabled.load(ordering: .relaxed) }
 }

@@ -29,7 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ConfigurationProblems(error: error).exit()
         }
-        let style = AgentLogHandler.style(environment: environment)
+        let style = AgentLogHandler.style(environment: environment, json: configuration.logsJSON)
+        if style == .json { StructuredAccessLog.enable() }
         LoggingSystem.bootstrap { _ in AgentLogHandler(level: configuration.logLevel, style: style) }
         JournalRecord.enableIfStandardErrorIsTheJournal(environment: environment)
         do {

@@ -71,6 +71,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
+    @Option(help: ArgumentHelp(Settings.logFormat.help, valueName: "format"))
+    var logFormat: String?
+
     /// The options given on the command line, by setting.
     var given: [String: RawSetting] {
         var given: [String: RawSetting] = [:]
@@ -83,7 +86,7 @@ struct ServeOptions: ParsableArguments {
             (Settings.maxConnections, maxConnections),
             (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.clientHosts, clientHosts),
             (Settings.clientCredentialsFile, clientCredentialsFile), (Settings.policyFile, policyFile),
-            (Settings.logLevel, logLevel),
+            (Settings.logLevel, logLevel), (Settings.logFormat, logFormat),
         ]
         for (setting, text) in texts {
             if let text { given[setting.name] = setting.value(fromText: text) }

@@ -46,6 +46,13 @@ struct CacheListCommand: AsyncParsableCommand {
             }
         case .folder(let administration):
             entries = administration.entries(matching: pattern)
+            // No agent: the configured policy file, read here, marks what the agent would not serve.
+            let layers = try options.layers()
+            if let path = layers.path(Settings.policyFile, home: ProcessInfo.processInfo.environment["HOME"] ?? "/"), !path.isEmpty,
+                let policy = try? PolicyFile.read(path)
+            {
+                entries = PolicyMarks.mark(entries, by: policy)
+            }
         }
         if !all { entries = entries.filter { $0.module != nil } }
         if json {
@@ -58,10 +65,10 @@ struct CacheListCommand: AsyncParsableCommand {
         let width = entries.map(\.name.count).max() ?? 0
         for entry in entries {
             let size = ByteSize.format(entry.size)
-            print(
-                entry.name.padding(toLength: max(width, 1), withPad: " ", startingAt: 0) + "  "
-                    + String(repeating: " ", count: max(0, 9 - size.count)) + size + "  "
-                    + Self.age(now - entry.lastUsed))
+            let name = entry.name.padding(toLength: max(width, 1), withPad: " ", startingAt: 0)
+            let sizeColumn = String(repeating: " ", count: max(0, 9 - size.count)) + size
+            let denied = entry.denied.map { "  denied: " + $0 } ?? ""
+            print(name + "  " + sizeColumn + "  " + Self.age(now - entry.lastUsed) + denied)
         }
         let total = entries.reduce(Int64(0)) { $0 + $1.diskUsage }
         FileHandle.standardError.write(Data("\(entries.count) entries, \(ByteSize.format(total)) on disk\n".utf8))
