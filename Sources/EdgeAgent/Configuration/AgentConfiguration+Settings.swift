@@ -57,13 +57,7 @@ extension AgentConfiguration {
     /// The users and tokens that may fetch modules, read once, at start.
     private static func clientCredentials(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> ClientCredentials? {
         guard let path = layers.path(Settings.clientCredentialsFile, home: home), !path.isEmpty else { return nil }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigurationError(["\(path): cannot be opened (client-credentials-file)"])
-        }
-        defer { try? handle.close() }
-        guard let data = try? handle.readToEnd() ?? Data(), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(["\(path): cannot be read as UTF-8 text"])
-        }
+        let text = try SettingsFileText.read(path, setting: "client-credentials-file")
         do {
             return try ClientCredentials(parsing: text)
         } catch {

@@ -13,15 +13,7 @@ package enum ConfigurationFile {
     /// The file's settings; nil when it does not exist.
     package static func read(_ path: String) throws(ConfigurationError) -> [String: Entry]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        // A file handle, not FileManager.contents: that gives nil for /dev/null.
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigurationError(["\(path): cannot be opened"])
-        }
-        defer { try? handle.close() }
-        guard let data = try? handle.readToEnd() ?? Data(), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(["\(path): cannot be read as UTF-8 text"])
-        }
-        return try parse(text, path: path)
+        return try parse(try SettingsFileText.read(path), path: path)
     }
 
     package static func parse(_ text: String, path: String) throws(ConfigurationError) -> [String: Entry] {

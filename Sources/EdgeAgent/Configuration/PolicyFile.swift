@@ -10,14 +10,7 @@ import AgentServer
 /// it has).
 package enum PolicyFile {
     package static func read(_ path: String) throws(ConfigurationError) -> ModulePolicy {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigurationError(["\(path): cannot be opened (policy-file)"])
-        }
-        defer { try? handle.close() }
-        guard let data = try? handle.readToEnd() ?? Data(), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(["\(path): cannot be read as UTF-8 text"])
-        }
-        return try parse(text, path: path)
+        try parse(try SettingsFileText.read(path, setting: "policy-file"), path: path)
     }
 
     package static func parse(_ text: String, path: String) throws(ConfigurationError) -> ModulePolicy {

@@ -8,6 +8,9 @@ import Upstream
 /// immutable) before any of its other files; a version whose time cannot
 /// be learned counts as too new.
 extension ModuleProxy {
+    /// Versions' times looked up at once for one version list.
+    static let releaseTimeLookups = 16
+
     /// Whether the cooldown applies to what `resource` names (then the
     /// answer takes the asynchronous path, where times can be fetched).
     func cooldownApplies(to resource: ProxyResource, _ policy: ModulePolicy) -> Bool {
@@ -54,14 +57,21 @@ extension ModuleProxy {
             let versions = text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
             let now = clock.now()
             let tooNew = await withTaskGroup(of: String?.self) { group in
-                for version in versions {
+                // A few lookups at a time: a module may list hundreds of versions.
+                var pending = versions.makeIterator()
+                func lookUpNext() {
+                    guard let version = pending.next() else { return }
                     group.addTask { [self] in
                         let published = await releaseTime(module, version)
                         return policy.cooldown(module: module.path, version: version, published: published, now: now) == nil ? nil : version
                     }
                 }
+                for _ in 0..<Self.releaseTimeLookups { lookUpNext() }
                 var found: Set<String> = []
-                for await version in group { if let version { found.insert(version) } }
+                for await version in group {
+                    if let version { found.insert(version) }
+                    lookUpNext()
+                }
                 return found
             }
             guard !tooNew.isEmpty else { return answer }
