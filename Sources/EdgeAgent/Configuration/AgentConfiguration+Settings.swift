@@ -65,18 +65,17 @@ extension AgentConfiguration {
         }
     }
 
-    /// The policy file, read once now so that a mistake stops the start.
+    /// The policy file, read once now so that a mistake stops the start (the
+    /// agent serves with what was read here, and reads again on SIGHUP).
     private static func policySource(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> PolicySource? {
         // "" is how a file or variable says "none" (as goedge config prints the default).
         guard let path = layers.path(Settings.policyFile, home: home), !path.isEmpty else { return nil }
-        let source = PolicySource(path: path) {
+        return PolicySource(path: path, initial: try PolicyFile.read(path)) {
             do throws(ConfigurationError) {
                 return .success(try PolicyFile.read(path))
             } catch {
                 return .failure(PolicyFileProblems(error.problems))
             }
         }
-        if case .failure(let problems) = source.read() { throw ConfigurationError(problems.lines) }
-        return source
     }
 }

@@ -17,12 +17,7 @@ package enum ConfigurationFile {
     }
 
     package static func parse(_ text: String, path: String) throws(ConfigurationError) -> [String: Entry] {
-        let parsed: (entries: [FlatTOML.Entry], sections: [FlatTOML.Section])
-        do {
-            parsed = try FlatTOML.parse(text)
-        } catch {
-            throw ConfigurationError(["\(path):\(error)"])
-        }
+        let parsed = try SettingsFileText.parseTOML(text, path: path)
         var problems: [(line: Int, text: String)] = []
         var entries: [String: Entry] = [:]
         for section in parsed.sections {

@@ -14,12 +14,7 @@ package enum PolicyFile {
     }
 
     package static func parse(_ text: String, path: String) throws(ConfigurationError) -> ModulePolicy {
-        let parsed: (entries: [FlatTOML.Entry], sections: [FlatTOML.Section])
-        do {
-            parsed = try FlatTOML.parse(text)
-        } catch {
-            throw ConfigurationError(["\(path):\(error)"])
-        }
+        let parsed = try SettingsFileText.parseTOML(text, path: path)
         var problems: [(line: Int, text: String)] = []
         var vulnerabilities: VulnerabilityDatabase?
         var vulnerabilityAction = ModulePolicy.VulnerabilityAction.deny

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The text of a file a setting names (goedge.toml, the policy file, the
-/// credentials file), or the problem a user should read.
+/// credentials file), and its TOML, or the problem a user should read.
 enum SettingsFileText {
     /// `setting` names the key for the message ("policy-file"); nil for goedge.toml itself.
     static func read(_ path: String, setting: String? = nil) throws(ConfigurationError) -> String {
@@ -14,5 +14,14 @@ enum SettingsFileText {
             throw ConfigurationError(["\(path): cannot be read as UTF-8 text"])
         }
         return text
+    }
+
+    /// `text`'s TOML; a syntax error names the file, line and column.
+    static func parseTOML(_ text: String, path: String) throws(ConfigurationError) -> (entries: [FlatTOML.Entry], sections: [FlatTOML.Section]) {
+        do {
+            return try FlatTOML.parse(text)
+        } catch {
+            throw ConfigurationError(["\(path):\(error)"])
+        }
     }
 }

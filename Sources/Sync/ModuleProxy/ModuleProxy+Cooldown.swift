@@ -20,16 +20,14 @@ extension ModuleProxy {
 
     /// Before fetching a `.mod` or `.zip`: its version's time, from its `.info`.
     func cooldownRefusalBeforeFetching(_ resource: ProxyResource, _ policy: ModulePolicy) async -> ProxyAnswer? {
-        guard case .mod(let module, let version) = resource, policy.needsReleaseTime(module: module.path) else {
-            guard case .zip(let module, let version) = resource, policy.needsReleaseTime(module: module.path) else { return nil }
-            return await cooldownRefusal(module, version, policy)
+        switch resource {
+        case .mod(let module, let version), .zip(let module, let version):
+            guard policy.needsReleaseTime(module: module.path) else { return nil }
+            let published = await releaseTime(module, version.text)
+            return policy.cooldown(module: module.path, version: version.text, published: published, now: clock.now()).map { refused($0) }
+        default:
+            return nil
         }
-        return await cooldownRefusal(module, version, policy)
-    }
-
-    private func cooldownRefusal(_ module: ModulePath, _ version: ModuleVersion, _ policy: ModulePolicy) async -> ProxyAnswer? {
-        let published = await releaseTime(module, version.text)
-        return policy.cooldown(module: module.path, version: version.text, published: published, now: clock.now()).map { refused($0) }
     }
 
     /// After an answer: a canonical `.info`, `@latest` or a query checked by
@@ -43,7 +41,7 @@ extension ModuleProxy {
             if case .info(_, let asked) = resource, asked.isCanonical {
                 version = asked.text
             } else {
-                guard let resolved = Self.resolvedVersionText(bytes) else { return answer }
+                guard let resolved = Self.resolvedVersion(bytes) else { return answer }
                 version = resolved
             }
             let published = ReleaseTime.ofPseudoVersion(version) ?? ReleaseTime.ofInfo(bytes)
@@ -53,8 +51,8 @@ extension ModuleProxy {
             answer.release()
             return refused(denial)
         case .list:
-            guard let bytes = answer.bodyBytes, let text = String(validating: bytes, as: UTF8.self) else { return answer }
-            let versions = text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+            guard let lines = Self.listLines(answer) else { return answer }
+            let versions = lines.map(Self.version(ofLine:))
             let now = clock.now()
             let tooNew = await withTaskGroup(of: String?.self) { group in
                 // A few lookups at a time: a module may list hundreds of versions.
@@ -75,11 +73,7 @@ extension ModuleProxy {
                 return found
             }
             guard !tooNew.isEmpty else { return answer }
-            var filtered = answer
-            let kept = text.split(separator: "\n").filter { line in !tooNew.contains(String(line.split(separator: " ").first ?? "")) }
-            filtered.body = .bytes(Array(kept.map { $0 + "\n" }.joined().utf8))
-            answer.release()
-            return filtered
+            return Self.keeping(lines.filter { !tooNew.contains(Self.version(ofLine: $0)) }, of: answer)
         default:
             return answer
         }

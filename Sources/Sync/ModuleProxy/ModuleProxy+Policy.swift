@@ -41,15 +41,8 @@ extension ModuleProxy {
             warned.warning = "299 goedge \"\(warning.reason.replacingOccurrences(of: "\"", with: "'"))\""
             return warned
         case .list(let module):
-            guard let bytes = answer.bodyBytes, let text = String(validating: bytes, as: UTF8.self) else { return answer }
-            let kept = text.split(separator: "\n", omittingEmptySubsequences: true).filter { line in
-                guard let version = line.split(separator: " ").first else { return true }
-                return policy.decide(module: module.path, version: String(version)).denial == nil
-            }
-            var filtered = answer
-            filtered.body = .bytes(Array(kept.map { $0 + "\n" }.joined().utf8))
-            answer.release()
-            return filtered
+            guard let lines = Self.listLines(answer) else { return answer }
+            return Self.keeping(lines.filter { policy.decide(module: module.path, version: Self.version(ofLine: $0)).denial == nil }, of: answer)
         case .latest(let module), .info(let module, _):
             guard let bytes = answer.bodyBytes, let version = Self.resolvedVersion(bytes),
                 let denial = policy.decide(module: module.path, version: version).denial
@@ -67,10 +60,27 @@ extension ModuleProxy {
             cacheStatus: .denied)
     }
 
-    /// The `Version` of an `.info` or `@latest` answer.
-    static func resolvedVersionText(_ bytes: [UInt8]) -> String? { resolvedVersion(bytes) }
+    /// The lines of a `list` answer, blank ones left out.
+    static func listLines(_ answer: ProxyAnswer) -> [Substring]? {
+        guard let bytes = answer.bodyBytes, let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        return text.split(separator: "\n")
+    }
 
-    private static func resolvedVersion(_ bytes: [UInt8]) -> String? {
+    /// The version a list line names: its first field.
+    static func version(ofLine line: Substring) -> String {
+        String(line.split(separator: " ").first ?? "")
+    }
+
+    /// `answer`, a list, with only `lines` (its own file, if any, released).
+    static func keeping(_ lines: [Substring], of answer: ProxyAnswer) -> ProxyAnswer {
+        var filtered = answer
+        filtered.body = .bytes(Array(lines.map { $0 + "\n" }.joined().utf8))
+        answer.release()
+        return filtered
+    }
+
+    /// The `Version` of an `.info` or `@latest` answer.
+    static func resolvedVersion(_ bytes: [UInt8]) -> String? {
         struct Info: Decodable {
             // swift-format-ignore: AlwaysUseLowerCamelCase
             let Version: String

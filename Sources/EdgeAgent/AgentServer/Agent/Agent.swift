@@ -70,15 +70,8 @@ package struct Agent {
                 logger.notice("upstream answering again", metadata: ["upstream": "\(upstream)"])
             }
         }
-        let policy = PolicyHolder()
+        let policy = PolicyHolder(configuration.policy?.initial ?? .open)
         if let source = configuration.policy {
-            switch source.read() {
-            case .success(let rules): policy.replace(with: rules)
-            case .failure(let problems):
-                // Never serve without the policy asked for.
-                logger.critical("policy file refused", metadata: ["file": "\(source.path)", "problems": "\(problems)"])
-                throw AgentExit.configuration
-            }
             logger.notice(
                 "module policy", metadata: ["file": "\(source.path)", "deny": "\(policy.policy.deny.count)", "allow": "\(policy.policy.allow.count)"])
         }

@@ -112,11 +112,14 @@ package struct AgentConfiguration: Sendable {
 /// configuration layer parses the file; the agent only reads it again).
 package struct PolicySource: Sendable {
     package let path: String
+    /// The policy as read when the configuration was (a file with mistakes stops the start there).
+    package let initial: ModulePolicy
     /// The policy, or the problems with the file, one a line.
     package let read: @Sendable () -> Result<ModulePolicy, PolicyFileProblems>
 
-    package init(path: String, read: @escaping @Sendable () -> Result<ModulePolicy, PolicyFileProblems>) {
+    package init(path: String, initial: ModulePolicy, read: @escaping @Sendable () -> Result<ModulePolicy, PolicyFileProblems>) {
         self.path = path
+        self.initial = initial
         self.read = read
     }
 }

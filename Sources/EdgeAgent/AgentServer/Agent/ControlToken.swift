@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 #if canImport(Glibc)
@@ -44,10 +43,6 @@ package enum ControlToken {
     /// Whether an `Authorization: Bearer …` value carries `token` (compared in constant time).
     static func matches(_ header: String?, token: String) -> Bool {
         guard let header, header.hasPrefix("Bearer "), header.count < 1024 else { return false }
-        let offered = Array(SHA256.hash(data: Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)))
-        let expected = Array(SHA256.hash(data: Array(token.utf8)))
-        var difference: UInt8 = 0
-        for (left, right) in zip(offered, expected) { difference |= left ^ right }
-        return difference == 0
+        return SecretDigest(of: token).matches(header.dropFirst(7).trimmingCharacters(in: .whitespaces))
     }
 }

@@ -1,14 +1,14 @@
-import Crypto
 import Foundation
 
 /// The users and tokens that may fetch modules (`client-credentials-file`):
 /// HTTP Basic, as the go command sends it for any GOPROXY from `.netrc` or
-/// from the URL. Tokens come from a file only, never from the command line,
-/// and are never logged; they are compared as SHA-256 digests in constant
-/// time, so that neither a token's length nor its first differing byte shows
-/// in how long a refusal takes.
+/// from the URL (over HTTPS only: through a TLS front). Tokens come from a
+/// file only, never from the command line, and are never logged; they are
+/// kept and compared as ``SecretDigest``s.
 package struct ClientCredentials: Sendable {
-    private let digests: [String: [UInt8]]
+    private let digests: [String: SecretDigest]
+    /// Compared against when the user is unknown, so that the time says nothing either.
+    private static let nobody = SecretDigest(of: "")
 
     package var users: Int { digests.count }
 
@@ -20,7 +20,7 @@ package struct ClientCredentials: Sendable {
 
     /// Lines of `user:token`; blank lines and `#` comments are skipped.
     package init(parsing text: String) throws(Problem) {
-        var digests: [String: [UInt8]] = [:]
+        var digests: [String: SecretDigest] = [:]
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
@@ -31,7 +31,7 @@ package struct ClientCredentials: Sendable {
             let token = String(trimmed[trimmed.index(after: colon)...])
             guard !user.isEmpty, !token.isEmpty else { throw Problem(line: index + 1, message: "expected user:token, neither empty") }
             guard digests[user] == nil else { throw Problem(line: index + 1, message: "\(user) is listed twice") }
-            digests[user] = Array(SHA256.hash(data: Array(token.utf8)))
+            digests[user] = SecretDigest(of: token)
         }
         guard !digests.isEmpty else { throw Problem(line: 1, message: "no user:token line") }
         self.digests = digests
@@ -46,11 +46,11 @@ package struct ClientCredentials: Sendable {
             let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
         else { return nil }
         let user = String(text[..<colon])
-        let offered = Array(SHA256.hash(data: Array(text[text.index(after: colon)...].utf8)))
-        // Compared whether or not the user exists, so that the time says nothing either.
-        let expected = digests[user] ?? [UInt8](repeating: 0, count: offered.count)
-        var difference: UInt8 = digests[user] == nil ? 1 : 0
-        for (left, right) in zip(offered, expected) { difference |= left ^ right }
-        return difference == 0 ? user : nil
+        let offered = text[text.index(after: colon)...]
+        guard let expected = digests[user] else {
+            _ = Self.nobody.matches(offered)
+            return nil
+        }
+        return expected.matches(offered) ? user : nil
     }
 }

@@ -18,25 +18,30 @@ enum ClientIdentity {
     /// `SO_PEERCRED` on Linux.
     private static let peerCredentials: Int32 = 17
 
-    /// The peer's user id over a unix socket; nil over TCP.
+    /// The peer's user id over a unix socket (``unknownUser`` when it cannot
+    /// be read); nil over TCP. Called on the channel's event loop, where the
+    /// credentials are read at once.
     static func peerUID(_ channel: any Channel) -> UInt32? {
-        guard case .unixDomainSocket? = channel.remoteAddress, let provider = channel as? any SocketOptionProvider else { return nil }
+        guard case .unixDomainSocket? = channel.remoteAddress else { return nil }
+        guard let provider = channel as? any SocketOptionProvider else { return unknownUser }
         let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
             level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: peerCredentials))
         if case .success(let credentials)? = future.syncResult { return credentials.uid }
-        // Unknown: treated as an unprivileged peer.
-        return UInt32.max
+        return unknownUser
     }
 
-    /// Called on the channel's event loop, where the credentials are read at once.
-    static func describe(_ channel: any Channel) -> String {
+    /// A unix peer whose credentials could not be read: treated as unprivileged.
+    static let unknownUser = UInt32.max
+
+    /// The peer as the access log names it; `peerUID` as ``peerUID(_:)`` gave it.
+    static func describe(_ channel: any Channel, peerUID: UInt32?) -> String {
         switch channel.remoteAddress {
         case .v4(let address)?:
             return "\(channel.remoteAddress?.ipAddress ?? "?"):\(UInt16(bigEndian: address.address.sin_port))"
         case .v6(let address)?:
             return "[\(channel.remoteAddress?.ipAddress ?? "?")]:\(UInt16(bigEndian: address.address.sin6_port))"
         case .unixDomainSocket?:
-            return peerUID(channel).map { $0 == UInt32.max ? "unix" : "uid=\($0)" } ?? "unix"
+            return peerUID.map { $0 == unknownUser ? "unix" : "uid=\($0)" } ?? "unix"
         case nil:
             return "?"
         }

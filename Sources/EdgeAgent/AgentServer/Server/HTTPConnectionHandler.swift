@@ -119,8 +119,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         channelIsActive = context.channel.isActive
         channelIsWritable = context.channel.isWritable
         allocator = context.channel.allocator
-        client = ClientIdentity.describe(context.channel)
         peerUID = ClientIdentity.peerUID(context.channel)
+        client = ClientIdentity.describe(context.channel, peerUID: peerUID)
     }
 
     func channelActive(context: ChannelHandlerContext) {
