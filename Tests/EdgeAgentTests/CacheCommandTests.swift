@@ -27,6 +27,16 @@ extension Integration {
             return agent
         }
 
+        /// Whether another process holds the folder's lock (a try from here fails).
+        static func isLocked(_ path: String) -> Bool {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return true }
+            flock(fd, LOCK_UN)
+            return false
+        }
+
         /// ``filledAgent(_:_:arguments:)``, stopped unless `keptRunning`.
         static func filledAgent(_ upstream: GoProxyFixture, _ cache: TemporaryDirectory, keptRunning: Bool) throws -> AgentProcess? {
             let agent = try filledAgent(upstream, cache)
@@ -184,7 +194,7 @@ extension Integration {
             #expect(try Self.filledAgent(upstream, cache).terminate() == 0)
             // flock(1) holds the lock as a command would, for a second.
             let holder = try ChildProcess("/usr/bin/flock", [cache.path + "/goedge.lock", "sleep", "1"])
-            usleep(200_000)
+            #expect(eventually { Self.isLocked(cache.path + "/goedge.lock") })
             let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
             #expect(holder.waitForExit() == 0)
             #expect(try agent.get("/example.com/hello/@v/v1.3.0.zip").header("X-Cache") == "hit")

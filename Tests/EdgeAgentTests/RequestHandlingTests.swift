@@ -103,8 +103,7 @@ extension Integration {
             let trace = traceFolder.path + "/goedge.strace"
             let strace = try ChildProcess(
                 which("strace")!, ["-f", "-qq", "-e", "trace=sendfile,write,writev", "-o", trace, "-p", String(agent.process.pid)])
-            #expect(eventually { FileManager.default.fileExists(atPath: trace) })
-            usleep(300_000)
+            #expect(eventually { agent.process.isTraced })
             let zip = try agent.get("/example.com/big/@v/v1.0.0.zip")
             let again = try agent.get("/example.com/big/@v/v1.0.0.zip")
             #expect(zip.status == 200 && again.body == zip.body)

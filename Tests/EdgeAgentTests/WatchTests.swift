@@ -53,9 +53,10 @@ extension Integration {
 
             // A workspace made after the watch began: its new folders are watched too.
             let app = root.path + "/src/app"
+            let watches = watch.inotifyWatchCount
             try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
             try Prefetch.main.write(toFile: app + "/main.go", atomically: false, encoding: .utf8)
-            usleep(200_000)
+            #expect(eventually { watch.inotifyWatchCount == watches + 2 })
             try Self.saveByRename(Self.helloOnly, to: app + "/go.mod")
             #expect(Self.waitForPrefetches(watch, of: app, count: 1), "\(watch.errorOutput)")
 
@@ -141,8 +142,10 @@ extension Integration {
             for folder in [".git/x", "vendor/example.com/x", "node_modules/x"] {
                 try Self.saveByRename(Self.helloOnly, to: root.path + "/" + folder + "/go.mod")
             }
+            // Only the root is watched; then the new folder beside the skipped ones.
+            #expect(watch.inotifyWatchCount == 1)
             try FileManager.default.createDirectory(atPath: root.path + "/real", withIntermediateDirectories: true)
-            usleep(100_000)
+            #expect(eventually { watch.inotifyWatchCount == 2 })
             try Self.saveByRename(Self.helloOnly, to: root.path + "/real/go.mod")
             #expect(Self.waitForPrefetches(watch, of: root.path + "/real", count: 1), "\(watch.errorOutput)")
             #expect(watch.errorOutput.components(separatedBy: "prefetched ").count == 2, "\(watch.errorOutput)")

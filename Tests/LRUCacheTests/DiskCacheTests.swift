@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import LRUCache
@@ -209,24 +210,29 @@ import TestSupport
     @Test func rebuildsTheIndexAndKeepsLeastRecentlyUsedOrder() async throws {
         let folder = TemporaryDirectory()
         var order: [String] = []
+        let clock = StandingClock()
         do {
             let cache = try DiskCache.open(
-                configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero))
+                configuration: .init(
+                    directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero,
+                    now: { clock.now() }))
             for name in ["a", "b", "c", "d"] {
                 let writer = try cache.makeWriter(for: key(name), expectedSize: 1000)
                 try writer.write([UInt8](repeating: 1, count: 1000))
                 try await writer.commit().release()
             }
-            // Uses a few milliseconds apart: the order must survive the restart.
+            // Uses a millisecond apart: their order must survive the restart.
             for name in ["b", "d", "a"] {
-                usleep(20_000)
+                clock.advance(byNanoseconds: 1_000_000)
                 cache.lookup(key(name))?.release()
             }
             order = cache.groups().map(\.name)
             #expect(order == ["a", "d", "b", "c"])
         }
+        // The first store lets go of the folder's lock when the last pool
+        // thread that worked for it drops it, a moment after the last await.
         let reopened = try DiskCache.open(
-            configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero))
+            configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero, lockWait: .seconds(10)))
         #expect(reopened.groups().map(\.name) == order)
         #expect(reopened.rebuildReport?.groups == 4)
         #expect(reopened.rebuildReport?.files == 4)
@@ -260,7 +266,7 @@ import TestSupport
         let inGroup = data + "/" + shard + "/" + group + "/.zip.tmp"
         _ = FileManager.default.createFile(atPath: inGroup, contents: Data(count: 10))
 
-        let reopened = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+        let reopened = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20, lockWait: .seconds(10)))
         #expect(reopened.rebuildReport?.removedLeftovers == 2)
         #expect(reopened.rebuildReport?.foreignEntries == 5)
         for path in planted + [inGroup] { #expect(FileManager.default.fileExists(atPath: path), "\(path)") }
@@ -303,7 +309,7 @@ import TestSupport
                 try await writer.commit().release()
             }
         }
-        let smaller = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
+        let smaller = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024, lockWait: .seconds(10)))
         #expect((smaller.rebuildReport?.evictedGroups ?? 0) > 0)
         await smaller.deletionsFinished()
         #expect(folder.diskUsage() <= 100 * 1024)
@@ -352,4 +358,13 @@ import TestSupport
         // The link went with its group; what it pointed to did not.
         #expect(secret.read("secret") == "0123456789")
     }
+}
+
+/// The store's clock, standing still until a test moves it.
+private final class StandingClock: Sendable {
+    private let current = Atomic<Int64>(FileSystem.now())
+
+    func now() -> Int64 { current.load(ordering: .relaxed) }
+
+    func advance(byNanoseconds nanoseconds: Int64) { current.add(nanoseconds, ordering: .relaxed) }
 }

@@ -158,3 +158,28 @@ public func which(_ program: String) -> String? {
     }
     return nil
 }
+
+extension ChildProcess {
+    /// How many inotify watches the process holds, from the kernel's own
+    /// account (`/proc/PID/fdinfo`): tests wait for a watch to exist instead
+    /// of sleeping and hoping the watcher got there.
+    public var inotifyWatchCount: Int {
+        let folder = "/proc/\(pid)/fdinfo"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return descriptors.reduce(0) { count, descriptor in
+            let info = (try? String(contentsOfFile: folder + "/" + descriptor, encoding: .utf8)) ?? ""
+            return count + info.split(separator: "\n").filter { $0.hasPrefix("inotify wd:") }.count
+        }
+    }
+
+    /// Whether a tracer (strace, a debugger) is attached to every thread of
+    /// the process.
+    public var isTraced: Bool {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return !tasks.isEmpty && tasks.allSatisfy { task in
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)) ?? ""
+            let tracer = status.split(separator: "\n").first { $0.hasPrefix("TracerPid:") }
+            return tracer.map { !$0.hasSuffix("\t0") } ?? false
+        }
+    }
+}
