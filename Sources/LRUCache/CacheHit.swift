@@ -59,6 +59,27 @@ public final class CacheHit: Sendable {
         }
     }
 
+    /// Reads up to `maximum` bytes at `offset`; fewer only at the file's
+    /// end. Empty once the descriptor was taken or released.
+    public func read(at offset: Int64, maximum: Int) throws -> [UInt8] {
+        guard let fd = state.withLock({ $0.descriptor }) else { return [] }
+        var bytes = [UInt8](repeating: 0, count: maximum)
+        var filled = 0
+        while filled < maximum {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                pread(fd, buffer.baseAddress! + filled, maximum - filled, off_t(offset) + off_t(filled))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError(call: "read", path: key.description, errno: errno)
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
+    }
+
     /// Reads the whole content (for small files such as version lists).
     public func readAll() throws -> [UInt8] {
         guard let fd = state.withLock({ $0.descriptor }) else { return [] }

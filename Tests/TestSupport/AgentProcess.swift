@@ -7,7 +7,9 @@ public final class AgentProcess: @unchecked Sendable {
     public let cacheDirectory: String
     /// The cache folder this process was given of its own (none passed), removed after it.
     private let ownedCache: TemporaryDirectory?
-    public var url: String { "http://127.0.0.1:\(port)" }
+    /// `https` when it was given a certificate (`--tls-certificate`).
+    public let scheme: String
+    public var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Starts `goedge serve` and waits until it listens. Unless `configFile`
     /// says otherwise it reads no configuration file (`--config /dev/null`),
@@ -33,10 +35,11 @@ public final class AgentProcess: @unchecked Sendable {
         }
         let line = try process.waitForLine(containing: "listening", inErrorOutput: true)
         // Text or JSON lines (log-format = json).
-        guard let range = line.range(of: "urls=http://127.0.0.1:") ?? line.range(of: "\"urls\":\"http://127.0.0.1:") else {
-            throw TestFailure("no URL in \(line)")
-        }
-        port = Int(line[range.upperBound...].prefix { $0.isNumber })!
+        guard let range = line.range(of: "urls=") ?? line.range(of: "\"urls\":\"") else { throw TestFailure("no URL in \(line)") }
+        let url = line[range.upperBound...]
+        scheme = url.hasPrefix("https://") ? "https" : "http"
+        guard let host = url.range(of: "://127.0.0.1:") else { throw TestFailure("no loopback URL in \(line)") }
+        port = Int(url[host.upperBound...].prefix { $0.isNumber })!
     }
 
     public var log: String { process.errorOutput }

@@ -51,6 +51,7 @@ extension AgentConfiguration {
             maximumConnections: layers.count(Settings.maxConnections) ?? 2048,
             clientHosts: layers.strings(Settings.clientHosts)?.compactMap(HostPattern.init(parsing:)),
             clientCredentials: try Self.clientCredentials(layers: layers, home: home),
+            tls: try Self.serverTLS(layers: layers, home: home),
             policy: try Self.policySource(layers: layers, home: home))
     }
 
@@ -62,6 +63,26 @@ extension AgentConfiguration {
             return try ClientCredentials(parsing: text)
         } catch {
             throw ConfigurationError(["\(path):\(error)"])
+        }
+    }
+
+    /// The certificate and key, read and checked now: a mistake stops the start.
+    private static func serverTLS(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> ServerTLS? {
+        let certificate = layers.path(Settings.tlsCertificate, home: home).flatMap { $0.isEmpty ? nil : $0 }
+        let key = layers.path(Settings.tlsKey, home: home).flatMap { $0.isEmpty ? nil : $0 }
+        switch (certificate, key) {
+        case (nil, nil):
+            return nil
+        case (.some, nil):
+            throw ConfigurationError(["tls-certificate is set without tls-key: give both, or neither"])
+        case (nil, .some):
+            throw ConfigurationError(["tls-key is set without tls-certificate: give both, or neither"])
+        case (.some(let certificate), .some(let key)):
+            do {
+                return try ServerTLS(certificatePath: certificate, keyPath: key)
+            } catch {
+                throw ConfigurationError([error.description])
+            }
         }
     }
 

@@ -57,8 +57,8 @@ package enum Settings {
         summary:
             "Background downloads (prefetch and read-ahead) at once: connections to an HTTP/1.1 upstream, streams on one connection to an HTTP/2 one; client requests never wait behind them.")
     package static let agent = Setting(
-        name: "agent", kind: .url, defaultText: "http:// and the listen address",
-        summary: "The agent goedge prefetch and goedge watch send work to: http://HOST:PORT or unix:PATH.")
+        name: "agent", kind: .url, defaultText: "the listen address (https:// with tls-certificate)",
+        summary: "The agent goedge prefetch and goedge watch send work to: http://HOST:PORT, https://HOST:PORT or unix:PATH.")
     package static let watchFolders = Setting(
         name: "watch-folders", kind: .folders, defaultText: "none",
         summary: "Folders goedge watch watches when none are named on its command line (colon-separated in GOEDGE_WATCH_FOLDERS).")
@@ -74,6 +74,12 @@ package enum Settings {
     package static let policyFile = Setting(
         name: "policy-file", kind: .optionalPath, defaultText: "none",
         summary: "The module policy (goedge-policy(5)): which modules and versions may be fetched. Read again on SIGHUP and when it changes; a file with mistakes is refused whole and the policy in force stays.")
+    package static let tlsCertificate = Setting(
+        name: "tls-certificate", kind: .optionalPath, defaultText: "none",
+        summary: "A PEM certificate chain (the server's certificate first): TCP listeners then speak HTTPS, which the go command needs to send credentials. Give tls-key with it; the unix socket stays plain.")
+    package static let tlsKey = Setting(
+        name: "tls-key", kind: .optionalPath, defaultText: "none",
+        summary: "The PEM private key of tls-certificate. Keep it readable by goedge only.")
     package static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
@@ -84,7 +90,7 @@ package enum Settings {
 
     package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, policyFile, agent, watchFolders, logLevel, logFormat,
+        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, tlsCertificate, tlsKey, policyFile, agent, watchFolders, logLevel, logFormat,
     ]
 
     package static func named(_ name: String) -> Setting? {

@@ -15,11 +15,15 @@ public struct UpstreamClientConfiguration: Sendable {
     /// Transfers the prefetcher may run at once; client requests are never
     /// queued behind them.
     public var backgroundConcurrency: Int
+    /// Certificates to trust instead of the system's (goedge's commands
+    /// reaching an agent that serves its own certificate); nil: the system's.
+    public var trustedCertificatesFile: String?
 
     public init(
         connectTimeout: Duration = .seconds(10), stallTimeout: Duration = .seconds(30), netrcFile: String? = nil,
-        userAgent: String = "goedge", backgroundConcurrency: Int = 8
+        userAgent: String = "goedge", backgroundConcurrency: Int = 8, trustedCertificatesFile: String? = nil
     ) {
+        self.trustedCertificatesFile = trustedCertificatesFile
         self.connectTimeout = connectTimeout
         self.stallTimeout = stallTimeout
         self.netrcFile = netrcFile
@@ -31,8 +35,10 @@ public struct UpstreamClientConfiguration: Sendable {
 /// A transfer that produced no complete response.
 public struct TransportError: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Kind: Sendable, Equatable {
-        /// DNS, connection refused or unreachable, TLS handshake.
+        /// DNS, connection refused or unreachable.
         case connect
+        /// The TLS handshake failed: a certificate not trusted, or no common ground.
+        case tls
         case timeout
         /// The connection ended before the whole body arrived.
         case truncated

@@ -133,7 +133,7 @@ package struct Agent {
                 proxy: proxy, endpoints: endpoints, statistics: statistics, activity: ActivityTracker(), logger: logger,
                 controlHosts: configuration.controlHosts, clientHosts: configuration.clientHosts,
                 clientCredentials: configuration.clientCredentials, controlToken: controlToken, limits: configuration.limits,
-                maximumConnections: configuration.maximumConnections),
+                maximumConnections: configuration.maximumConnections, tls: configuration.tls),
             busy: { proxy.background.jobsRunning > 0 },
             shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,
             notifier: notifier, store: store, upstreams: "\(configuration.upstreams)")

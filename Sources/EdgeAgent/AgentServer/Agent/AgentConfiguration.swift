@@ -44,14 +44,17 @@ package struct AgentConfiguration: Sendable {
     package var clientCredentials: ClientCredentials?
     /// The module policy file (`policy-file`), read again on SIGHUP and when it changes.
     package var policy: PolicySource?
+    /// TLS for TCP listeners (`tls-certificate`, `tls-key`); nil: plain HTTP.
+    package var tls: ServerTLS?
 
     package init(
         listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,
         logLevel: Logger.Level, logsJSON: Bool = false, freshness: FreshnessPolicy, client: UpstreamClientConfiguration, shutdownTimeout: Duration,
         idleTimeout: IdleTimeout, readAhead: Bool, prefetchConcurrency: Int, controlHosts: [HostPattern],
         limits: ConnectionLimits, maximumConnections: Int, clientHosts: [HostPattern]? = nil,
-        clientCredentials: ClientCredentials? = nil, policy: PolicySource? = nil
+        clientCredentials: ClientCredentials? = nil, tls: ServerTLS? = nil, policy: PolicySource? = nil
     ) {
+        self.tls = tls
         self.listen = listen
         self.listenWasGiven = listenWasGiven
         self.upstreams = upstreams

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -48,11 +49,11 @@ enum ClientIdentity {
     }
 }
 
-extension EventLoopFuture {
+extension EventLoopFuture where Value: Sendable {
     /// The result, when the future is already complete (read on its loop).
     fileprivate var syncResult: Result<Value, any Error>? {
-        var result: Result<Value, any Error>?
-        whenComplete { result = $0 }
-        return result
+        let result = Mutex<Result<Value, any Error>?>(nil)
+        whenComplete { completed in result.withLock { $0 = completed } }
+        return result.withLock { $0 }
     }
 }

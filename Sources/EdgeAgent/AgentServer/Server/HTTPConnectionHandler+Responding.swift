@@ -5,6 +5,8 @@ import LRUCache
 import Upstream
 import NIOCore
 import NIOHTTP1
+import Logging
+import Synchronization
 
 /// Writing responses: small bodies in one buffer with their head, cached
 /// files with sendfile, streamed bodies chunk by chunk as the client takes
@@ -31,7 +33,13 @@ extension HTTPConnectionHandler {
             var head = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
             ResponseHeadWriter.write(
                 version: version, answer: reply, contentLength: hit.size, keepAlive: keepAlive, into: &head)
-            guard sendsBody, let descriptor = hit.takeDescriptor() else {
+            guard sendsBody, !encrypted || hit.size == 0, let descriptor = hit.takeDescriptor() else {
+                if sendsBody && encrypted {
+                    stream(
+                        Chunks(hit, store: proxy.store, logger: logger), length: hit.size, version: version, sendsBody: true,
+                        reply: reply, keepAlive: keepAlive, context: context)
+                    return
+                }
                 write(head, keepAlive: keepAlive, context: context)
                 hit.release()
                 finished(reply, bytes: 0)
@@ -222,8 +230,32 @@ struct Chunks: Sendable {
         stop = { reader.close() }
     }
 
+    /// A cached file read a piece at a time, off the event loop (for TLS,
+    /// where sendfile cannot be used). A file that turns out shorter than
+    /// the index says is damage: removed, and the body fails midway.
+    init(_ hit: CacheHit, store: DiskCache, logger: Logger) {
+        let offset = Mutex<Int64>(0)
+        take = {
+            let start = offset.withLock { $0 }
+            guard start < hit.size else { return nil }
+            let piece = try await BlockingIO.run { try hit.read(at: start, maximum: Int(min(hit.size - start, 64 << 10))) }
+            guard !piece.isEmpty else {
+                logger.warning("a cached file shrank while it was sent: removed", metadata: ["file": "\(hit.key)"])
+                store.removeDamaged(hit.key)
+                throw CachedFileShrank()
+            }
+            offset.withLock { $0 = start + Int64(piece.count) }
+            return piece
+        }
+        stop = { hit.release() }
+    }
+
     func next() async throws -> [UInt8]? { try await take() }
     func close() { stop() }
+}
+
+struct CachedFileShrank: Error, CustomStringConvertible {
+    var description: String { "the cached file is shorter than its index entry" }
 }
 
 /// An async iterator used by one task at a time (the stream's writer).

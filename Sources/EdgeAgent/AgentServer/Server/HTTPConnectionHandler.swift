@@ -40,6 +40,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     let logger: Logger
     /// Whether each request gets a log line (info level).
     let logsRequests: Bool
+    /// Whether the connection speaks TLS: cached files then go through
+    /// memory (TLS encrypts in user space), not sendfile.
+    let encrypted: Bool
 
     var machine = ConnectionStateMachine()
     /// Bytes received and not yet parsed (the next request's, while one is answered).
@@ -71,7 +74,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var channelIsWritable = true
     var allocator = ByteBufferAllocator()
 
-    init(context: HTTPServer.Context, routes: RouteMemo) {
+    init(context: HTTPServer.Context, routes: RouteMemo, encrypted: Bool = false) {
+        self.encrypted = encrypted
         self.proxy = context.proxy
         self.routes = routes
         self.endpoints = context.endpoints

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOExtras
 import NIOPosix
+import NIOSSL
 import Synchronization
 import GoModules
 import Upstream
@@ -51,6 +52,8 @@ final class HTTPServer: Sendable {
         var limits = ConnectionLimits()
         /// Connections served at once; those beyond get a 503 and are closed.
         var maximumConnections = 2048
+        /// TCP listeners speak TLS with this; nil: plain HTTP.
+        var tls: ServerTLS?
     }
 
     let channels: [any Channel]
@@ -62,11 +65,14 @@ final class HTTPServer: Sendable {
     /// stopped that is an error (a future SwiftNIO traps on it).
     private let quiescing: NIOLoopBoundBox<ServerQuiescingHelper?>
     private let connections: OpenConnections
+    /// Whether TCP listeners speak TLS.
+    let tlsEnabled: Bool
 
     private init(
         channels: [any Channel], acceptLoop: any EventLoop, group: any EventLoopGroup, quiescing: ServerQuiescingHelper,
-        connections: OpenConnections
+        connections: OpenConnections, tlsEnabled: Bool
     ) {
+        self.tlsEnabled = tlsEnabled
         self.channels = channels
         self.acceptLoop = acceptLoop
         self.group = group
@@ -101,6 +107,12 @@ final class HTTPServer: Sendable {
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            // Everything below, refusals included, speaks through TLS when it is on.
+                            let tls = isTCP ? context.tls : nil
+                            if let tls {
+                                try channel.pipeline.syncOperations.addHandler(PlainHTTPGuard())
+                                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                            }
                             // The counter saw this connection already: it is one of the open ones.
                             // Decided on the peer's address alone, before a byte is read.
                             if let clients = context.clientHosts, let peer = channel.remoteAddress,
@@ -118,7 +130,7 @@ final class HTTPServer: Sendable {
                             try channel.pipeline.syncOperations.addHandler(
                                 IdleStateHandler(readTimeout: .nanoseconds(context.keepAliveTimeout.nanoseconds)))
                             try channel.pipeline.syncOperations.addHandler(
-                                HTTPConnectionHandler(context: context, routes: routes))
+                                HTTPConnectionHandler(context: context, routes: routes, encrypted: tls != nil))
                         }
                     }
                 // TCP_NODELAY is a TCP-level option (at the socket level, option 1 would be SO_DEBUG).
@@ -142,16 +154,18 @@ final class HTTPServer: Sendable {
             throw error
         }
         return HTTPServer(
-            channels: channels, acceptLoop: acceptLoop, group: group, quiescing: quiescing, connections: connections)
+            channels: channels, acceptLoop: acceptLoop, group: group, quiescing: quiescing, connections: connections,
+            tlsEnabled: context.tls != nil)
     }
 
     /// Listening addresses as URLs, for the log and for clients.
     var urls: [String] {
-        channels.compactMap { channel in
+        let scheme = tlsEnabled ? "https" : "http"
+        return channels.compactMap { channel in
             guard let address = channel.localAddress else { return nil }
             switch address {
-            case .v4(let v4): return "http://\(v4.host):\(address.port ?? 0)"
-            case .v6(let v6): return "http://[\(v6.host)]:\(address.port ?? 0)"
+            case .v4(let v4): return "\(scheme)://\(v4.host):\(address.port ?? 0)"
+            case .v6(let v6): return "\(scheme)://[\(v6.host)]:\(address.port ?? 0)"
             case .unixDomainSocket: return "unix:\(address.pathname ?? "")"
             }
         }

@@ -23,13 +23,16 @@ struct AgentClient: Sendable {
         var unreachable = false
     }
 
-    init(agent: AgentURL) {
+    /// `trustedCertificates`: the certificates to trust over HTTPS instead
+    /// of the system's (the agent's own); nil: the system's.
+    init(agent: AgentURL, trustedCertificates: String? = nil) {
         self.agent = agent
         // A prefetch may stay quiet while the agent waits on a large download
         // upstream; the agent gives up on stalled downloads itself.
         engine = CurlEngine(
             configuration: UpstreamClientConfiguration(
-                connectTimeout: .seconds(10), stallTimeout: .seconds(600), userAgent: "goedge/\(GoEdge.version)"))
+                connectTimeout: .seconds(10), stallTimeout: .seconds(600), userAgent: "goedge/\(GoEdge.version)",
+                trustedCertificatesFile: trustedCertificates))
     }
 
     func shutdown() {
@@ -131,8 +134,14 @@ struct AgentClient: Sendable {
     }
 
     private func hint(for error: TransportError) -> String {
-        guard error.kind == .connect else { return "" }
-        return " (is the agent running? systemctl --user start goedge.socket, or goedge serve; --agent picks another)"
+        switch error.kind {
+        case .connect:
+            return " (is the agent running? systemctl --user start goedge.socket, or goedge serve; --agent picks another)"
+        case .tls:
+            return " (goedge trusts the agent's own certificate when tls-certificate names it, else the system's)"
+        default:
+            return ""
+        }
     }
 }
 

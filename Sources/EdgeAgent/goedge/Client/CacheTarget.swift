@@ -26,7 +26,7 @@ enum CacheTarget {
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"] ?? "/"
         let folder = layers.path(Settings.cacheDir, home: home) ?? AgentConfiguration.defaultCacheDirectory(environment: environment)
-        var client = AgentClient(agent: ClientOptions.agentURL(layers))
+        var client = ClientOptions.agentClient(layers)
         do {
             let answer = try await client.call("/-/api/status")
             guard answer.status == 200 else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import AgentServer
 import GoedgeConfiguration
 
@@ -11,10 +12,23 @@ struct ClientOptions: ParsableArguments {
         agent.map { [Settings.agent.name: Settings.agent.value(fromText: $0)] } ?? [:]
     }
 
-    /// The agent to talk to: `agent` if set, else the listen address in effect.
+    /// The agent to talk to: `agent` if set, else the listen address in
+    /// effect (over HTTPS when the agent has a certificate).
     static func agentURL(_ layers: ConfigurationLayers) -> AgentURL {
         if let text = layers.string(Settings.agent), let url = AgentURL(parsing: text) { return url }
         let listen = layers.string(Settings.listen).flatMap(ListenAddress.init(parsing:)) ?? AgentConfiguration.defaultListen
-        return AgentURL(listen: listen)
+        return AgentURL(listen: listen, secure: certificate(layers) != nil)
+    }
+
+    /// A client for the agent in effect. Over HTTPS it trusts the agent's
+    /// own certificate (`tls-certificate`), which is often self-signed.
+    static func agentClient(_ layers: ConfigurationLayers) -> AgentClient {
+        let url = agentURL(layers)
+        return AgentClient(agent: url, trustedCertificates: url.secure ? certificate(layers) : nil)
+    }
+
+    private static func certificate(_ layers: ConfigurationLayers) -> String? {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "/"
+        return layers.path(Settings.tlsCertificate, home: home).flatMap { $0.isEmpty ? nil : $0 }
     }
 }

@@ -97,6 +97,8 @@ struct ConfigCommand: ParsableCommand {
             return (RawSetting.string("").toml, "none: everything may be fetched")
         case Settings.clientCredentialsFile.name:
             return (RawSetting.string("").toml, "none: no credentials asked")
+        case Settings.tlsCertificate.name, Settings.tlsKey.name:
+            return (RawSetting.string("").toml, "none: plain HTTP")
         default:
             break
         }

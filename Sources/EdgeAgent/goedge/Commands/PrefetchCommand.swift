@@ -43,7 +43,7 @@ struct PrefetchCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let progress = quiet ? nil : PrefetchProgress.forStandardError()
-        let agent = AgentClient(agent: ClientOptions.agentURL(layers))
+        let agent = ClientOptions.agentClient(layers)
         defer { agent.shutdown() }
         let started = ContinuousClock.now
         let summary: PrefetchSummary

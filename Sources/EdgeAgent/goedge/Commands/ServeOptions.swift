@@ -65,6 +65,12 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.clientCredentialsFile.help, valueName: "file"))
     var clientCredentialsFile: String?
 
+    @Option(help: ArgumentHelp(Settings.tlsCertificate.help, valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(help: ArgumentHelp(Settings.tlsKey.help, valueName: "file"))
+    var tlsKey: String?
+
     @Option(help: ArgumentHelp(Settings.policyFile.help, valueName: "file"))
     var policyFile: String?
 
@@ -85,7 +91,8 @@ struct ServeOptions: ParsableArguments {
             (Settings.requestHeadTimeout, requestHeadTimeout), (Settings.requestTimeout, requestTimeout),
             (Settings.maxConnections, maxConnections),
             (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.clientHosts, clientHosts),
-            (Settings.clientCredentialsFile, clientCredentialsFile), (Settings.policyFile, policyFile),
+            (Settings.clientCredentialsFile, clientCredentialsFile), (Settings.tlsCertificate, tlsCertificate),
+            (Settings.tlsKey, tlsKey), (Settings.policyFile, policyFile),
             (Settings.logLevel, logLevel), (Settings.logFormat, logFormat),
         ]
         for (setting, text) in texts {

@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let layers = try options.layers()
-        let client = AgentClient(agent: ClientOptions.agentURL(layers))
+        let client = ClientOptions.agentClient(layers)
         defer { client.shutdown() }
         let answer: AgentClient.Answer
         do {

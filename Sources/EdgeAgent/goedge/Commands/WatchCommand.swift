@@ -70,7 +70,7 @@ struct WatchCommand: AsyncParsableCommand {
             logger.critical("\(error)")
             throw ExitCode(1)
         }
-        let agent = AgentClient(agent: ClientOptions.agentURL(layers))
+        let agent = ClientOptions.agentClient(layers)
         defer { agent.shutdown() }
         logger.notice(
             "watching for go.mod, go.work and go.sum saves",

@@ -48,6 +48,7 @@ final class CurlTransfer: @unchecked Sendable {
         set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         set(CURLOPT_NETRC, goedge_curl_netrc_optional())
         if let netrc = configuration.netrcFile { set(CURLOPT_NETRC_FILE, netrc) }
+        if let trusted = configuration.trustedCertificatesFile { set(CURLOPT_CAINFO, trusted) }
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.milliseconds))
         set(CURLOPT_USERAGENT, configuration.userAgent)
         // Over TLS, prefer waiting for a multiplexed HTTP/2 stream over
@@ -115,9 +116,10 @@ final class CurlTransfer: @unchecked Sendable {
             let message = detail.isEmpty ? String(cString: goedge_curl_easy_strerror(code)) : detail
             let kind: TransportError.Kind
             switch code {
-            case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT,
-                CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+            case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT:
                 kind = .connect
+            case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+                kind = .tls
             case CURLE_OPERATION_TIMEDOUT: kind = .timeout
             case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
                 kind = .truncated

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A self-signed certificate for 127.0.0.1, ::1 and localhost, made with
+/// the openssl command in `folder`.
+private func makeCertificate(in folder: TemporaryDirectory, name: String = "agent") throws -> (certificate: String, key: String) {
+    let certificate = folder.path + "/\(name).crt"
+    let key = folder.path + "/\(name).key"
+    let made = try ChildProcess.run(
+        which("openssl")!,
+        [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=goedge test", "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
+            "-keyout", key, "-out", certificate,
+        ])
+    guard made.status == 0 else { throw TestFailure("openssl: \(made)") }
+    return (certificate, key)
+}
+
+extension Integration {
+    /// `tls-certificate` and `tls-key`: TCP listeners speak HTTPS, which the
+    /// go command needs before it sends credentials from .netrc or from the
+    /// GOPROXY URL.
+    @Suite(.enabled(if: which("openssl") != nil && which("curl") != nil, "needs openssl and curl"))
+    struct TLS {
+        @Test func theGoCommandSendsItsNetrcCredentialsOverHTTPS() throws {
+            let upstream = try GoProxyFixture()
+            let folder = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: folder)
+            let token = "tls-token-5b1e"
+            try folder.write("clients", "ci:\(token)\n")
+            let agent = try AgentProcess(
+                upstream: upstream.url,
+                arguments: ["--tls-certificate", certificate, "--tls-key", key, "--client-credentials-file", folder.path + "/clients"])
+            #expect(agent.url.hasPrefix("https://127.0.0.1:"))
+            try folder.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+
+            var go = GoCommand(proxy: agent.url, home: folder.path + "/home")
+            go.extraEnvironment = ["SSL_CERT_FILE": certificate, "NETRC": folder.path + "/netrc"]
+            // No .netrc: refused, with the agent's reason.
+            let refused = try go.run(["mod", "download", "example.com/hello@v1.3.0"], in: folder.path + "/app")
+            #expect(refused.status != 0)
+            #expect(refused.errorOutput.contains("401 Unauthorized"), "\(refused)")
+
+            // The line a CI job writes: the go command now authenticates.
+            try folder.write("netrc", "machine 127.0.0.1 login ci password \(token)\n")
+            let fetched = try go.run(["mod", "download", "-json", "example.com/hello@v1.3.0", "example.com/big@v1.0.0"], in: folder.path + "/app")
+            #expect(fetched.status == 0, "\(fetched)")
+            // Byte for byte what the upstream has; the big zip (2 MiB) went through TLS from the cache file too.
+            var direct = GoCommand(proxy: upstream.url, home: folder.path + "/direct")
+            direct.extraEnvironment = ["NETRC": "/dev/null"]
+            #expect(try direct.run(["mod", "download", "example.com/hello@v1.3.0", "example.com/big@v1.0.0"], in: folder.path + "/app").status == 0)
+            #expect(go.downloadedFiles() == direct.downloadedFiles())
+            #expect(go.downloadedFiles().keys.contains("example.com/big/@v/v1.0.0.zip"))
+
+            // Credentials in the GOPROXY URL work as well, and the hits are served over TLS.
+            var inURL = GoCommand(proxy: "https://ci:\(token)@127.0.0.1:\(agent.port)", home: folder.path + "/url")
+            inURL.extraEnvironment = ["SSL_CERT_FILE": certificate, "NETRC": "/dev/null"]
+            let again = try inURL.run(["mod", "download", "example.com/hello@v1.3.0", "example.com/big@v1.0.0"], in: folder.path + "/app")
+            #expect(again.status == 0, "\(again)")
+            #expect(inURL.downloadedFiles() == direct.downloadedFiles())
+
+            #expect(agent.log.split(separator: "\n").contains { $0.contains("big/@v/v1.0.0.zip 200") && $0.contains("cache=hit") && $0.contains(" user=ci") })
+            #expect(!agent.log.contains(token))
+            #expect(agent.terminate() == 0)
+        }
+
+        /// Plain HTTP to the TLS port gets a plain answer saying what to
+        /// change, not a dropped connection.
+        @Test func plainHTTPIsToldToUseHTTPS() throws {
+            let upstream = try GoProxyFixture()
+            let folder = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: folder)
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--tls-certificate", certificate, "--tls-key", key])
+            let plain = try agent.get("/example.com/hello/@v/list")
+            #expect(plain.status == 400)
+            #expect(String(decoding: plain.body, as: UTF8.self).contains("this address speaks HTTPS"))
+            // Still serving TLS afterwards.
+            let list = try ChildProcess.run(
+                which("curl")!, ["-sS", "--cacert", certificate, agent.url + "/example.com/hello/@v/list"])
+            #expect(list.status == 0 && list.output.contains("v1.3.0"), "\(list)")
+            #expect(agent.terminate() == 0)
+        }
+
+        /// goedge's own commands reach an HTTPS agent, trusting its certificate.
+        @Test func commandsReachAnHTTPSAgent() throws {
+            let upstream = try GoProxyFixture()
+            let folder = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: folder)
+            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--tls-certificate", certificate, "--tls-key", key])
+            let status = try ChildProcess.run(
+                Paths.goedge, ["status", "--config", "/dev/null", "--agent", agent.url],
+                environment: ProcessInfo.processInfo.environment.merging(["GOEDGE_TLS_CERTIFICATE": certificate]) { $1 })
+            #expect(status.status == 0, "\(status)")
+            #expect(status.output.contains("agent:     running at https://127.0.0.1:\(agent.port)"), "\(status)")
+            // Without the certificate to trust, the command says why it cannot talk to the agent.
+            let untrusted = try ChildProcess.run(Paths.goedge, ["status", "--config", "/dev/null", "--agent", agent.url])
+            #expect(untrusted.status == 1, "\(untrusted)")
+            #expect(untrusted.errorOutput.contains("certificate"), "\(untrusted)")
+            #expect(untrusted.errorOutput.contains("tls-certificate"), "\(untrusted)")
+            #expect(agent.terminate() == 0)
+        }
+
+        /// A certificate without its key, or with another key, stops the start (exit 78) and fails the check.
+        @Test func aCertificateAndKeyThatDoNotGoTogetherAreRefused() throws {
+            let folder = TemporaryDirectory()
+            let (certificate, _) = try makeCertificate(in: folder)
+            let (_, otherKey) = try makeCertificate(in: folder, name: "other")
+            let mismatched = try ChildProcess.run(
+                Paths.goedge, ["config", "--check", "--config", "/dev/null", "--tls-certificate", certificate, "--tls-key", otherKey])
+            #expect(mismatched.status == 78, "\(mismatched)")
+            #expect(mismatched.errorOutput.contains("the key does not go with the certificate"), "\(mismatched)")
+            let alone = try ChildProcess.run(
+                Paths.goedge, ["serve", "--config", "/dev/null", "--listen", "127.0.0.1:0", "--tls-certificate", certificate])
+            #expect(alone.status == 78, "\(alone)")
+            #expect(alone.errorOutput.contains("tls-certificate is set without tls-key"), "\(alone)")
+            let missing = try ChildProcess.run(
+                Paths.goedge, ["config", "--check", "--config", "/dev/null", "--tls-certificate", folder.path + "/none.crt", "--tls-key", otherKey])
+            #expect(missing.status == 78, "\(missing)")
+            #expect(missing.errorOutput.contains("none.crt: not a readable PEM certificate"), "\(missing)")
+        }
+    }
+}
