@@ -313,4 +313,49 @@ import Upstream
         #expect(Set(readAhead.map(\.path)) == ["example.com/m/@v/v1.0.0.mod", "example.com/m/@v/v1.0.0.zip"])
         #expect(readAhead.allSatisfy { $0.priority == .background })
     }
+
+    /// Waits (bounded) until no read-ahead fetch is in flight.
+    private func readAheadSettles(_ harness: ProxyHarness) async {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while harness.proxy.readAhead.outstanding > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    private func scriptVersion(_ harness: ProxyHarness, _ path: String, _ version: String, goMod: String) throws {
+        let prefix = "\(path)/@v/\(version)"
+        harness.upstream.script(prefix + ".info", .init(body: Array("{\"Version\":\"\(version)\"}".utf8)))
+        harness.upstream.script(prefix + ".mod", .init(body: Array(goMod.utf8)))
+        harness.upstream.script(prefix + ".zip", .init(body: try ZipMaker.module(path, version)))
+    }
+
+    /// As the go command's graph loading: below a pruned module (go >= 1.17)
+    /// it reads no requirement's go.mod, so neither does read-ahead.
+    @Test func aPrunedModulesRequirementsAreNotReadAhead() async throws {
+        let harness = try ProxyHarness(readAhead: true)
+        try scriptVersion(harness, "example.com/m", "v1.0.0", goMod: "module example.com/m\n\ngo 1.17\n\nrequire example.com/r v0.9.0\n")
+        try scriptVersion(harness, "example.com/r", "v0.9.0", goMod: "module example.com/r\n\ngo 1.16\n")
+        #expect(await answer(harness, .mod(module, version)).status == 200)
+        await harness.upstream.waitForRequests(3)
+        await readAheadSettles(harness)
+        #expect(Set(harness.upstream.requests.map(\.path)) == [
+            "example.com/m/@v/v1.0.0.mod", "example.com/m/@v/v1.0.0.info", "example.com/m/@v/v1.0.0.zip",
+        ])
+    }
+
+    /// Below an unpruned module (go < 1.17) the go command reads every
+    /// requirement's go.mod, and theirs, whatever their own go version.
+    @Test func everythingBelowAnUnprunedModuleIsReadAhead() async throws {
+        let harness = try ProxyHarness(readAhead: true)
+        try scriptVersion(harness, "example.com/m", "v1.0.0", goMod: "module example.com/m\n\ngo 1.16\n\nrequire example.com/p v1.0.0\n")
+        try scriptVersion(harness, "example.com/p", "v1.0.0", goMod: "module example.com/p\n\ngo 1.21\n\nrequire example.com/q v1.0.0\n")
+        try scriptVersion(harness, "example.com/q", "v1.0.0", goMod: "module example.com/q\n\ngo 1.21\n")
+        #expect(await answer(harness, .mod(module, version)).status == 200)
+        await harness.upstream.waitForRequests(5)
+        await readAheadSettles(harness)
+        #expect(Set(harness.upstream.requests.map(\.path)) == [
+            "example.com/m/@v/v1.0.0.mod", "example.com/m/@v/v1.0.0.info", "example.com/m/@v/v1.0.0.zip",
+            "example.com/p/@v/v1.0.0.mod", "example.com/q/@v/v1.0.0.mod",
+        ])
+    }
 }

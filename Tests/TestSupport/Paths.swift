@@ -19,9 +19,10 @@ public enum Paths {
     }()
 
     /// A Go build cache shared by every test's go commands (safe to share, and
-    /// saves recompiling the standard library each time).
+    /// saves recompiling the standard library each time). Under .build, like
+    /// everything else the tests build: nothing is left in /tmp.
     public static let goBuildCache: String = {
-        let path = NSTemporaryDirectory() + "goedge-test-gocache"
+        let path = packageRoot + "/.build/go-build-cache"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }()

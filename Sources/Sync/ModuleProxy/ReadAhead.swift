@@ -10,9 +10,15 @@ import Upstream
 /// command asks for one file at a time. When a client asks for the `.info`
 /// or `.mod` of a version, that version's other files are fetched at once;
 /// when a client gets a `.mod` that had to be fetched (or was read ahead and
-/// is now used for the first time), the `.mod` files of its requirements are
-/// fetched too (and below a module older than go 1.17, theirs, to a bounded
-/// depth), as the go command's graph loading will want them. All of it runs as
+/// is now used for the first time), the `.mod` files the go command's graph
+/// loading will read next are fetched too. It follows the go command's own
+/// rule (modload's readModGraph): a module older than go 1.17 is unpruned, and
+/// the go.mod files of all its requirements are read, theirs too, whatever
+/// their go version (to a bounded depth here); a module at go 1.17 or later is
+/// pruned, and its requirements' go.mod files are not read at all (a pruned
+/// main module lists what it needs itself). A go 1.16 main module, which
+/// reads everything, gets its go.mod files on demand below pruned modules.
+/// All of it runs as
 /// background work: it never delays a client, and a client asking for a file
 /// in flight joins that fetch.
 ///
@@ -78,7 +84,7 @@ public final class ReadAhead: Sendable {
         guard let (module, version) = resource.moduleVersion, version.isCanonical else { return }
         switch resource {
         case .info:
-            start(.mod(module, version), depth: 0, proxy: proxy, readsRequirements: true)
+            start(.mod(module, version), depth: 0, proxy: proxy, requirements: .byItsOwnRule)
             start(.zip(module, version), depth: 0, proxy: proxy)
         case .mod:
             start(.info(module, version), depth: 0, proxy: proxy)
@@ -88,26 +94,42 @@ public final class ReadAhead: Sendable {
             // level ahead of the go command's graph loading, and goes no
             // further than what the go command really reads.
             if let text = Self.text(of: answer) {
-                requirementsFetched(text, module: module, version: version, depth: 0, proxy: proxy)
+                requirementsFetched(text, module: module, version: version, depth: 0, belowUnpruned: false, proxy: proxy)
             }
         default:
             break
         }
     }
 
-    private func requirementsFetched(_ text: String, module: ModulePath, version: ModuleVersion, depth: Int, proxy: ModuleProxy) {
+    /// Which requirements of a go.mod read ahead are read ahead in turn.
+    private enum Requirements {
+        /// None (a version's own .info and .zip).
+        case none
+        /// Its requirements' go.mod files if it is unpruned (go < 1.17).
+        case byItsOwnRule
+        /// All of them: it is reached through an unpruned module, and below
+        /// one the go command reads everything.
+        case all
+    }
+
+    /// Reads ahead the go.mod files of `text`'s requirements that the go
+    /// command will read: all of them below an unpruned module, none below
+    /// a pruned one.
+    private func requirementsFetched(
+        _ text: String, module: ModulePath, version: ModuleVersion, depth: Int, belowUnpruned: Bool, proxy: ModuleProxy
+    ) {
         guard let goMod = try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false) else {
             return
         }
+        guard belowUnpruned || !goMod.isPruned else { return }
         for requirement in goMod.requirements {
-            // Below a pruned module (go >= 1.17) the go command reads no further.
-            start(.mod(requirement.module, requirement.version), depth: depth + 1, proxy: proxy, readsRequirements: !goMod.isPruned)
+            start(.mod(requirement.module, requirement.version), depth: depth + 1, proxy: proxy, requirements: .all)
         }
     }
 
     /// Fetches `resource` in the background unless it is cached or too much
-    /// is in flight; for a go.mod, then its requirements' if `readsRequirements`.
-    private func start(_ resource: ProxyResource, depth: Int, proxy: ModuleProxy, readsRequirements: Bool = false) {
+    /// is in flight; for a go.mod, then its requirements' as `requirements` says.
+    private func start(_ resource: ProxyResource, depth: Int, proxy: ModuleProxy, requirements: Requirements = .none) {
         let request = ProxyRequest(resource)
         // Cached, or on its way for someone already: nothing to read ahead.
         guard depth <= maximumDepth, let key = request.cacheKey, proxy.store.info(key) == nil, !proxy.isFetching(key) else {
@@ -135,8 +157,11 @@ public final class ReadAhead: Sendable {
                 state.statistics.filesReadAhead += 1
             }
             if answer.cacheStatus == .miss, answer.status == 200 { filesReadAheadCounter.increment() }
-            if case .mod(let module, let version) = resource, readsRequirements, answer.status == 200, let text = Self.text(of: answer) {
-                requirementsFetched(text, module: module, version: version, depth: depth, proxy: proxy)
+            if case .mod(let module, let version) = resource, requirements != .none, answer.status == 200,
+                let text = Self.text(of: answer)
+            {
+                requirementsFetched(
+                    text, module: module, version: version, depth: depth, belowUnpruned: requirements == .all, proxy: proxy)
             }
         }
     }
