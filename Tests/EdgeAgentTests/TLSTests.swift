@@ -83,6 +83,27 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// A client that stops inside its TLS handshake (or never starts
+        /// one) holds nothing for long: the request-head deadline cuts it off.
+        @Test func aStalledHandshakeIsCutOff() throws {
+            let upstream = try GoProxyFixture()
+            let folder = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: folder)
+            let agent = try AgentProcess(
+                upstream: upstream.url, arguments: ["--tls-certificate", certificate, "--tls-key", key, "--request-head-timeout", "1s"])
+            for opening in [[], [0x16, 0x03, 0x01, 0x00] as [UInt8]] {
+                let fd = try RawHTTP.connect(port: agent.port, timeout: .seconds(20))
+                defer { close(fd) }
+                if !opening.isEmpty { #expect(opening.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) } == 4) }
+                let started = ContinuousClock.now
+                var byte: UInt8 = 0
+                // Closed (0), not timed out (-1 after 20 s).
+                #expect(recv(fd, &byte, 1, 0) == 0, "\(opening)")
+                #expect(ContinuousClock.now - started < .seconds(15))
+            }
+            #expect(agent.terminate() == 0)
+        }
+
         /// goedge's own commands reach an HTTPS agent, trusting its certificate.
         @Test func commandsReachAnHTTPSAgent() throws {
             let upstream = try GoProxyFixture()
