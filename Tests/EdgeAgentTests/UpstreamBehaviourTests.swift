@@ -105,6 +105,22 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// Failed module requests are counted where `goedge status` shows
+        /// them, and the log says why the upstream fails: one warning for a
+        /// burst of failures, not one a request (and not only in the 502's body).
+        @Test func aFailingUpstreamIsCountedAndExplainedOnce() throws {
+            let agent = try AgentProcess(upstream: Self.closedPort, arguments: ["--no-read-ahead"])
+            for patch in 1...3 { #expect(try agent.get("/example.com/hello/@v/v1.0.\(patch).mod").status == 502) }
+            let status = try ChildProcess.run(Paths.goedge, ["status", "--config", "/dev/null", "--agent", agent.url])
+            #expect(status.output.contains("requests:  3 answered, 3 failed"), "\(status)")
+            #expect(!status.output.contains("no module requests yet"), "\(status)")
+            #expect(status.output.contains("FAILING (3 requests, 3 failed"), "\(status)")
+            #expect(agent.terminate() == 0)
+            let warnings = agent.log.split(separator: "\n").filter { $0.contains(" warn ") && $0.contains("upstream failing") }
+            #expect(warnings.count == 1, "\(agent.log)")
+            #expect(warnings.first?.contains("Failed to connect to 127.0.0.1 port 9") == true, "\(agent.log)")
+        }
+
         @Test func credentialsNeverAppearInLogsOrAnswers() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
