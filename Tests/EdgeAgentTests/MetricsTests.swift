@@ -43,6 +43,34 @@ extension Integration {
             samples[key] ?? 0
         }
 
+        /// The README lists every metric the agent exposes, with its labels.
+        @Test func theReadmeNamesEveryMetricAndItsLabels() throws {
+            let agent = try AgentProcess(upstream: "http://127.0.0.1:9")
+            #expect(try agent.get("/example.com/hello/@v/list").status == 502)
+            let readme = try String(contentsOfFile: Paths.packageRoot + "/README.md", encoding: .utf8)
+            let samples = try Self.samples(agent)
+            var families: [String: Set<String>] = [:]
+            for key in samples.keys {
+                var name = String(key.prefix { $0 != "{" })
+                for suffix in ["_bucket", "_count", "_sum"] where name.hasSuffix(suffix) && name.hasPrefix("goedge_upstream_request_duration") {
+                    name.removeLast(suffix.count)
+                }
+                let labels = key.drop { $0 != "{" }.dropFirst().dropLast().split(separator: ",").map { String($0.prefix { $0 != "=" }) }
+                families[name, default: []].formUnion(labels.filter { $0 != "le" })
+            }
+            #expect(families.count >= 20, "\(families.keys.sorted())")
+            for (name, labels) in families {
+                let written = labels.isEmpty ? "`\(name)`" : "`\(name){"
+                #expect(readme.contains(written), "README lacks \(written)")
+                if !labels.isEmpty {
+                    let listed = readme.range(of: written).map { readme[$0.upperBound...].prefix { $0 != "}" } } ?? ""
+                    let names = Set(listed.split(separator: ",").map { String($0.prefix { $0 != "=" }) })
+                    #expect(names == labels, "\(name): README says \(names), the agent has \(labels)")
+                }
+            }
+            #expect(agent.terminate() == 0)
+        }
+
         @Test func countersFollowWhatTheGoCommandDoes() throws {
             let upstream = try GoProxyFixture()
             let cache = TemporaryDirectory()
