@@ -20,7 +20,9 @@ import Testing
         let harness: ProxyHarness
         let reads: ReadCounter
 
-        init(controlHosts: [HostPattern] = [], endpoints: any AgentEndpointServing = TestEndpoints()) async throws {
+        init(
+            controlHosts: [HostPattern] = [], endpoints: any AgentEndpointServing = TestEndpoints(), encrypted: Bool = false
+        ) async throws {
             harness = try ProxyHarness()
             let context = HTTPServer.Context(
                 proxy: harness.proxy, endpoints: endpoints, statistics: ServerStatistics(), activity: ActivityTracker(),
@@ -30,7 +32,8 @@ import Testing
             try await channel.pipeline.addHandler(reads)
             // Made on the channel's loop, where it lives: the handler is not Sendable.
             try await channel.testingEventLoop.executeInContext { [channel] in
-                try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(context: context, routes: RouteMemo()))
+                try channel.pipeline.syncOperations.addHandler(
+                    HTTPConnectionHandler(context: context, routes: RouteMemo(), encrypted: encrypted))
             }
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000))
         }
@@ -73,6 +76,38 @@ import Testing
         let headOnly = Self.modResponse.replacingOccurrences(of: "module example.com/m\n", with: "")
         #expect(written == Self.modResponse + headOnly)
         #expect(try await connection.channel.isActive)
+    }
+
+    /// Under TLS a cached zip goes out as bytes read from its file (TLS
+    /// cannot take a file region), whole, with its length.
+    @Test func aCachedZipGoesOutAsBytesOverTLS() async throws {
+        let connection = try await Connection(encrypted: true)
+        // Text that does not compress, so the zip spans several reads of the file.
+        var state: UInt32 = 1
+        let noise = String((0..<150_000).map { _ -> Character in
+            state = state &* 1_103_515_245 &+ 12_345
+            return Character(UnicodeScalar(UInt8(33 + (state >> 16) % 90)))
+        })
+        let zip = try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", ""), ("noise.txt", noise)])
+        #expect(zip.count > 100_000)
+        connection.harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
+        _ = await connection.harness.proxy.answer(.zip(try .init("example.com/m"), try .init("v1.0.0")))
+        try await connection.send("GET /example.com/m/@v/v1.0.0.zip HTTP/1.1\r\nHost: x\r\n\r\n")
+        var received: [UInt8] = []
+        while received.count < zip.count + 60 {
+            let data = try await connection.channel.waitForOutboundWrite(as: IOData.self)
+            guard case .byteBuffer(let buffer) = data else {
+                Issue.record("a file region was written to a TLS connection")
+                return
+            }
+            received += buffer.readableBytesView
+            if let end = received.firstRange(of: Array("\r\n\r\n".utf8)), received.count - end.upperBound >= zip.count { break }
+        }
+        let end = try #require(received.firstRange(of: Array("\r\n\r\n".utf8)))
+        let head = String(decoding: received[..<end.lowerBound], as: UTF8.self)
+        #expect(head.contains("Content-Length: \(zip.count)"), "\(head)")
+        #expect(head.contains("X-Cache: hit"), "\(head)")
+        #expect(Array(received[end.upperBound...]) == zip)
     }
 
     @Test func connectionCloseIsHonoured() async throws {

@@ -33,8 +33,9 @@ extension HTTPConnectionHandler {
             var head = allocator.buffer(capacity: ResponseHeadWriter.capacity(for: reply))
             ResponseHeadWriter.write(
                 version: version, answer: reply, contentLength: hit.size, keepAlive: keepAlive, into: &head)
-            guard sendsBody, !encrypted || hit.size == 0, let descriptor = hit.takeDescriptor() else {
-                if sendsBody && encrypted {
+            // TLS encrypts in user space: no sendfile, and nothing to send for an empty file.
+            guard sendsBody, !encrypted, let descriptor = hit.takeDescriptor() else {
+                if sendsBody && encrypted && hit.size > 0 {
                     stream(
                         Chunks(hit, store: proxy.store, logger: logger), length: hit.size, version: version, sendsBody: true,
                         reply: reply, keepAlive: keepAlive, context: context)
