@@ -130,6 +130,24 @@ extension DiskCache {
         }
     }
 
+    /// The content of a small stored file without counting a use (for a
+    /// listing, which must not reorder what is evicted first); nil when not
+    /// stored, larger than `limit`, or not whole.
+    public func peek(_ key: CacheKey, limit: Int) -> [UInt8]? {
+        let indexed: (content: [UInt8]?, size: Int64)? = state.withLock { state in
+            state.index.file(key).map { ($0.content, $0.size) }
+        }
+        guard let indexed, indexed.size <= Int64(limit) else { return nil }
+        if let content = indexed.content { return content }
+        let fd = openat(dataDirectory, key.relativePath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let bytes = try? FileSystem.readAll(fd, path: key.relativePath, limit: Int(indexed.size) + 1),
+            bytes.count == Int(indexed.size)
+        else { return nil }
+        return bytes
+    }
+
     /// Records that a stored file's content was confirmed as current now
     /// (an upstream revalidation answered "not modified").
     public func markRevalidated(_ key: CacheKey) {

@@ -221,6 +221,14 @@ extension Integration {
             #expect(eventually { agent.log.contains("policy read again") })
             let exempt = try go.run(["get", "example.com/fresh@v1.1.0"], in: workspace.path + "/app")
             #expect(exempt.status == 0, "\(exempt)")
+            // No longer exempt: the cached v1.1.0 stays, and goedge cache ls says why it is not served.
+            try workspace.write("policy.toml", "min-release-age = \"7d\"\n")
+            agent.process.signal(SIGHUP)
+            #expect(eventually { agent.log.components(separatedBy: "policy read again").count == 3 })
+            let listed = try ChildProcess.run(Paths.goedge, ["cache", "ls", "--config", "/dev/null", "--agent", agent.url])
+            let lines = listed.output.split(separator: "\n")
+            #expect(lines.contains { $0.hasPrefix("example.com/fresh@v1.1.0 ") && $0.hasSuffix("denied: released less than 7d ago (min-release-age)") }, "\(listed)")
+            #expect(lines.contains { $0.hasPrefix("example.com/fresh@v1.0.0 ") && !$0.contains("denied") }, "\(listed)")
             #expect(agent.terminate() == 0)
         }
 

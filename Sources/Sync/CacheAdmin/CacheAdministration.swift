@@ -5,6 +5,7 @@ import Foundation
 import LRUCache
 import GoModules
 import ModuleProxy
+import ModulePolicy
 
 /// What `goedge cache` does to a cache, whether the running agent does it
 /// (through its control API) or the command itself on the folder (holding
@@ -19,6 +20,23 @@ public struct CacheAdministration: Sendable {
     /// Entries matching `pattern` (every entry if nil), most recently used first.
     public func entries(matching pattern: String? = nil) -> [CacheEntry] {
         store.groups().map(CacheEntry.init).filter { entry in pattern.map(entry.matches) ?? true }
+    }
+
+    /// When a cached module version was published: a pseudo-version's own
+    /// time, else its cached `.info`'s; nil when neither is at hand.
+    public func releaseTime(of entry: CacheEntry) -> Int64? {
+        guard let module = entry.module, let version = entry.version else { return nil }
+        if let time = ReleaseTime.ofPseudoVersion(version) { return time }
+        guard let path = try? ModulePath(module), let parsed = try? ModuleVersion(version),
+            let key = ProxyRequest(.info(path, parsed)).cacheKey, let info = store.peek(key, limit: 64 << 10)
+        else { return nil }
+        return ReleaseTime.ofInfo(info)
+    }
+
+    /// Entries matching `pattern`, each marked with why `policy` does not
+    /// serve it, if it does not.
+    public func entries(matching pattern: String?, markedBy policy: ModulePolicy) -> [CacheEntry] {
+        PolicyMarks.mark(entries(matching: pattern), by: policy, releaseTime: releaseTime(of:), now: FileSystem.now())
     }
 
     /// Removes a module version, or every version of a module and its

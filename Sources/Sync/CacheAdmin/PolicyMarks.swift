@@ -1,15 +1,26 @@
 import ModulePolicy
 
-/// Cached module versions the policy in force denies: they stay on disk
-/// (goedge does not delete them) but are not served, and `goedge cache ls`
-/// says so.
+/// Cached module versions the policy in force does not serve: denied by a
+/// rule or the vulnerability database, or held back by the release-age
+/// cooldown. They stay on disk (goedge does not delete them) and
+/// `goedge cache ls` says why they are not served.
 public enum PolicyMarks {
-    public static func mark(_ entries: [CacheEntry], by policy: ModulePolicy) -> [CacheEntry] {
+    /// `releaseTime` tells when a cached version was published (its cached
+    /// `.info`, or a pseudo-version's own time); `now` is nanoseconds since
+    /// the epoch.
+    public static func mark(
+        _ entries: [CacheEntry], by policy: ModulePolicy, releaseTime: (CacheEntry) -> Int64? = { _ in nil },
+        now: Int64 = 0
+    ) -> [CacheEntry] {
         guard !policy.isOpen else { return entries }
         return entries.map { entry in
-            guard let module = entry.module, let version = entry.version,
-                let denial = policy.decide(module: module, version: version).denial
-            else { return entry }
+            guard let module = entry.module, let version = entry.version else { return entry }
+            var denial = policy.decide(module: module, version: version).denial
+            // Marked only when the time is known here: the agent learns an unknown one from the upstream.
+            if denial == nil, policy.needsReleaseTime(module: module), let published = releaseTime(entry) {
+                denial = policy.cooldown(module: module, version: version, published: published, now: now)
+            }
+            guard let denial else { return entry }
             var marked = entry
             marked.denied = denial.reason
             return marked

@@ -55,7 +55,7 @@ struct ControlAPI: Sendable {
             switch JSONReply.decode(ControlMessages.List.self, from: await body.collect(), expected: "{\"pattern\": …}") {
             case .failure(let error): return error.reply
             case .success(let request):
-                return JSONReply.make(PolicyMarks.mark(administration.entries(matching: request.pattern), by: policy.policy))
+                return JSONReply.make(administration.entries(matching: request.pattern, markedBy: policy.policy))
             }
         case "cache/remove":
             let decoded = JSONReply.decode(

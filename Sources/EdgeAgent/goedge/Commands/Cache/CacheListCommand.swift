@@ -45,13 +45,14 @@ struct CacheListCommand: AsyncParsableCommand {
                 throw CacheCommandRun.fail("\(error)")
             }
         case .folder(let administration):
-            entries = administration.entries(matching: pattern)
             // No agent: the configured policy file, read here, marks what the agent would not serve.
             let layers = try options.layers()
             if let path = layers.path(Settings.policyFile, home: ProcessInfo.processInfo.environment["HOME"] ?? "/"), !path.isEmpty,
                 let policy = try? PolicyFile.read(path)
             {
-                entries = PolicyMarks.mark(entries, by: policy)
+                entries = administration.entries(matching: pattern, markedBy: policy)
+            } else {
+                entries = administration.entries(matching: pattern)
             }
         }
         if !all { entries = entries.filter { $0.module != nil } }
