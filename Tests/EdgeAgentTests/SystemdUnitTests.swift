@@ -91,5 +91,56 @@ extension Integration {
             #expect(byModule.output.contains("GET /example.com/hello/@v/v1.3.0.zip 200"), "\(byModule)")
             #expect(try container.run(["systemctl", "stop", "goedge.socket", "goedge.service"]).status == 0)
         }
+
+        /// The packaged service runs as a transient user that cannot read
+        /// root's files: its secrets (a TLS key, the client credentials)
+        /// reach it through systemd's LoadCredential=, as the README says,
+        /// and the go command then fetches over HTTPS with its .netrc.
+        @Test(.enabled(if: SystemdContainer.isAvailable && which("openssl") != nil, "needs root, systemd-nspawn and openssl"))
+        func secretsReachTheHardenedServiceThroughLoadCredential() throws {
+            let container = try SystemdContainer()
+            try container.copy(Paths.goedge, to: "/usr/bin/goedge")
+            for unit in ["goedge.socket", "goedge.service"] {
+                try container.copy(Self.units + "/" + unit, to: "/etc/systemd/system/" + unit)
+            }
+            let secrets = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: secrets)
+            try container.copy(certificate, to: "/etc/goedge/tls/goedge.crt")
+            try container.copy(key, to: "/etc/goedge/tls/goedge.key")
+            try container.write("/etc/goedge/clients", "ci:systemd-token-9d\n", mode: 0o600)
+            #expect(chmod(container.root + "/etc/goedge/tls/goedge.key", 0o600) == 0)
+
+            let upstream = try GoProxyFixture()
+            let port = try SocketActivation.freePort()
+            try container.write(
+                "/etc/systemd/system/goedge.socket.d/test.conf", "[Socket]\nListenStream=\nListenStream=127.0.0.1:\(port)\n")
+            try container.write(
+                "/etc/goedge/goedge.toml",
+                """
+                upstream = "\(upstream.url)"
+                tls-certificate = "/etc/goedge/tls/goedge.crt"
+                tls-key = "/run/credentials/goedge.service/tls-key"
+                client-credentials-file = "/run/credentials/goedge.service/clients"
+
+                """)
+            try container.write(
+                "/etc/systemd/system/goedge.service.d/secrets.conf",
+                "[Service]\nLoadCredential=tls-key:/etc/goedge/tls/goedge.key\nLoadCredential=clients:/etc/goedge/clients\n")
+            #expect(try container.run(["systemctl", "daemon-reload"]).status == 0)
+            let started = try container.run(["systemctl", "start", "goedge.socket"])
+            #expect(started.status == 0, "\(started)")
+
+            let workspace = TemporaryDirectory()
+            try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+            try workspace.write("netrc", "machine 127.0.0.1 login ci password systemd-token-9d\n")
+            var go = GoCommand(proxy: "https://127.0.0.1:\(port)", home: workspace.path + "/home")
+            go.extraEnvironment = ["SSL_CERT_FILE": certificate, "NETRC": workspace.path + "/netrc"]
+            let download = try go.run(["mod", "download", "example.com/hello@v1.3.0"], in: workspace.path + "/app")
+            #expect(download.status == 0, "\(download)")
+            let journal = try container.run(["journalctl", "-u", "goedge.service", "-o", "cat", "--no-pager"])
+            #expect(journal.output.contains("urls=https://127.0.0.1:\(port)"), "\(journal.output.suffix(600))")
+            #expect(journal.output.contains("v1.3.0.zip 200") && journal.output.contains(" user=ci"), "\(journal.output.suffix(600))")
+            #expect(try container.run(["systemctl", "stop", "goedge.socket", "goedge.service"]).status == 0)
+        }
     }
 }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// A self-signed certificate for 127.0.0.1, ::1 and localhost, made with
 /// the openssl command in `folder`.
-private func makeCertificate(in folder: TemporaryDirectory, name: String = "agent") throws -> (certificate: String, key: String) {
+func makeCertificate(in folder: TemporaryDirectory, name: String = "agent") throws -> (certificate: String, key: String) {
     let certificate = folder.path + "/\(name).crt"
     let key = folder.path + "/\(name).key"
     let made = try ChildProcess.run(
