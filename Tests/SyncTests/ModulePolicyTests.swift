@@ -182,6 +182,28 @@ import TestSupport
         #expect(later.bodyBytes == Array("v1.0.0\nv1.1.0\n\(pseudo)\n".utf8))
     }
 
+    /// However long a version list, only its highest versions' times are
+    /// looked up (the ones `@latest` and `-u` would take); a lower version
+    /// is still refused when its files are asked for.
+    @Test func aLongListCostsABoundedNumberOfLookups() async throws {
+        let harness = try ProxyHarness()
+        harness.proxy.policy.replace(with: ModulePolicy(minimumReleaseAge: .seconds(86400), minimumReleaseAgeText: "1d"))
+        let versions = (0..<300).map { "v1.0.\($0)" }
+        harness.upstream.script("example.com/m/@v/list", .init(body: Array(versions.shuffled().joined(separator: "\n").utf8)))
+        // The newest is too new; every other .info says old (or is missing: unknown, too new).
+        for index in 236..<300 {
+            let age: Duration = index == 299 ? .seconds(3600) : .seconds(30 * 86400)
+            harness.upstream.script("example.com/m/@v/v1.0.\(index).info", .init(body: info("v1.0.\(index)", publishedAgo: age, clock: harness.clock)))
+        }
+        let list = await harness.proxy.answer(ProxyRequest(.list(module)), priority: .client)
+        let listed = Set(String(decoding: list.bodyBytes ?? [], as: UTF8.self).split(separator: "\n").map(String.init))
+        #expect(listed == Set(versions.dropLast()))
+        #expect(harness.upstream.requests.filter { $0.path.hasSuffix(".info") }.count == ModuleProxy.releaseTimesCheckedPerList)
+        // A low version left in the list is judged when fetched: its time is unknown.
+        let low = await harness.proxy.answer(ProxyRequest(.mod(module, try ModuleVersion("v1.0.3"))), priority: .client)
+        #expect(low.status == 403)
+    }
+
     @Test func aVersionWhoseTimeCannotBeLearnedCountsAsTooNew() async throws {
         let harness = try ProxyHarness()
         harness.proxy.policy.replace(with: ModulePolicy(minimumReleaseAge: .seconds(86400), minimumReleaseAgeText: "1d"))

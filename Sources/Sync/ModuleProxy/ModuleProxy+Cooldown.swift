@@ -10,6 +10,12 @@ import Upstream
 extension ModuleProxy {
     /// Versions' times looked up at once for one version list.
     static let releaseTimeLookups = 16
+    /// Of a version list, the highest this many versions have their times
+    /// looked up. The list is filtered so that `@latest` and `-u`, which
+    /// take the highest allowed version, skip what is too new; a lower
+    /// version left in it is still refused when its files are asked for.
+    /// This bounds the work one list costs, however long an upstream makes it.
+    static let releaseTimesCheckedPerList = 64
 
     /// Whether the cooldown applies to what `resource` names (then the
     /// answer takes the asynchronous path, where times can be fetched).
@@ -52,7 +58,7 @@ extension ModuleProxy {
             return refused(denial)
         case .list:
             guard let lines = Self.listLines(answer) else { return answer }
-            let versions = lines.map(Self.version(ofLine:))
+            let versions = Self.versionsToCheck(lines.map(Self.version(ofLine:)))
             let now = clock.now()
             let tooNew = await withTaskGroup(of: String?.self) { group in
                 // A few lookups at a time: a module may list hundreds of versions.
@@ -77,6 +83,18 @@ extension ModuleProxy {
         default:
             return answer
         }
+    }
+
+    /// The versions of a list whose times are checked: every pseudo-version
+    /// (its time is in its name, free), and the highest others, up to
+    /// ``releaseTimesCheckedPerList``.
+    static func versionsToCheck(_ versions: [String]) -> [String] {
+        let (pseudo, tagged) = (
+            versions.filter { ReleaseTime.ofPseudoVersion($0) != nil },
+            versions.filter { ReleaseTime.ofPseudoVersion($0) == nil }
+        )
+        let highest = tagged.compactMap(SemanticVersion.init).sorted(by: >).prefix(releaseTimesCheckedPerList).map(\.text)
+        return pseudo + highest
     }
 
     /// A version's publication time: a pseudo-version's own, else its `.info`'s.
