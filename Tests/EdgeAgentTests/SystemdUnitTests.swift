@@ -9,13 +9,27 @@ extension Integration {
     @Suite struct SystemdUnits {
         static let units = Paths.packageRoot + "/packaging/systemd"
 
-        @Test(.enabled(if: SystemdContainer.isAvailable, "needs root and systemd-nspawn (systemd-container)"))
-        func theUnitsVerifyAndTheHardenedServiceRunsUnderSystemd() throws {
+        /// A container with goedge and its system units installed.
+        static func containerWithUnits() throws -> SystemdContainer {
             let container = try SystemdContainer()
             try container.copy(Paths.goedge, to: "/usr/bin/goedge")
             for unit in ["goedge.socket", "goedge.service"] {
                 try container.copy(Self.units + "/" + unit, to: "/etc/systemd/system/" + unit)
             }
+            return container
+        }
+
+        /// Makes goedge.socket listen on a free loopback port (systemd reads it at the next daemon-reload).
+        static func listenOnAFreePort(_ container: SystemdContainer) throws -> Int {
+            let port = try SocketActivation.freePort()
+            try container.write(
+                "/etc/systemd/system/goedge.socket.d/test.conf", "[Socket]\nListenStream=\nListenStream=127.0.0.1:\(port)\n")
+            return port
+        }
+
+        @Test(.enabled(if: SystemdContainer.isAvailable, "needs root and systemd-nspawn (systemd-container)"))
+        func theUnitsVerifyAndTheHardenedServiceRunsUnderSystemd() throws {
+            let container = try Self.containerWithUnits()
             for unit in ["goedge.socket", "goedge.service", "goedge-watch.service"] {
                 try container.copy(Self.units + "/user/" + unit, to: "/etc/systemd/user/" + unit)
             }
@@ -39,9 +53,7 @@ extension Integration {
             // Real ports for this run, the fixture as upstream, a short idle timeout,
             // and a watchdog short enough to notice missing pings.
             let upstream = try GoProxyFixture()
-            let port = try SocketActivation.freePort()
-            try container.write(
-                "/etc/systemd/system/goedge.socket.d/test.conf", "[Socket]\nListenStream=\nListenStream=127.0.0.1:\(port)\n")
+            let port = try Self.listenOnAFreePort(container)
             try container.write(
                 "/etc/systemd/system/goedge.service.d/test.conf",
                 "[Service]\nExecStart=\nExecStart=/usr/bin/goedge serve --upstream \(upstream.url) --idle-timeout 3s\nWatchdogSec=2s\n")
@@ -98,11 +110,7 @@ extension Integration {
         /// and the go command then fetches over HTTPS with its .netrc.
         @Test(.enabled(if: SystemdContainer.isAvailable && which("openssl") != nil, "needs root, systemd-nspawn and openssl"))
         func secretsReachTheHardenedServiceThroughLoadCredential() throws {
-            let container = try SystemdContainer()
-            try container.copy(Paths.goedge, to: "/usr/bin/goedge")
-            for unit in ["goedge.socket", "goedge.service"] {
-                try container.copy(Self.units + "/" + unit, to: "/etc/systemd/system/" + unit)
-            }
+            let container = try Self.containerWithUnits()
             let secrets = TemporaryDirectory()
             let (certificate, key) = try makeCertificate(in: secrets)
             try container.copy(certificate, to: "/etc/goedge/tls/goedge.crt")
@@ -111,9 +119,7 @@ extension Integration {
             #expect(chmod(container.root + "/etc/goedge/tls/goedge.key", 0o600) == 0)
 
             let upstream = try GoProxyFixture()
-            let port = try SocketActivation.freePort()
-            try container.write(
-                "/etc/systemd/system/goedge.socket.d/test.conf", "[Socket]\nListenStream=\nListenStream=127.0.0.1:\(port)\n")
+            let port = try Self.listenOnAFreePort(container)
             try container.write(
                 "/etc/goedge/goedge.toml",
                 """
