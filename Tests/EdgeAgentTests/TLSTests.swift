@@ -104,6 +104,31 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// Under socket activation the TCP sockets speak TLS and a unix
+        /// socket passed beside them stays plain (goedge's commands use it).
+        @Test(.enabled(if: which("systemd-socket-activate") != nil, "needs systemd-socket-activate"))
+        func passedTCPSocketsSpeakTLSAndAUnixSocketStaysPlain() throws {
+            let upstream = try GoProxyFixture()
+            let folder = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: folder)
+            let port = try Integration.SocketActivation.freePort()
+            let socket = folder.path + "/goedge.sock"
+            let activator = try ChildProcess(
+                which("systemd-socket-activate")!,
+                ["-l", "127.0.0.1:\(port)", "-l", socket, Paths.goedge, "serve", "--config", "/dev/null", "--upstream", upstream.url,
+                 "--cache-dir", folder.path + "/cache", "--tls-certificate", certificate, "--tls-key", key])
+            _ = try activator.waitForLine(containing: "Listening on \(socket)", inErrorOutput: true)
+            let secure = try ChildProcess.run(
+                which("curl")!, ["-sS", "--cacert", certificate, "https://127.0.0.1:\(port)/example.com/hello/@v/list"])
+            #expect(secure.status == 0 && secure.output.contains("v1.3.0"), "\(secure)")
+            let plain = try ChildProcess.run(
+                which("curl")!, ["-sS", "--unix-socket", socket, "http://localhost/example.com/hello/@v/list"])
+            #expect(plain.status == 0 && plain.output.contains("v1.3.0"), "\(plain)")
+            #expect(activator.errorOutput.contains("https://127.0.0.1:\(port)"), "\(activator.errorOutput)")
+            activator.signal(SIGTERM)
+            #expect(activator.waitForExit() == 0)
+        }
+
         /// goedge's own commands reach an HTTPS agent, trusting its certificate.
         @Test func commandsReachAnHTTPSAgent() throws {
             let upstream = try GoProxyFixture()

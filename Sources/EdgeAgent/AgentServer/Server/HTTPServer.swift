@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LRUCache
 import Logging
 import NIOCore
@@ -91,7 +94,7 @@ final class HTTPServer: Sendable {
                 let isTCP: Bool
                 switch listener {
                 case .address(let address): if case .unix = address.kind { isTCP = false } else { isTCP = true }
-                case .descriptor: isTCP = true
+                case .descriptor(let descriptor): isTCP = Self.isInternetSocket(descriptor)
                 }
                 var bootstrap = ServerBootstrap(group: acceptLoop, childGroup: group)
                     .serverChannelOption(.backlog, value: 256)
@@ -156,6 +159,18 @@ final class HTTPServer: Sendable {
         return HTTPServer(
             channels: channels, acceptLoop: acceptLoop, group: group, quiescing: quiescing, connections: connections,
             tlsEnabled: context.tls != nil)
+    }
+
+    /// Whether a socket systemd passed is TCP (IPv4 or IPv6) rather than a
+    /// unix socket: TLS and TCP_NODELAY are for TCP only.
+    private static func isInternetSocket(_ descriptor: Int32) -> Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { return true }
+        return Int32(address.ss_family) == AF_INET || Int32(address.ss_family) == AF_INET6
     }
 
     /// Listening addresses as URLs, for the log and for clients.
