@@ -81,6 +81,11 @@ public final class ModuleProxy: Sendable {
     /// ``cachedAnswer(for:)`` for a client: what it was given is counted
     /// and starts read-ahead, as when ``answer(_:priority:verify:)`` gives it.
     public func cachedClientAnswer(for request: ProxyRequest) -> ProxyAnswer? {
+        if policy.isOpen {
+            guard let cached = cachedAnswer(for: request) else { return nil }
+            readAhead.clientAnswered(request, cached, proxy: self)
+            return cached
+        }
         let policy = self.policy.policy
         if let refusal = refusal(for: request.resource, by: policy) { return refusal }
         // The cooldown may need a version's time from the upstream: the asynchronous path.
