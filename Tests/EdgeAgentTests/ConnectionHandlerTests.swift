@@ -20,13 +20,17 @@ import Testing
         let harness: ProxyHarness
         let reads: ReadCounter
 
+        /// What the handler logged (its access lines, at info level).
+        let log = CapturedLog()
+
         init(
             controlHosts: [HostPattern] = [], endpoints: any AgentEndpointServing = TestEndpoints(), encrypted: Bool = false
         ) async throws {
             harness = try ProxyHarness()
+            let log = self.log
             let context = HTTPServer.Context(
                 proxy: harness.proxy, endpoints: endpoints, statistics: ServerStatistics(), activity: ActivityTracker(),
-                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), controlHosts: controlHosts)
+                logger: Logger(label: "test", factory: { _ in log }), controlHosts: controlHosts)
             channel = NIOAsyncTestingChannel()
             reads = ReadCounter()
             try await channel.pipeline.addHandler(reads)
@@ -108,6 +112,31 @@ import Testing
         #expect(head.contains("Content-Length: \(zip.count)"), "\(head)")
         #expect(head.contains("X-Cache: hit"), "\(head)")
         #expect(Array(received[end.upperBound...]) == zip)
+    }
+
+    /// A client that goes away in the middle of a body read from a file
+    /// (TLS) stops the reading: the rest of the file is not read for nobody.
+    @Test func aClientLeavingMidBodyStopsTheReading() async throws {
+        let connection = try await Connection(encrypted: true)
+        var state: UInt32 = 7
+        let noise = String((0..<1_000_000).map { _ -> Character in
+            state = state &* 1_103_515_245 &+ 12_345
+            return Character(UnicodeScalar(UInt8(33 + (state >> 16) % 90)))
+        })
+        let zip = try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", ""), ("noise.txt", noise)])
+        connection.harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
+        _ = await connection.harness.proxy.answer(.zip(try .init("example.com/m"), try .init("v1.0.0")))
+        try await connection.send("GET /example.com/m/@v/v1.0.0.zip HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try await connection.channel.waitForOutboundWrite(as: IOData.self)
+        _ = try await connection.channel.waitForOutboundWrite(as: IOData.self)
+        try await connection.channel.close()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !connection.log.text.contains("v1.0.0.zip 200"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let line = try #require(connection.log.text.split(separator: "\n").first { $0.contains("v1.0.0.zip 200") })
+        let sent = Int(line.split(separator: " ").first { $0.hasPrefix("bytes=") }?.dropFirst(6) ?? "") ?? -1
+        #expect(sent > 0 && sent < zip.count / 2, "\(line); the zip has \(zip.count) bytes")
     }
 
     @Test func connectionCloseIsHonoured() async throws {
@@ -259,4 +288,22 @@ final class TestEndpoints: AgentEndpointServing {
         read.add(1, ordering: .relaxed)
         return .body(Array("read \(bytes.count) bytes\n".utf8), contentType: "text/plain")
     }
+}
+
+/// A log handler that keeps what it is given, at info level and above.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    private let lines = Mutex<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lines.withLock { $0.append("\(event.message)") }
+    }
+
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
 }

@@ -157,22 +157,24 @@ extension HTTPConnectionHandler {
                 guard let chunk = next else { break }
                 if chunk.isEmpty { continue }
                 sent += Int64(chunk.count)
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let open = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                     loop.execute {
                         let (handler, context) = bound.value
-                        guard context.channel.isActive else { return continuation.resume() }
+                        guard context.channel.isActive else { return continuation.resume(returning: false) }
                         var buffer = context.channel.allocator.buffer(capacity: chunk.count + 16)
                         if chunked { buffer.writeString(String(chunk.count, radix: 16) + "\r\n") }
                         buffer.writeBytes(chunk)
                         if chunked { buffer.writeStaticString("\r\n") }
                         context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
                         if context.channel.isWritable {
-                            continuation.resume()
+                            continuation.resume(returning: true)
                         } else {
-                            handler.writabilityWaiters.append { continuation.resume() }
+                            handler.writabilityWaiters.append { continuation.resume(returning: true) }
                         }
                     }
                 }
+                // The client went away: nobody takes the rest (closing the chunks stops their producer).
+                if !open { break }
             }
             let total = sent
             loop.execute {
