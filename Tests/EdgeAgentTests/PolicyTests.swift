@@ -174,6 +174,42 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// `policy-vulndb` in goedge.toml names the database without a policy
+        /// file; naming one in both places is refused.
+        @Test func policyVulndbNamesTheDatabaseInGoedgeToml() throws {
+            let upstream = try GoProxyFixture()
+            let workspace = TemporaryDirectory()
+            try Self.writeVulnerabilityDatabase(workspace)
+            try workspace.write("goedge.toml", "policy-vulndb = \"\(workspace.path)/vulndb\"\n")
+            let agent = try AgentProcess(upstream: upstream.url, configFile: workspace.path + "/goedge.toml")
+            let denied = try agent.get("/example.com/dep/@v/v1.0.1.mod")
+            #expect(denied.status == 403)
+            #expect(denied.text.contains("example.com/dep@v1.0.1 denied: GO-2099-0002"), "\(denied)")
+            #expect(try agent.get("/example.com/dep/@v/v1.0.0.mod").status == 200)
+            // An updated copy is read again when its index changes: now v1.0.0 is affected too.
+            try workspace.write(
+                "vulndb/ID/GO-2099-0002.json",
+                #"{"id":"GO-2099-0002","summary":"Name returns the wrong greeting","affected":[{"package":{"name":"example.com/dep","ecosystem":"Go"},"#
+                    + #""ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.2"}]}]}]}"#)
+            try workspace.write(
+                "vulndb/index/modules.json",
+                #"[{"path":"example.com/dep","vulns":[{"id":"GO-2099-0002","modified":"2099-01-02T00:00:00Z","fixed":"1.0.2"}]}]"#)
+            #expect(eventually { agent.log.contains("policy read again") }, "\(agent.log)")
+            #expect(try agent.get("/example.com/dep/@v/v1.0.0.mod").status == 403)
+            #expect(agent.terminate() == 0)
+
+            let checked = try ChildProcess.run(
+                Paths.goedge, ["policy", "check", "--config", workspace.path + "/goedge.toml", "example.com/dep@v1.0.1"])
+            #expect(checked.status == 1 && checked.output.contains("GO-2099-0002"), "\(checked)")
+
+            try workspace.write("policy.toml", "vulndb = \"vulndb\"\n")
+            try workspace.write(
+                "both.toml", "policy-vulndb = \"\(workspace.path)/vulndb\"\npolicy-file = \"\(workspace.path)/policy.toml\"\n")
+            let both = try ChildProcess.run(Paths.goedge, ["config", "--check", "--config", workspace.path + "/both.toml"])
+            #expect(both.status == 78, "\(both)")
+            #expect(both.errorOutput.contains("both name a vulnerability database: keep one"), "\(both)")
+        }
+
         @Test func warnModeServesAVulnerableVersionWithAWarning() throws {
             let upstream = try GoProxyFixture()
             let workspace = TemporaryDirectory()

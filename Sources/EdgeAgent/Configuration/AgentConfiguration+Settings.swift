@@ -88,12 +88,13 @@ extension AgentConfiguration {
 
     /// The policy file, read once now so that a mistake stops the start (the
     /// agent serves with what was read here, and reads again on SIGHUP).
+    /// Watched for changes: the policy file, else the vulnerability database's index.
     private static func policySource(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> PolicySource? {
-        // "" is how a file or variable says "none" (as goedge config prints the default).
-        guard let path = layers.path(Settings.policyFile, home: home), !path.isEmpty else { return nil }
-        return PolicySource(path: path, initial: try PolicyFile.read(path)) {
+        let (file, vulndb) = PolicyFile.paths(layers: layers, home: home)
+        guard let watched = file ?? vulndb.map({ $0 + "/index/modules.json" }) else { return nil }
+        return PolicySource(path: watched, initial: try PolicyFile.read(file: file, vulndb: vulndb)) {
             do throws(ConfigurationError) {
-                return .success(try PolicyFile.read(path))
+                return .success(try PolicyFile.read(file: file, vulndb: vulndb))
             } catch {
                 return .failure(PolicyFileProblems(error.problems))
             }

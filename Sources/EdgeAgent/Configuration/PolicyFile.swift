@@ -13,6 +13,45 @@ package enum PolicyFile {
         try parse(try SettingsFileText.read(path, setting: "policy-file"), path: path)
     }
 
+    /// The policy in force: the policy file's (if one is named), with the
+    /// vulnerability database `policy-vulndb` names (if one is). Naming a
+    /// database in both places is a mistake: which one would count?
+    package static func read(file: String?, vulndb: String?) throws(ConfigurationError) -> ModulePolicy {
+        var policy = ModulePolicy.open
+        if let file { policy = try read(file) }
+        guard let vulndb else { return policy }
+        guard policy.vulnerabilities == nil else {
+            throw ConfigurationError([
+                "policy-vulndb = \"\(vulndb)\" and the policy file's vulndb both name a vulnerability database: keep one"
+            ])
+        }
+        let database: VulnerabilityDatabase
+        do {
+            database = try VulnerabilityDatabase.load(folder: vulndb)
+        } catch {
+            throw ConfigurationError(["policy-vulndb: \(error)"])
+        }
+        return ModulePolicy(
+            deny: policy.deny, allow: policy.allow, vulnerabilities: database, vulnerabilityAction: policy.vulnerabilityAction,
+            minimumReleaseAge: policy.minimumReleaseAge, minimumReleaseAgeText: policy.minimumReleaseAgeText,
+            cooldownExempt: policy.cooldownExempt)
+    }
+
+    /// ``read(file:vulndb:)`` for the files the configuration names.
+    package static func read(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> ModulePolicy? {
+        let (file, vulndb) = paths(layers: layers, home: home)
+        guard file != nil || vulndb != nil else { return nil }
+        return try read(file: file, vulndb: vulndb)
+    }
+
+    /// `policy-file` and `policy-vulndb`, nil where not set ("" is how a file says "none").
+    package static func paths(layers: ConfigurationLayers, home: String) -> (file: String?, vulndb: String?) {
+        (
+            layers.path(Settings.policyFile, home: home).flatMap { $0.isEmpty ? nil : $0 },
+            layers.path(Settings.policyVulndb, home: home).flatMap { $0.isEmpty ? nil : $0 }
+        )
+    }
+
     package static func parse(_ text: String, path: String) throws(ConfigurationError) -> ModulePolicy {
         let parsed = try SettingsFileText.parseTOML(text, path: path)
         var problems: [(line: Int, text: String)] = []

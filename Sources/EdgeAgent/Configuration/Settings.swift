@@ -80,6 +80,9 @@ package enum Settings {
     package static let tlsKey = Setting(
         name: "tls-key", kind: .optionalPath, defaultText: "none",
         summary: "The PEM private key of tls-certificate. Keep it readable by goedge only.")
+    package static let policyVulndb = Setting(
+        name: "policy-vulndb", kind: .optionalPath, defaultText: "none",
+        summary: "A local copy of the Go vulnerability database (its OSV layout, as vuln.go.dev serves it): versions it lists as affected are denied (or, with the policy file's vuln-action = \"warn\", served with a warning). Read again on SIGHUP and when its index changes; the policy file may name one instead (vulndb), not both.")
     package static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
@@ -90,7 +93,7 @@ package enum Settings {
 
     package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, tlsCertificate, tlsKey, policyFile, agent, watchFolders, logLevel, logFormat,
+        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, tlsCertificate, tlsKey, policyFile, policyVulndb, agent, watchFolders, logLevel, logFormat,
     ]
 
     package static func named(_ name: String) -> Setting? {

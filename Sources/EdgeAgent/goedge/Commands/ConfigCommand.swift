@@ -95,6 +95,8 @@ struct ConfigCommand: ParsableCommand {
             return (RawSetting.strings(["0.0.0.0/0", "::/0"]).toml, "anyone who can connect")
         case Settings.policyFile.name:
             return (RawSetting.string("").toml, "none: everything may be fetched")
+        case Settings.policyVulndb.name:
+            return (RawSetting.string("").toml, "none")
         case Settings.clientCredentialsFile.name:
             return (RawSetting.string("").toml, "none: no credentials asked")
         case Settings.tlsCertificate.name, Settings.tlsKey.name:

@@ -40,19 +40,15 @@ struct PolicyCommand: ParsableCommand {
         }
 
         func run() throws {
-            let path: String
-            if let policyFile {
-                path = policyFile
-            } else {
-                let layers = try configurationFile.load(options: [:])
-                guard let configured = layers.path(Settings.policyFile, home: ProcessInfo.processInfo.environment["HOME"] ?? "/") else {
-                    throw ValidationError("no policy-file is configured; name one with --policy-file")
-                }
-                path = configured
+            let layers = try configurationFile.load(options: [:])
+            let configured = PolicyFile.paths(layers: layers, home: ProcessInfo.processInfo.environment["HOME"] ?? "/")
+            let file = policyFile ?? configured.file
+            guard file != nil || configured.vulndb != nil else {
+                throw ValidationError("no policy-file (or policy-vulndb) is configured; name one with --policy-file")
             }
             let policy: ModulePolicy
             do {
-                policy = try PolicyFile.read(path)
+                policy = try PolicyFile.read(file: file, vulndb: configured.vulndb)
             } catch {
                 throw ConfigurationProblems(error: error).exit()
             }

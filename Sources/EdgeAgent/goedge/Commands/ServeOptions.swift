@@ -74,6 +74,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.policyFile.help, valueName: "file"))
     var policyFile: String?
 
+    @Option(help: ArgumentHelp(Settings.policyVulndb.help, valueName: "folder"))
+    var policyVulndb: String?
+
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
@@ -92,7 +95,7 @@ struct ServeOptions: ParsableArguments {
             (Settings.maxConnections, maxConnections),
             (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.clientHosts, clientHosts),
             (Settings.clientCredentialsFile, clientCredentialsFile), (Settings.tlsCertificate, tlsCertificate),
-            (Settings.tlsKey, tlsKey), (Settings.policyFile, policyFile),
+            (Settings.tlsKey, tlsKey), (Settings.policyFile, policyFile), (Settings.policyVulndb, policyVulndb),
             (Settings.logLevel, logLevel), (Settings.logFormat, logFormat),
         ]
         for (setting, text) in texts {

@@ -47,9 +47,7 @@ struct CacheListCommand: AsyncParsableCommand {
         case .folder(let administration):
             // No agent: the configured policy file, read here, marks what the agent would not serve.
             let layers = try options.layers()
-            if let path = layers.path(Settings.policyFile, home: ProcessInfo.processInfo.environment["HOME"] ?? "/"), !path.isEmpty,
-                let policy = try? PolicyFile.read(path)
-            {
+            if let policy = try? PolicyFile.read(layers: layers, home: ProcessInfo.processInfo.environment["HOME"] ?? "/") {
                 entries = administration.entries(matching: pattern, markedBy: policy)
             } else {
                 entries = administration.entries(matching: pattern)
