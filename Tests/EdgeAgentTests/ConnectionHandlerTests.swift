@@ -68,6 +68,17 @@ import Testing
         }
     }
 
+    /// example.com/m v1.0.0's zip with `count` characters that do not
+    /// compress, so that it spans several reads of its file.
+    static func zipOfNoise(_ count: Int) throws -> [UInt8] {
+        var state: UInt32 = 1
+        let noise = String((0..<count).map { _ -> Character in
+            state = state &* 1_103_515_245 &+ 12_345
+            return Character(UnicodeScalar(UInt8(33 + (state >> 16) % 90)))
+        })
+        return try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", ""), ("noise.txt", noise)])
+    }
+
     static let modRequest = "GET /example.com/m/@v/v1.0.0.mod HTTP/1.1\r\nHost: x\r\n\r\n"
     static let modResponse =
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\nX-Cache: hit\r\n\r\nmodule example.com/m\n"
@@ -86,13 +97,7 @@ import Testing
     /// cannot take a file region), whole, with its length.
     @Test func aCachedZipGoesOutAsBytesOverTLS() async throws {
         let connection = try await Connection(encrypted: true)
-        // Text that does not compress, so the zip spans several reads of the file.
-        var state: UInt32 = 1
-        let noise = String((0..<150_000).map { _ -> Character in
-            state = state &* 1_103_515_245 &+ 12_345
-            return Character(UnicodeScalar(UInt8(33 + (state >> 16) % 90)))
-        })
-        let zip = try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", ""), ("noise.txt", noise)])
+        let zip = try Self.zipOfNoise(150_000)
         #expect(zip.count > 100_000)
         connection.harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
         _ = await connection.harness.proxy.answer(.zip(try .init("example.com/m"), try .init("v1.0.0")))
@@ -118,23 +123,14 @@ import Testing
     /// (TLS) stops the reading: the rest of the file is not read for nobody.
     @Test func aClientLeavingMidBodyStopsTheReading() async throws {
         let connection = try await Connection(encrypted: true)
-        var state: UInt32 = 7
-        let noise = String((0..<1_000_000).map { _ -> Character in
-            state = state &* 1_103_515_245 &+ 12_345
-            return Character(UnicodeScalar(UInt8(33 + (state >> 16) % 90)))
-        })
-        let zip = try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", ""), ("noise.txt", noise)])
+        let zip = try Self.zipOfNoise(1_000_000)
         connection.harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
         _ = await connection.harness.proxy.answer(.zip(try .init("example.com/m"), try .init("v1.0.0")))
         try await connection.send("GET /example.com/m/@v/v1.0.0.zip HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = try await connection.channel.waitForOutboundWrite(as: IOData.self)
         _ = try await connection.channel.waitForOutboundWrite(as: IOData.self)
         try await connection.channel.close()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !connection.log.text.contains("v1.0.0.zip 200"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        let line = try #require(connection.log.text.split(separator: "\n").first { $0.contains("v1.0.0.zip 200") })
+        let line = await connection.log.line(containing: "v1.0.0.zip 200")
         let sent = Int(line.split(separator: " ").first { $0.hasPrefix("bytes=") }?.dropFirst(6) ?? "") ?? -1
         #expect(sent > 0 && sent < zip.count / 2, "\(line); the zip has \(zip.count) bytes")
     }
@@ -292,7 +288,11 @@ final class TestEndpoints: AgentEndpointServing {
 
 /// A log handler that keeps what it is given, at info level and above.
 final class CapturedLog: LogHandler, @unchecked Sendable {
-    private let lines = Mutex<[String]>([])
+    private struct Waiter {
+        let text: String
+        let continuation: CheckedContinuation<String, Never>
+    }
+    private let lines = Mutex<(all: [String], waiters: [Waiter])>(([], []))
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
 
@@ -302,8 +302,25 @@ final class CapturedLog: LogHandler, @unchecked Sendable {
     }
 
     func log(event: LogEvent) {
-        lines.withLock { $0.append("\(event.message)") }
+        let line = "\(event.message)"
+        let found = lines.withLock { lines in
+            lines.all.append(line)
+            let found = lines.waiters.filter { line.contains($0.text) }
+            lines.waiters.removeAll { line.contains($0.text) }
+            return found
+        }
+        for waiter in found { waiter.continuation.resume(returning: line) }
     }
 
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    /// The first line containing `text`, once it is logged.
+    func line(containing text: String) async -> String {
+        await withCheckedContinuation { continuation in
+            let logged: String? = lines.withLock { lines in
+                if let line = lines.all.first(where: { $0.contains(text) }) { return line }
+                lines.waiters.append(Waiter(text: text, continuation: continuation))
+                return nil
+            }
+            if let logged { continuation.resume(returning: logged) }
+        }
+    }
 }

@@ -142,16 +142,19 @@ extension Integration {
             #expect(cached.output.contains("example.com/hello@v1.3.0"), "\(cached)")
         }
 
-        /// The Go vulnerability database's OSV layout: example.com/dep v1.0.1
-        /// is affected, fixed in v1.0.2 (which the fixture does not have).
-        static func writeVulnerabilityDatabase(_ folder: TemporaryDirectory) throws {
-            try folder.write(
-                "vulndb/index/modules.json",
-                #"[{"path":"example.com/dep","vulns":[{"id":"GO-2099-0002","modified":"2099-01-01T00:00:00Z","fixed":"1.0.2"}]}]"#)
+        /// The Go vulnerability database's OSV layout: example.com/dep from
+        /// `introduced` is affected, fixed in v1.0.2 (which the fixture does
+        /// not have). The index is written last, as an update would.
+        static func writeVulnerabilityDatabase(
+            _ folder: TemporaryDirectory, introduced: String = "1.0.1", modified: String = "2099-01-01T00:00:00Z"
+        ) throws {
             try folder.write(
                 "vulndb/ID/GO-2099-0002.json",
                 #"{"id":"GO-2099-0002","summary":"Name returns the wrong greeting","affected":[{"package":{"name":"example.com/dep","ecosystem":"Go"},"#
-                    + #""ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.1"},{"fixed":"1.0.2"}]}]}]}"#)
+                    + #""ranges":[{"type":"SEMVER","events":[{"introduced":"\#(introduced)"},{"fixed":"1.0.2"}]}]}]}"#)
+            try folder.write(
+                "vulndb/index/modules.json",
+                #"[{"path":"example.com/dep","vulns":[{"id":"GO-2099-0002","modified":"\#(modified)","fixed":"1.0.2"}]}]"#)
         }
 
         @Test func aVulnerableVersionIsDeniedAndGoGetPicksTheOneBefore() throws {
@@ -187,13 +190,7 @@ extension Integration {
             #expect(denied.text.contains("example.com/dep@v1.0.1 denied: GO-2099-0002"), "\(denied)")
             #expect(try agent.get("/example.com/dep/@v/v1.0.0.mod").status == 200)
             // An updated copy is read again when its index changes: now v1.0.0 is affected too.
-            try workspace.write(
-                "vulndb/ID/GO-2099-0002.json",
-                #"{"id":"GO-2099-0002","summary":"Name returns the wrong greeting","affected":[{"package":{"name":"example.com/dep","ecosystem":"Go"},"#
-                    + #""ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.2"}]}]}]}"#)
-            try workspace.write(
-                "vulndb/index/modules.json",
-                #"[{"path":"example.com/dep","vulns":[{"id":"GO-2099-0002","modified":"2099-01-02T00:00:00Z","fixed":"1.0.2"}]}]"#)
+            try Self.writeVulnerabilityDatabase(workspace, introduced: "0", modified: "2099-01-02T00:00:00Z")
             #expect(eventually { agent.log.contains("policy read again") }, "\(agent.log)")
             #expect(try agent.get("/example.com/dep/@v/v1.0.0.mod").status == 403)
             #expect(agent.terminate() == 0)

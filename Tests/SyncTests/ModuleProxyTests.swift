@@ -314,14 +314,6 @@ import Upstream
         #expect(readAhead.allSatisfy { $0.priority == .background })
     }
 
-    /// Waits (bounded) until no read-ahead fetch is in flight.
-    private func readAheadSettles(_ harness: ProxyHarness) async {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while harness.proxy.readAhead.outstanding > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(1))
-        }
-    }
-
     private func scriptVersion(_ harness: ProxyHarness, _ path: String, _ version: String, goMod: String) throws {
         let prefix = "\(path)/@v/\(version)"
         harness.upstream.script(prefix + ".info", .init(body: Array("{\"Version\":\"\(version)\"}".utf8)))
@@ -337,7 +329,7 @@ import Upstream
         try scriptVersion(harness, "example.com/r", "v0.9.0", goMod: "module example.com/r\n\ngo 1.16\n")
         #expect(await answer(harness, .mod(module, version)).status == 200)
         await harness.upstream.waitForRequests(3)
-        await readAheadSettles(harness)
+        await harness.proxy.readAhead.settled()
         #expect(Set(harness.upstream.requests.map(\.path)) == [
             "example.com/m/@v/v1.0.0.mod", "example.com/m/@v/v1.0.0.info", "example.com/m/@v/v1.0.0.zip",
         ])
@@ -352,7 +344,7 @@ import Upstream
         try scriptVersion(harness, "example.com/q", "v1.0.0", goMod: "module example.com/q\n\ngo 1.21\n")
         #expect(await answer(harness, .mod(module, version)).status == 200)
         await harness.upstream.waitForRequests(5)
-        await readAheadSettles(harness)
+        await harness.proxy.readAhead.settled()
         #expect(Set(harness.upstream.requests.map(\.path)) == [
             "example.com/m/@v/v1.0.0.mod", "example.com/m/@v/v1.0.0.info", "example.com/m/@v/v1.0.0.zip",
             "example.com/p/@v/v1.0.0.mod", "example.com/q/@v/v1.0.0.mod",

@@ -57,7 +57,7 @@ extension AgentConfiguration {
 
     /// The users and tokens that may fetch modules, read once, at start.
     private static func clientCredentials(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> ClientCredentials? {
-        guard let path = layers.path(Settings.clientCredentialsFile, home: home), !path.isEmpty else { return nil }
+        guard let path = layers.path(Settings.clientCredentialsFile, home: home) else { return nil }
         let text = try SettingsFileText.read(path, setting: "client-credentials-file")
         do {
             return try ClientCredentials(parsing: text)
@@ -68,9 +68,7 @@ extension AgentConfiguration {
 
     /// The certificate and key, read and checked now: a mistake stops the start.
     private static func serverTLS(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> ServerTLS? {
-        let certificate = layers.path(Settings.tlsCertificate, home: home).flatMap { $0.isEmpty ? nil : $0 }
-        let key = layers.path(Settings.tlsKey, home: home).flatMap { $0.isEmpty ? nil : $0 }
-        switch (certificate, key) {
+        switch (layers.path(Settings.tlsCertificate, home: home), layers.path(Settings.tlsKey, home: home)) {
         case (nil, nil):
             return nil
         case (.some, nil):

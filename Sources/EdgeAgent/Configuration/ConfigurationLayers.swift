@@ -91,8 +91,12 @@ package struct ConfigurationLayers {
         return nil
     }
 
+    /// A path setting with `~` expanded; nil when unset, and for a file
+    /// that may be left out, when set to "" (how a file says "none", as
+    /// `goedge config` prints it).
     package func path(_ setting: Setting, home: String) -> String? {
-        string(setting).map { $0 == "~" ? home : $0.hasPrefix("~/") ? home + $0.dropFirst(1) : $0 }
+        guard let text = string(setting), !(text.isEmpty && setting.kind == .optionalPath) else { return nil }
+        return text == "~" ? home : text.hasPrefix("~/") ? home + text.dropFirst(1) : text
     }
 
     package func size(_ setting: Setting) -> ByteSize? {

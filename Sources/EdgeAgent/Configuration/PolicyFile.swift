@@ -44,12 +44,9 @@ package enum PolicyFile {
         return try read(file: file, vulndb: vulndb)
     }
 
-    /// `policy-file` and `policy-vulndb`, nil where not set ("" is how a file says "none").
+    /// `policy-file` and `policy-vulndb`, nil where not set.
     package static func paths(layers: ConfigurationLayers, home: String) -> (file: String?, vulndb: String?) {
-        (
-            layers.path(Settings.policyFile, home: home).flatMap { $0.isEmpty ? nil : $0 },
-            layers.path(Settings.policyVulndb, home: home).flatMap { $0.isEmpty ? nil : $0 }
-        )
+        (layers.path(Settings.policyFile, home: home), layers.path(Settings.policyVulndb, home: home))
     }
 
     package static func parse(_ text: String, path: String) throws(ConfigurationError) -> ModulePolicy {

@@ -43,6 +43,8 @@ public final class ReadAhead: Sendable {
         /// Keys read ahead and not yet asked for (bounded).
         var unused: Set<CacheKey> = []
         var statistics = Statistics(filesReadAhead: 0, filesUsed: 0)
+        /// Waiting for ``settled()``.
+        var settledWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
     /// `state.unused.count`, readable without the lock.
@@ -147,22 +149,40 @@ public final class ReadAhead: Sendable {
         proxy.background.submit { [self] in
             let answer = await proxy.answer(request, priority: .background)
             defer { answer.release() }
-            state.withLock { state in
-                state.outstanding -= 1
-                guard answer.cacheStatus == .miss, answer.status == 200 else {
-                    state.unused.remove(key)
-                    unusedCount.store(state.unused.count, ordering: .relaxed)
-                    return
-                }
-                state.statistics.filesReadAhead += 1
-            }
-            if answer.cacheStatus == .miss, answer.status == 200 { filesReadAheadCounter.increment() }
+            // What this go.mod brings is started before this fetch counts as
+            // ended: no moment shows nothing outstanding while more is coming.
             if case .mod(let module, let version) = resource, requirements != .none, answer.status == 200,
                 let text = Self.text(of: answer)
             {
                 requirementsFetched(
                     text, module: module, version: version, depth: depth, belowUnpruned: requirements == .all, proxy: proxy)
             }
+            let settled: [CheckedContinuation<Void, Never>] = state.withLock { state in
+                state.outstanding -= 1
+                if answer.cacheStatus == .miss, answer.status == 200 {
+                    state.statistics.filesReadAhead += 1
+                } else {
+                    state.unused.remove(key)
+                    unusedCount.store(state.unused.count, ordering: .relaxed)
+                }
+                guard state.outstanding == 0 else { return [] }
+                defer { state.settledWaiters.removeAll() }
+                return state.settledWaiters
+            }
+            if answer.cacheStatus == .miss, answer.status == 200 { filesReadAheadCounter.increment() }
+            for waiter in settled { waiter.resume() }
+        }
+    }
+
+    /// Returns once no read-ahead fetch is outstanding (at once if none is).
+    public func settled() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state in
+                guard state.outstanding > 0 else { return true }
+                state.settledWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 

@@ -7,7 +7,6 @@ import Synchronization
 /// refusal, rather than a queue or a silence the client cannot explain.
 final class ConnectionRefusal: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     /// Why a connection is refused.
     enum Reason: Sendable {
@@ -37,21 +36,27 @@ final class ConnectionRefusal: ChannelInboundHandler, Sendable {
                 Self.lastWarning.store(now, ordering: .relaxed)
                 logger.warning("too many connections: refusing new ones", metadata: ["max_connections": "\(maximum)"])
             }
-            head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+            head = "503 Service Unavailable\r\nRetry-After: 1"
             message = "goedge: too many connections (max-connections is \(maximum)); try again shortly\n"
         case .clientNotAllowed(let client):
             RefusalMetrics.count(.clientHosts)
             logger.notice("refused a client outside client-hosts", metadata: ["client": "\(client)"])
-            head = "HTTP/1.1 403 Forbidden\r\n"
+            head = "403 Forbidden"
             message = "goedge: \(client) may not use this agent; its client-hosts setting lists who may\n"
         }
+        Self.answerAndClose(context, status: head, message: message)
+    }
+
+    /// Writes `status` (and any header lines after it) with `message` as a
+    /// text body, then closes as the connection handler does: our side first,
+    /// the rest of what the client sends read and dropped for a moment.
+    static func answerAndClose(_ context: ChannelHandlerContext, status: String, message: String) {
         var buffer = context.channel.allocator.buffer(capacity: 160 + message.utf8.count)
         buffer.writeString(
-            head + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(message.utf8.count)\r\n"
+            "HTTP/1.1 " + status + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(message.utf8.count)\r\n"
                 + "X-Cache: error\r\nConnection: close\r\n\r\n" + message)
-        // Then the lingering close the connection handler does too: the request is read and dropped.
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+        context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in
             channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
             channel.eventLoop.scheduleTask(in: HTTPConnectionHandler.lingerTime) { channel.close(promise: nil) }
         }

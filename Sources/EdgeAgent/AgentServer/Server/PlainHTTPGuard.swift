@@ -7,7 +7,6 @@ import NIOCore
 /// A TLS handshake passes through, and the guard steps aside.
 final class PlainHTTPGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     /// A TLS record of type handshake starts with this byte.
     private static let handshakeRecord: UInt8 = 0x16
@@ -23,16 +22,8 @@ final class PlainHTTPGuard: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         answered = true
-        let message = "goedge: this address speaks HTTPS: use https:// (GOPROXY=https://…)\n"
-        var buffer = context.channel.allocator.buffer(capacity: 160 + message.utf8.count)
-        buffer.writeString(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(message.utf8.count)\r\n"
-                + "X-Cache: error\r\nConnection: close\r\n\r\n" + message)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
-            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
-            channel.eventLoop.scheduleTask(in: HTTPConnectionHandler.lingerTime) { channel.close(promise: nil) }
-        }
+        ConnectionRefusal.answerAndClose(
+            context, status: "400 Bad Request", message: "goedge: this address speaks HTTPS: use https:// (GOPROXY=https://…)\n")
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -29,6 +29,6 @@ struct ClientOptions: ParsableArguments {
 
     private static func certificate(_ layers: ConfigurationLayers) -> String? {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "/"
-        return layers.path(Settings.tlsCertificate, home: home).flatMap { $0.isEmpty ? nil : $0 }
+        return layers.path(Settings.tlsCertificate, home: home)
     }
 }
