@@ -203,5 +203,79 @@ extension Integration.AccessControl {
         #expect(try ChildProcess.run(Paths.goedge, ["cache", "prune", "--to", "1GiB"] + viaSocket).status == 0)
         unix.signal(SIGTERM)
         #expect(unix.waitForExit() == 0)
+
+    }
+
+    /// A prefetch through the control API fills the cache as its caller
+    /// chooses, so it is a change like the others: refused without the
+    /// token over TCP, and for another uid over the unix socket. Another
+    /// user's `goedge prefetch` still warms the cache, walking the graph
+    /// itself through the module protocol, and still checks go.sum.
+    @Test(.enabled(if: which("setpriv") != nil && getuid() == 0, "needs setpriv and root"))
+    func anotherUsersPrefetchGoesThroughTheModuleProtocol() throws {
+        let upstream = try GoProxyFixture()
+        let workspace = try Integration.Prefetch.workspace(upstream: upstream, tidy: true)
+        let unlisted = try Integration.Prefetch.workspace(upstream: upstream, tidy: false)
+        let tampered = TemporaryDirectory()
+        let goSum = try #require(workspace.read("go.sum"))
+        let helloLine = try #require(goSum.split(separator: "\n").first { $0.hasPrefix("example.com/hello v1.3.0 h1:") })
+        try tampered.write("go.mod", Integration.Prefetch.goMod)
+        try tampered.write(
+            "go.sum", goSum.replacingOccurrences(of: helloLine, with: "example.com/hello v1.3.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+        for folder in [workspace, unlisted, tampered] { chmod(folder.path, 0o755) }
+        let cache = TemporaryDirectory()
+        let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path, arguments: ["--no-read-ahead"])
+
+        let files = #"{"files": [{"path": "/w/go.mod", "content": "module m\n"}]}"#
+        let bare = try RawHTTP.post(port: agent.port, "/-/prefetch", body: Array(files.utf8))
+        #expect(bare.status == 403, "\(bare)")
+        #expect(bare.text.contains("changing the cache needs"), "\(bare)")
+        #expect(try RawHTTP.post(port: agent.port, "/-/prefetch", body: Array(files.utf8), headers: agent.controlAuthorization).status == 200)
+
+        let viaTCP = ["prefetch", "--config", "/dev/null", "--agent", agent.url]
+        let prefetched = try Self.asNobody(viaTCP + [workspace.path])
+        #expect(prefetched.status == 0, "\(prefetched)")
+        #expect(prefetched.errorOutput.contains("the agent does not prefetch for this user"), "\(prefetched)")
+        #expect(prefetched.output.contains("prefetched 3 modules, 9 files"), "\(prefetched)")
+        #expect(prefetched.output.contains("0 already cached, 9 fetched, 0 failed"), "\(prefetched)")
+        // The graph walk, for a requirement go.sum does not list, goes the same way.
+        let walked = try Self.asNobody(viaTCP + [unlisted.path + "/go.mod"])
+        #expect(walked.status == 0, "\(walked)")
+        #expect(walked.output.contains("0 failed"), "\(walked)")
+        #expect(Integration.CacheBehaviour.storedFiles(cache).contains("example.com/dep/@v/v1.0.1/zip"))
+        // go.sum is checked on this side too.
+        let mismatch = try Self.asNobody(viaTCP + [tampered.path])
+        #expect(mismatch.status == 1, "\(mismatch)")
+        #expect(mismatch.output.contains("checksum mismatch for example.com/hello@v1.3.0: go.sum has h1:AAAA"), "\(mismatch)")
+
+        // What it fetched is what the build needs.
+        upstream.stop()
+        let built = try Integration.Prefetch.build(workspace, through: agent)
+        #expect(built.status == 0, "\(built)")
+        // root reads the token: the agent's own prefetch, no notice.
+        let byRoot = try Integration.Prefetch.prefetch(agent, [workspace.path])
+        #expect(byRoot.status == 0, "\(byRoot)")
+        #expect(!byRoot.errorOutput.contains("does not prefetch"), "\(byRoot)")
+        #expect(byRoot.output.contains("9 already cached"), "\(byRoot)")
+        #expect(agent.terminate() == 0)
+
+        // Over the unix socket the kernel names the peer.
+        let folder = TemporaryDirectory()
+        chmod(folder.path, 0o755)
+        let socketPath = folder.path + "/goedge.sock"
+        let unix = try ChildProcess(
+            Paths.goedge,
+            ["serve", "--config", "/dev/null", "--listen", "unix:" + socketPath, "--upstream", upstream.url, "--cache-dir", cache.path])
+        _ = try unix.waitForLine(containing: "listening", inErrorOutput: true)
+        chmod(socketPath, 0o777)
+        let viaSocket = ["prefetch", "--config", "/dev/null", "--agent", "unix:" + socketPath, workspace.path]
+        let nobody = try Self.asNobody(viaSocket)
+        #expect(nobody.status == 0, "\(nobody)")
+        #expect(nobody.errorOutput.contains("the agent does not prefetch for this user"), "\(nobody)")
+        #expect(nobody.output.contains("9 already cached"), "\(nobody)")
+        let root = try ChildProcess.run(Paths.goedge, viaSocket)
+        #expect(root.status == 0 && !root.errorOutput.contains("does not prefetch"), "\(root)")
+        unix.signal(SIGTERM)
+        #expect(unix.waitForExit() == 0)
     }
 }

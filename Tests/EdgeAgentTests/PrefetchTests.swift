@@ -213,15 +213,18 @@ extension Integration {
             let get = try agent.get("/-/prefetch")
             #expect(get.status == 405)
             #expect(get.header("Allow") == "POST")
-            let bad = try RawHTTP.post(port: agent.port, "/-/prefetch", body: Array("not json".utf8))
+            let bad = try RawHTTP.post(
+                port: agent.port, "/-/prefetch", body: Array("not json".utf8), headers: agent.controlAuthorization)
             #expect(bad.status == 400)
             #expect(bad.text.contains("expected a JSON object"))
-            let empty = try RawHTTP.post(port: agent.port, "/-/prefetch", body: Array(#"{"files": []}"#.utf8))
+            let empty = try RawHTTP.post(
+                port: agent.port, "/-/prefetch", body: Array(#"{"files": []}"#.utf8), headers: agent.controlAuthorization)
             #expect(empty.status == 400)
             // A go.mod that does not parse is reported with file and line, as the last event.
             let broken = try RawHTTP.post(
                 port: agent.port, "/-/prefetch",
-                body: Array(#"{"files": [{"path": "/w/go.mod", "content": "module m\nrequire (\n"}]}"#.utf8))
+                body: Array(#"{"files": [{"path": "/w/go.mod", "content": "module m\nrequire (\n"}]}"#.utf8),
+                headers: agent.controlAuthorization)
             #expect(broken.status == 200)
             #expect(broken.header("Content-Type") == "application/x-ndjson")
             #expect(broken.text.contains(#""kind":"problem""#))

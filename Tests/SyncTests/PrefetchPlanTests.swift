@@ -36,7 +36,7 @@ import Testing
         let workspace = Workspace(
             WorkspaceFiles(files: [.init(path: "/app/go.mod", content: goMod), .init(path: "/app/go.sum", content: goSum)]))
         #expect(workspace.problems.isEmpty, "\(workspace.problems)")
-        let order = Prefetcher.listedInGoSum(workspace).map { chain in chain.map { "\($0.resource)" } }
+        let order = PrefetchJob.listedInGoSum(workspace).map { chain in chain.map { "\($0.resource)" } }
         #expect(
             order == [
                 ["/example.com/alpha/@v/v1.0.0.mod"], ["/example.com/direct/@v/v1.0.0.mod"], ["/example.com/indirect/@v/v0.1.0.mod"],

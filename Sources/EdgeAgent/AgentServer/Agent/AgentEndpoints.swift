@@ -11,9 +11,10 @@ import NIOHTTP1
 /// Prefetch and the control API answer only peers the agent trusts
 /// (`control-hosts`, loopback by default); of those, only root and goedge's
 /// own user (over the unix socket) or a holder of the control token (over
-/// TCP) may change the cache: an imported file is what every other user's
-/// build then receives. (Prefetch only fetches what the module protocol
-/// would, under the same policy, so it stays open to control hosts.)
+/// TCP) may change the cache (prefetch, remove, prune, import): an imported
+/// file is what every other user's build then receives, and a prefetch
+/// fills the cache as its caller chooses. (`goedge prefetch` run by anyone
+/// else fetches through the module protocol instead, as any client may.)
 /// Metrics and health answer anyone who can connect, as monitoring expects.
 ///
 /// Whether a request is served is decided on its head alone (``admit(path:method:trusted:)``),
@@ -42,9 +43,9 @@ struct AgentEndpoints: Sendable {
 
     /// Who asks, for the control API.
     struct Caller: Equatable {
-        /// A control host (or the unix socket): may use the control API and prefetch.
+        /// A control host (or the unix socket): may use the control API.
         var trusted: Bool
-        /// May change the cache (remove, prune, import): root or goedge's own
+        /// May change the cache (prefetch, remove, prune, import): root or goedge's own
         /// user over the unix socket, or a TCP client with the control token.
         var mayChange: Bool
     }
@@ -57,7 +58,12 @@ struct AgentEndpoints: Sendable {
             return readOnly ? .serve(bodyLimit: 0) : Self.methodNotAllowed("GET, HEAD")
         case "prefetch":
             guard trusted else { return Self.forbidden }
-            return method == .POST ? .serve(bodyLimit: Self.prefetchBodyLimit) : Self.methodNotAllowed("POST")
+            guard method == .POST else { return Self.methodNotAllowed("POST") }
+            guard caller.mayChange else {
+                RefusalMetrics.count(.control)
+                return Self.changeForbidden
+            }
+            return .serve(bodyLimit: Self.prefetchBodyLimit)
         default:
             guard path.hasPrefix("api/") else { return .refuse(status: 404, message: "no agent endpoint /-/\(path)") }
             guard trusted else { return Self.forbidden }

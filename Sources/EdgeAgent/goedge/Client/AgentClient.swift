@@ -21,6 +21,9 @@ struct AgentClient: Sendable {
         let description: String
         /// Nothing listens there (as opposed to an agent that failed).
         var unreachable = false
+        /// The agent's answer, when it refused (its status, and its text).
+        var status: Int?
+        var refusal = ""
     }
 
     /// `trustedCertificates`: the certificates to trust over HTTPS instead
@@ -60,7 +63,8 @@ struct AgentClient: Sendable {
         guard answer.status == 200 else {
             throw Failure(
                 description: "the agent at \(agent) answered \(answer.status) \(answer.reason)"
-                    + (answer.text.isEmpty ? "" : ": " + answer.text))
+                    + (answer.text.isEmpty ? "" : ": " + answer.text),
+                status: answer.status, refusal: answer.text)
         }
         guard let final = summary.value else {
             throw Failure(description: "the agent at \(agent) stopped before the prefetch was done")
@@ -104,6 +108,22 @@ struct AgentClient: Sendable {
             head.status == 200 ? JSONLineSink(onLine: onLine) as any ResponseBodySink : ErrorBodySink()
         }
         return try await answer(to: request)
+    }
+
+    /// Sends a GET through the agent's module protocol (`path` without its
+    /// leading slash), the body going to the sink `chooseSink` picks for the
+    /// answer's head. Throws only when the agent cannot be reached.
+    func get(
+        _ path: String, chooseSink: @escaping @Sendable (ResponseHead) -> any ResponseBodySink
+    ) async throws(Failure) -> (ResponseHead, any ResponseBodySink) {
+        let request = TransferRequest(url: url("/" + path), unixSocketPath: socketPath, bypassesProxy: true, chooseSink: chooseSink)
+        let result = await engine.perform(request)
+        switch result.outcome {
+        case .failed(let error):
+            throw Failure(description: "cannot fetch /\(path) from the agent at \(agent): \(error)", unreachable: error.kind == .connect)
+        case .response(let head, let sink):
+            return (head, sink)
+        }
     }
 
     /// Performs a request; the body kept is what an ``ErrorBodySink`` collected.

@@ -13,7 +13,9 @@ import GoedgeConfiguration
 /// A file that does not parse is reported once (until it parses again, or
 /// fails differently), not on every save.
 final class WatchSession {
-    private let agent: AgentClient
+    private var prefetcher: WorkspacePrefetch
+    /// Whether the agent's refusal to prefetch for this user was logged already.
+    private var fallbackLogged = false
     private let logger: Logger
     /// The folders watched, told to the agent with each prefetch (for `goedge status`).
     private let watchedFolders: [String]
@@ -21,7 +23,7 @@ final class WatchSession {
     private var reported: [String: String] = [:]
 
     init(agent: AgentClient, watchedFolders: [String], logger: Logger) {
-        self.agent = agent
+        prefetcher = WorkspacePrefetch(agent: agent)
         self.watchedFolders = watchedFolders
         self.logger = logger
     }
@@ -50,7 +52,10 @@ final class WatchSession {
 
         let started = ContinuousClock.now
         do {
-            let summary = try await agent.prefetch(files) { _ in }
+            let summary = try await prefetcher.run(files) { notice in
+                if !fallbackLogged { logger.notice("\(notice)") }
+                fallbackLogged = true
+            } onEvent: { _ in }
             let text = "prefetched \(folder): " + PrefetchProgress.describe(summary, duration: ContinuousClock.now - started)
             if summary.failures.isEmpty {
                 logger.notice("\(text)")

@@ -17,7 +17,10 @@ struct PrefetchCommand: AsyncParsableCommand {
         discussion: """
             Sends the workspace's go.mod, go.work and go.sum files to the running agent, which \
             fetches every module version go.sum lists (checked against its hashes) and walks the \
-            module graph for requirements go.sum does not list yet. PATH is a go.mod, go.work, \
+            module graph for requirements go.sum does not list yet. The agent does this for root, \
+            its own user and holders of its control token; for anyone else goedge prefetch walks the \
+            graph itself and fetches each file through the agent's module protocol, as the go command \
+            would (saying so on standard error). PATH is a go.mod, go.work, \
             go.sum or go.work.sum, or a folder holding them (default: the current folder). Shows \
             progress on standard error (a bar on a terminal, a line every few seconds otherwise) and \
             prints a summary. Exits 1 when anything failed, with the failures listed, and 2 when the \
@@ -43,12 +46,16 @@ struct PrefetchCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let progress = quiet ? nil : PrefetchProgress.forStandardError()
-        let agent = ClientOptions.agentClient(layers)
-        defer { agent.shutdown() }
+        var prefetch = WorkspacePrefetch(agent: ClientOptions.agentClient(layers))
+        defer { prefetch.agent.shutdown() }
         let started = ContinuousClock.now
         let summary: PrefetchSummary
         do {
-            summary = try await agent.prefetch(files) { progress?.record($0) }
+            summary = try await prefetch.run(files) { notice in
+                if !quiet { FileHandle.standardError.write(Data("goedge prefetch: \(notice)\n".utf8)) }
+            } onEvent: {
+                progress?.record($0)
+            }
         } catch {
             FileHandle.standardError.write(Data("goedge prefetch: \(error)\n".utf8))
             throw ExitCode(2)
