@@ -151,6 +151,22 @@ extension Integration.AccessControl {
             environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"])
     }
 
+    /// An agent listening on a unix socket anyone may connect to (the
+    /// kernel then names each peer), in a folder of its own.
+    static func serveOnUnixSocket(
+        upstream: GoProxyFixture, cache: TemporaryDirectory
+    ) throws -> (agent: ChildProcess, socketPath: String, folder: TemporaryDirectory) {
+        let folder = TemporaryDirectory()
+        chmod(folder.path, 0o755)
+        let socketPath = folder.path + "/goedge.sock"
+        let agent = try ChildProcess(
+            Paths.goedge,
+            ["serve", "--config", "/dev/null", "--listen", "unix:" + socketPath, "--upstream", upstream.url, "--cache-dir", cache.path])
+        _ = try agent.waitForLine(containing: "listening", inErrorOutput: true)
+        chmod(socketPath, 0o777)
+        return (agent, socketPath, folder)
+    }
+
     /// On a host with several users, an imported or removed file changes
     /// what every other user's build receives: over TCP that takes the
     /// control token (which only root and goedge's user can read), over the
@@ -187,14 +203,8 @@ extension Integration.AccessControl {
         #expect(agent.terminate() == 0)
 
         // Over the unix socket the kernel names the peer.
-        let folder = TemporaryDirectory()
-        chmod(folder.path, 0o755)
-        let socketPath = folder.path + "/goedge.sock"
-        let unix = try ChildProcess(
-            Paths.goedge,
-            ["serve", "--config", "/dev/null", "--listen", "unix:" + socketPath, "--upstream", upstream.url, "--cache-dir", cache.path])
-        _ = try unix.waitForLine(containing: "listening", inErrorOutput: true)
-        chmod(socketPath, 0o777)
+        let (unix, socketPath, folder) = try Self.serveOnUnixSocket(upstream: upstream, cache: cache)
+        defer { withExtendedLifetime(folder) {} }  // the socket lives in it
         let viaSocket = ["--config", "/dev/null", "--agent", "unix:" + socketPath]
         #expect(try Self.asNobody(["status"] + viaSocket).status == 0)
         let refused = try Self.asNobody(["cache", "prune", "--to", "1GiB"] + viaSocket)
@@ -260,14 +270,8 @@ extension Integration.AccessControl {
         #expect(agent.terminate() == 0)
 
         // Over the unix socket the kernel names the peer.
-        let folder = TemporaryDirectory()
-        chmod(folder.path, 0o755)
-        let socketPath = folder.path + "/goedge.sock"
-        let unix = try ChildProcess(
-            Paths.goedge,
-            ["serve", "--config", "/dev/null", "--listen", "unix:" + socketPath, "--upstream", upstream.url, "--cache-dir", cache.path])
-        _ = try unix.waitForLine(containing: "listening", inErrorOutput: true)
-        chmod(socketPath, 0o777)
+        let (unix, socketPath, folder) = try Self.serveOnUnixSocket(upstream: upstream, cache: cache)
+        defer { withExtendedLifetime(folder) {} }  // the socket lives in it
         let viaSocket = ["prefetch", "--config", "/dev/null", "--agent", "unix:" + socketPath, workspace.path]
         let nobody = try Self.asNobody(viaSocket)
         #expect(nobody.status == 0, "\(nobody)")
