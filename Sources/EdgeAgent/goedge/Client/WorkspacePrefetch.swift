@@ -14,8 +14,10 @@ import AgentServer
 /// rules, without a privilege the user does not have.
 struct WorkspacePrefetch {
     var agent: AgentClient
-    /// How many files at a time when walking through the module protocol.
-    var concurrency = 8
+    /// How many files at a time when walking through the module protocol:
+    /// each is a client request to the agent, which fetches misses at once,
+    /// so this is what bounds the upstream connections such a prefetch opens.
+    var concurrency = 16
 
     /// Why the command walks the graph itself, said once per run (or, for
     /// `goedge watch`, once per session).
