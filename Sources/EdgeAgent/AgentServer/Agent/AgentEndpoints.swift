@@ -17,7 +17,7 @@ import NIOHTTP1
 /// else fetches through the module protocol instead, as any client may.)
 /// Metrics and health answer anyone who can connect, as monitoring expects.
 ///
-/// Whether a request is served is decided on its head alone (``admit(path:method:trusted:)``),
+/// Whether a request is served is decided on its head alone (``admit(path:method:caller:)``),
 /// before any of its body is read: a body is read only for an endpoint
 /// that takes one, from a peer that may use it, and no longer than that
 /// endpoint accepts.

@@ -110,6 +110,29 @@ struct AgentClient: Sendable {
         return try await answer(to: request)
     }
 
+    /// The agent's status (`GET /-/api/status`). Throws when the agent
+    /// cannot be reached (``Failure/unreachable``) or answers otherwise.
+    func status() async throws(Failure) -> AgentStatusReport {
+        let answer = try await call("/-/api/status")
+        guard answer.status == 200 else {
+            throw Failure(
+                description: "the agent at \(agent) answered \(answer.status) \(answer.reason): \(answer.text)",
+                status: answer.status, refusal: answer.text)
+        }
+        do {
+            return try JSONDecoder().decode(AgentStatusReport.self, from: Data(answer.body))
+        } catch {
+            throw Failure(description: "the agent at \(agent) answered with a status goedge cannot read: \(error)")
+        }
+    }
+
+    /// Takes the control token from the cache folder `status` names, when
+    /// this user may read it (root and the agent's own user only: others may
+    /// look, not change).
+    mutating func takeControlToken(from status: AgentStatusReport) {
+        controlToken = ControlToken.read(in: status.cache.directory)
+    }
+
     /// Sends a GET through the agent's module protocol (`path` without its
     /// leading slash), the body going to the sink `chooseSink` picks for the
     /// answer's head. Throws only when the agent cannot be reached.

@@ -28,21 +28,13 @@ enum CacheTarget {
         let folder = layers.path(Settings.cacheDir, home: home) ?? AgentConfiguration.defaultCacheDirectory(environment: environment)
         var client = ClientOptions.agentClient(layers)
         do {
-            let answer = try await client.call("/-/api/status")
-            guard answer.status == 200 else {
-                throw Failure(description: "the agent at \(client.agent) answered \(answer.status) \(answer.reason): \(answer.text)")
-            }
-            let status = try JSONDecoder().decode(AgentStatusReport.self, from: Data(answer.body))
+            let status = try await client.status()
             if !folderGiven || Self.sameFolder(status.cache.directory, folder) {
-                // Readable by root and the agent's own user only: others may look, not change.
-                client.controlToken = ControlToken.read(in: status.cache.directory)
+                client.takeControlToken(from: status)
                 return .agent(client, status)
             }
-        } catch let failure as AgentClient.Failure where failure.unreachable {
+        } catch where error.unreachable {
             // Nobody listens: the folder it is.
-        } catch let failure as Failure {
-            client.shutdown()
-            throw failure
         } catch {
             client.shutdown()
             throw Failure(description: "\(error)")

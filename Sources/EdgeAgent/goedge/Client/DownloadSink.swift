@@ -17,6 +17,10 @@ final class DownloadSink: ResponseBodySink {
         case memory
         /// An open, already unlinked temporary file.
         case file(Int32)
+
+        var isKept: Bool {
+            if case .nothing = self { false } else { true }
+        }
     }
 
     private struct State {

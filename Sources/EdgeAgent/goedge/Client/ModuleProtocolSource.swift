@@ -53,19 +53,17 @@ struct ModuleProtocolSource: PrefetchSource {
         guard head.status == 200, let download = sink as? DownloadSink else {
             return .refused(resource, status: head.status, reason: head.reason, body: (sink as? ErrorBodySink)?.bytes ?? [])
         }
-        if let expectedHash {
+        // Kept (in memory or a file) exactly when there is a hash to check.
+        if let expectedHash, keep.isKept {
             let actual: String
-            switch keep {
-            case .memory:
-                actual = DirHash.goModHash(download.bytes)
-            case .file(let fd):
+            if case .file(let fd) = keep {
                 do {
                     actual = try DirHash.zipHash(ModuleZip(taking: dup(fd)))
                 } catch {
                     return .failed("\(resource.checksumName): the zip the agent served is not a module's: \(error)")
                 }
-            case .nothing:
-                actual = expectedHash
+            } else {
+                actual = DirHash.goModHash(download.bytes)
             }
             if actual != expectedHash {
                 return .failed("\(ProxyFailure.checksumMismatch(file: resource.checksumName, expected: expectedHash, actual: actual))")

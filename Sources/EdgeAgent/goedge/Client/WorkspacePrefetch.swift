@@ -1,4 +1,3 @@
-import Foundation
 import Upstream
 import Prefetch
 import AgentServer
@@ -32,8 +31,8 @@ struct WorkspacePrefetch {
     mutating func run(
         _ files: WorkspaceFiles, onFallback: (String) -> Void, onEvent: @escaping @Sendable (PrefetchEvent) -> Void
     ) async throws(AgentClient.Failure) -> PrefetchSummary {
-        if agent.controlToken == nil, case .tcp = agent.agent.address.kind {
-            agent.controlToken = await controlToken()
+        if agent.controlToken == nil, case .tcp = agent.agent.address.kind, let status = try? await agent.status() {
+            agent.takeControlToken(from: status)
         }
         do {
             return try await agent.prefetch(files, onEvent: onEvent)
@@ -42,14 +41,5 @@ struct WorkspacePrefetch {
         }
         let job = PrefetchJob(source: ModuleProtocolSource(agent: agent), concurrency: concurrency)
         return await job.run(files, report: onEvent)
-    }
-
-    /// The control token, when this user may read it where the agent keeps
-    /// its cache (the agent's status says where).
-    private func controlToken() async -> String? {
-        guard let answer = try? await agent.call("/-/api/status"), answer.status == 200,
-            let status = try? JSONDecoder().decode(AgentStatusReport.self, from: Data(answer.body))
-        else { return nil }
-        return ControlToken.read(in: status.cache.directory)
     }
 }

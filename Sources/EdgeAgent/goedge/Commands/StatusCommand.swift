@@ -30,19 +30,14 @@ struct StatusCommand: AsyncParsableCommand {
         let layers = try options.layers()
         let client = ClientOptions.agentClient(layers)
         defer { client.shutdown() }
-        let answer: AgentClient.Answer
+        let status: AgentStatusReport
         do {
-            answer = try await client.call("/-/api/status")
+            status = try await client.status()
         } catch let failure where failure.unreachable {
             try notRunning(client, layers)
             throw ExitCode(3)
         } catch {
             throw CacheCommandRun.fail("\(error)")
-        }
-        guard answer.status == 200, let status = try? JSONDecoder().decode(AgentStatusReport.self, from: Data(answer.body)) else {
-            throw CacheCommandRun.fail(
-                "the agent at \(client.agent) answered \(answer.status) \(answer.reason): "
-                    + answer.text)
         }
         if json {
             print(try Self.encode(status))
