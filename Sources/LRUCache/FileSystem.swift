@@ -187,9 +187,21 @@ extension FileStatus {
             isRegularFile: type == S_IFREG,
             size: Int64(info.st_size),
             diskUsage: Int64(info.st_blocks) * 512,
-            accessTime: Int64(info.st_atim.tv_sec) * 1_000_000_000 + Int64(info.st_atim.tv_nsec),
-            modificationTime: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            accessTime: Self.nanoseconds(info.st_atim),
+            modificationTime: Self.nanoseconds(info.st_mtim)
         )
+    }
+
+    /// A file's time in nanoseconds since the epoch, held to `0...Int64.max`:
+    /// anyone can give a file a time that `Int64` nanoseconds cannot hold
+    /// (`touch -d 3000-01-01`), or one before 1970 that later subtractions
+    /// would overflow on.
+    static func nanoseconds(_ time: timespec) -> Int64 {
+        guard time.tv_sec >= 0 else { return 0 }
+        let (product, overflow) = Int64(time.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (sum, overflowed) = product.addingReportingOverflow(Int64(time.tv_nsec))
+        return overflowed ? .max : sum
     }
 }
 

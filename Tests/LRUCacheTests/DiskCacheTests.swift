@@ -240,6 +240,32 @@ import TestSupport
         #expect(try reopened.lookup(key("c"))?.readAll().count == 1000)
     }
 
+    /// A file's time comes from outside: one `Int64` nanoseconds cannot
+    /// hold (year 3000), or one before 1970, must not trap the index's
+    /// rebuild nor the uses that follow.
+    @Test func filesWithTimesBeyondWhatNanosecondsHoldAreIndexed() async throws {
+        let folder = TemporaryDirectory()
+        do {
+            let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
+            for name in ["future", "past"] {
+                let writer = try cache.makeWriter(for: key(name), expectedSize: 10)
+                try writer.write([UInt8](repeating: 1, count: 10))
+                try await writer.commit().release()
+            }
+        }
+        for (name, seconds) in [("future", 32_503_680_000), ("past", -30_610_224_000)] {
+            for file in folder.files(under: "data") where file.contains(name) {
+                var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+                #expect(utimensat(AT_FDCWD, folder.path + "/data/" + file, &times, 0) == 0)
+            }
+        }
+        let reopened = try DiskCache.open(
+            configuration: .init(directory: folder.path, maxSize: 1 << 20, accessTimeResolution: .zero, lockWait: .seconds(10)))
+        #expect(Set(reopened.groups().map(\.name)) == ["future", "past"])
+        #expect(try reopened.lookup(key("future"))?.readAll().count == 10)
+        #expect(try reopened.lookup(key("past"))?.readAll().count == 10)
+    }
+
     @Test func removesItsOwnLeftoversAndLeavesEverythingElseAlone() async throws {
         let folder = TemporaryDirectory()
         do {

@@ -217,6 +217,52 @@ import TestSupport
         #expect(await harness.proxy.answer(ProxyRequest(.mod(module, try ModuleVersion("v2.0.0"))), priority: .client).status == 200)
     }
 
+    /// A release time outside what `Int64` nanoseconds hold (before 1678,
+    /// after 2262) is unknown, so too new: never a trap, whoever sends it
+    /// (a client's path, an upstream's `.info` or `list`, a go.mod read ahead).
+    @Test func aTimeBeyondWhatNanosecondsHoldIsUnknownNeverATrap() async throws {
+        let harness = try ProxyHarness(readAhead: true)
+        harness.proxy.policy.replace(with: ModulePolicy(minimumReleaseAge: .seconds(7 * 86400), minimumReleaseAgeText: "7d"))
+        let farPseudo = "v0.0.0-99991231235959-abcdefabcdef"
+        let asked = await harness.proxy.answer(ProxyRequest(.mod(module, try ModuleVersion(farPseudo))), priority: .client)
+        #expect(asked.status == 403)
+        #expect(String(decoding: asked.bodyBytes ?? [], as: UTF8.self).contains("release time cannot be learned"))
+
+        for (version, time) in [("v1.0.0", "0001-01-01T00:00:00Z"), ("v1.0.1", "9999-12-31T23:59:59Z")] {
+            harness.upstream.script("example.com/m/@v/\(version).info", .init(body: Array(#"{"Version":"\#(version)","Time":"\#(time)"}"#.utf8)))
+            let info = await harness.proxy.answer(ProxyRequest(.info(module, try ModuleVersion(version))), priority: .client)
+            #expect(info.status == 403)
+        }
+        harness.upstream.script("example.com/m/@v/list", .init(body: Array("v1.0.0\n\(farPseudo)\n".utf8)))
+        let list = await harness.proxy.answer(ProxyRequest(.list(module)), priority: .client)
+        #expect(list.status == 200)
+        #expect(list.bodyBytes == [])
+
+        // Read ahead: an allowed, old version's go.mod requires one (cooldown-exempt, so it is served).
+        harness.proxy.policy.replace(
+            with: ModulePolicy(
+                minimumReleaseAge: .seconds(7 * 86400), minimumReleaseAgeText: "7d", cooldownExempt: [ModulePattern("example.com/m")!]))
+        harness.upstream.script(
+            "example.com/m/@v/v1.0.2.mod",
+            .init(body: Array("module example.com/m\n\ngo 1.16\n\nrequire example.com/far \(farPseudo)\n".utf8)))
+        harness.upstream.script("example.com/far/@v/\(farPseudo).mod", .init(body: Array("module example.com/far\n".utf8)))
+        let mod = await harness.proxy.answer(ProxyRequest(.mod(module, try ModuleVersion("v1.0.2"))), priority: .client)
+        #expect(mod.status == 200)
+        await harness.proxy.readAhead.settled()
+        #expect(harness.upstream.requestCount("example.com/far/@v/\(farPseudo).mod") == 0)
+    }
+
+    @Test func releaseTimesOutsideNanosecondsAreNil() {
+        #expect(ReleaseTime.ofPseudoVersion("v0.0.0-99991231235959-abcdefabcdef") == nil)
+        #expect(ReleaseTime.ofPseudoVersion("v0.0.0-22620411234748-abcdefabcdef") == nil)
+        #expect(ReleaseTime.ofPseudoVersion("v0.0.0-22620411234716-abcdefabcdef") != nil)
+        #expect(ReleaseTime.ofInfo(Array(#"{"Time":"0001-01-01T00:00:00Z"}"#.utf8)) == nil)
+        #expect(ReleaseTime.ofInfo(Array(#"{"Time":"9999-12-31T23:59:59.999Z"}"#.utf8)) == nil)
+        #expect(ReleaseTime.ofInfo(Array(#"{"Time":"1600-01-01T00:00:00Z"}"#.utf8)) == nil)
+        let march1: Int64 = 1_677_672_000 * 1_000_000_000
+        #expect(ReleaseTime.ofInfo(Array(#"{"Time":"2023-03-01T12:00:00Z"}"#.utf8)) == march1)
+    }
+
     @Test func pseudoVersionsCarryTheirTime() {
         let march1: Int64? = 1_677_672_000 * 1_000_000_000
         #expect(ReleaseTime.ofPseudoVersion("v0.0.0-20230301120000-abcdefabcdef") == march1)

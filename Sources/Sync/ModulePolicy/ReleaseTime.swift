@@ -4,9 +4,16 @@ import Foundation
 import Glibc
 #endif
 
-/// When a version was published, as goedge can learn it: a pseudo-version
-/// carries its commit time (`v0.0.0-20230301120000-abcdefabcdef`), any
-/// other version's `.info` its `Time`. Nanoseconds since the epoch.
+/// When a version was published, as its publisher states it: a
+/// pseudo-version carries its commit time
+/// (`v0.0.0-20230301120000-abcdefabcdef`), any other version's `.info` its
+/// `Time`. Nanoseconds since the epoch.
+///
+/// Both are written by whoever made the commit, so they can lie; the
+/// cooldown dates versions by the checksum database's log where it can
+/// (``ReleaseDating``). A time outside what `Int64` nanoseconds hold
+/// (before 1678, after 2262: Go's zero time, year 9999) is unknown, never a
+/// trap.
 public enum ReleaseTime {
     /// The time in a pseudo-version, or nil for any other version.
     public static func ofPseudoVersion(_ version: String) -> Int64? {
@@ -26,7 +33,8 @@ public enum ReleaseTime {
         fields.tm_min = number(10..<12)
         fields.tm_sec = number(12..<14)
         let seconds = timegm(&fields)
-        return seconds < 0 ? nil : Int64(seconds) * 1_000_000_000
+        guard seconds >= 0 else { return nil }
+        return nanoseconds(seconds: Int64(seconds))
     }
 
     /// The `Time` of an `.info` or `@latest` answer (RFC 3339).
@@ -38,9 +46,22 @@ public enum ReleaseTime {
         guard let text = (try? JSONDecoder().decode(Info.self, from: Data(bytes)))?.Time else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) * 1_000_000_000 }
+        if let date = formatter.date(from: text) { return nanoseconds(since1970: date.timeIntervalSince1970) }
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) * 1_000_000_000 }
+        if let date = formatter.date(from: text) { return nanoseconds(since1970: date.timeIntervalSince1970) }
         return nil
+    }
+
+    /// Whole seconds as nanoseconds, or nil beyond what `Int64` holds.
+    public static func nanoseconds(seconds: Int64) -> Int64? {
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? nil : product
+    }
+
+    /// Seconds as a `Double` (a parsed date) as nanoseconds, or nil when
+    /// not finite or beyond what `Int64` holds: `Int64(_: Double)` traps there.
+    static func nanoseconds(since1970 seconds: Double) -> Int64? {
+        guard seconds.isFinite, let whole = Int64(exactly: seconds.rounded(.down)) else { return nil }
+        return nanoseconds(seconds: whole)
     }
 }
