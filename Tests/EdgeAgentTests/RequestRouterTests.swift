@@ -35,6 +35,8 @@ import Testing
         ("/example.com/M/@v/list", 400), ("/example.com/m/@v/latest.zip", 400), ("/example.com/m/@v/v1.0.mod", 400),
         ("/example.com/m/@v/v1.0.0.tar", 404), ("/example.com/m", 404), ("/sumdb/x.org/nothing", 404),
         ("example.com/m/@v/list", 400), ("/", 400),
+        // Names nothing, as the go command's own proxies answer: not malformed.
+        ("/rsc.io/quote/@v/", 404), ("/rsc.io/quote/", 404), ("/rsc.io/quote//", 400),
     ])
     func refusesMalformedRequests(uri: String, status: Int) {
         guard case .failure(let error) = route(uri) else {

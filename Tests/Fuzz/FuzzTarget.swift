@@ -2,12 +2,12 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-@testable import AgentServer
-@testable import GoModules
-@testable import GoedgeConfiguration
-@testable import ModuleProxy
-@testable import Prefetch
-@testable import Upstream
+import AgentServer
+import GoModules
+import GoedgeConfiguration
+import ModuleProxy
+import Prefetch
+import Upstream
 
 #if canImport(Glibc)
 import Glibc

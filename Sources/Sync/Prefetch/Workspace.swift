@@ -54,7 +54,7 @@ extension WorkspaceFiles {
 
 /// A workspace read: its main modules, the rules they set, the hashes go.sum
 /// knows, and what did not parse.
-struct Workspace {
+package struct Workspace {
     var mainModules: [GoModFile] = []
     var replacements: [GoModFile.Replacement] = []
     var exclusions: Set<ModuleVersionKey> = []
@@ -62,7 +62,7 @@ struct Workspace {
     var problems: [GoFileError] = []
 
     /// With a go.work, its `use` folders are the main modules; otherwise every go.mod sent is one.
-    init(_ workspace: WorkspaceFiles) {
+    package init(_ workspace: WorkspaceFiles) {
         let byPath = Dictionary(workspace.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var moduleFiles: [WorkspaceFiles.File] = []
         if let work = workspace.files.first(where: { $0.name == "go.work" }) {

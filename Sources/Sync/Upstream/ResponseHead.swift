@@ -85,13 +85,15 @@ public struct ResponseHead: Sendable, Equatable {
 /// blank line that ends the previous head. A line looking like one in the
 /// middle of a head is a malformed header field and is dropped, never taken
 /// as a new response; a status outside 100–999 makes the head unusable.
-struct ResponseHeadParser {
-    private(set) var head: ResponseHead?
+package struct ResponseHeadParser {
+    package private(set) var head: ResponseHead?
     /// Set by a status line that cannot be used: the transfer is refused.
     private(set) var malformed: String?
     private var expectingStatusLine = true
 
-    mutating func consume(line raw: Substring) {
+    package init() {}
+
+    package mutating func consume(line raw: Substring) {
         let line = raw.trimmingSuffix(while: \.isNewline)
         if expectingStatusLine {
             guard !line.isEmpty else { return }

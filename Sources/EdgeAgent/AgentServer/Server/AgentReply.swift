@@ -8,8 +8,8 @@ import Upstream
 /// A class, made once per response: it passes from the proxy through the
 /// head writer, the access log and the statistics, and a struct of this
 /// many strings was copied and destroyed at each step of every cache hit.
-final class AgentReply: Sendable {
-    enum Body: Sendable {
+package final class AgentReply: Sendable {
+    package enum Body: Sendable {
         /// A complete file, opened and pinned; sent with sendfile, then released.
         case file(CacheHit)
         case bytes([UInt8])
@@ -30,7 +30,7 @@ final class AgentReply: Sendable {
     /// Time spent on upstream transfers.
     let upstreamDuration: Duration?
 
-    init(
+    package init(
         status: Int, reason: String? = nil, contentType: String, body: Body, outcome: ResponseOutcome, warning: String? = nil,
         extraHeaders: [(name: String, value: String)] = [], upstreamDuration: Duration? = nil
     ) {
@@ -108,14 +108,14 @@ final class AgentReply: Sendable {
 /// The agent's own streamed body, boxed: `AsyncStream` is a resilient
 /// type, and an enum with one inline is copied through the runtime's
 /// generic witnesses on every reply, streamed or not.
-final class ReplyStream: Sendable {
+package final class ReplyStream: Sendable {
     let chunks: AsyncStream<[UInt8]>
     init(_ chunks: AsyncStream<[UInt8]>) { self.chunks = chunks }
 }
 
 /// Where a response came from, for the `X-Cache` header, the log and the
 /// metrics: the proxy's outcome, or one of the agent's own endpoints.
-enum ResponseOutcome: String, CaseIterable, Sendable {
+package enum ResponseOutcome: String, CaseIterable, Sendable {
     case hit, miss, stale, revalidated, negative
     case passThrough = "pass"
     case error, denied, agent

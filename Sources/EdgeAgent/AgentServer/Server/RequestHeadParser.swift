@@ -8,9 +8,9 @@ import NIOHTTP1
 
 /// One request as the agent needs it: method, target, version, and whether
 /// the connection stays open afterwards.
-struct RequestHead: Sendable {
-    var method: HTTPMethod
-    var uri: String
+package struct RequestHead: Sendable {
+    package var method: HTTPMethod
+    package var uri: String
     var version: HTTPVersion
     var keepAlive: Bool
     /// Bytes of body that follow the head (Content-Length).
@@ -32,7 +32,7 @@ struct RequestHead: Sendable {
 /// refused too, with the status a client should see (an HTTP/1.1 request
 /// without `Host` among them). Bytes are scanned in place; the only
 /// allocation is the target's String.
-enum RequestHeadParser {
+package enum RequestHeadParser {
     /// Longest request line accepted (the router refuses paths over 4 KiB itself).
     static let maximumRequestLine = 8192
     /// Longest head accepted, request line and header fields together.
@@ -41,7 +41,7 @@ enum RequestHeadParser {
     /// each endpoint to its own, far smaller, limit.
     static let maximumContentLengthDigits = 12
 
-    enum Outcome: Equatable {
+    package enum Outcome: Equatable {
         /// A complete head, and how many bytes it took.
         case request(RequestHead, consumed: Int)
         /// The head is not complete yet.
@@ -50,7 +50,7 @@ enum RequestHeadParser {
         case refused(status: Int, reason: String)
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         guard let lineEnd = endOfLine(in: bytes, from: 0) else {
             return bytes.count > maximumRequestLine
                 ? .refused(status: 414, reason: "request line longer than \(maximumRequestLine) bytes") : .needMoreBytes

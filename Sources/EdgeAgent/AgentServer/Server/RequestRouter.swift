@@ -6,7 +6,7 @@ import Prefetch
 import CacheAdmin
 
 /// What a request asks of the agent.
-enum Route: Equatable {
+package enum Route: Equatable {
     /// A GOPROXY protocol resource, with its cache keys.
     case proxy(ProxyRequest)
     /// One of the agent's own endpoints, under `/-/`. A module path's first
@@ -15,7 +15,7 @@ enum Route: Equatable {
 }
 
 /// A request the agent refuses, with the status and the text it answers.
-struct RouteError: Error, Equatable {
+package struct RouteError: Error, Equatable {
     let status: Int
     let message: String
     var allow: String? = nil
@@ -24,10 +24,10 @@ struct RouteError: Error, Equatable {
 /// Maps a request line to a ``Route``, or to a 4xx for anything malformed.
 /// Pure: nothing here touches the file system, so no request path can reach
 /// one; the cache names what it stores itself.
-enum RequestRouter {
+package enum RequestRouter {
     static let maximumPathLength = 4096
 
-    static func route(method: HTTPMethod, uri: String) -> Result<Route, RouteError> {
+    package static func route(method: HTTPMethod, uri: String) -> Result<Route, RouteError> {
         // The agent's own endpoints check their methods themselves.
         guard method == .GET || method == .HEAD || uri.hasPrefix("/-/") else {
             return .failure(RouteError(status: 405, message: "method \(method.rawValue) not allowed: use GET or HEAD", allow: "GET, HEAD"))
@@ -45,6 +45,11 @@ enum RequestRouter {
         let raw = target.dropFirst().prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
         guard let path = percentDecode(raw) else {
             return .failure(RouteError(status: 400, message: "malformed percent-encoding in request path"))
+        }
+        // A folder-like path (`/rsc.io/quote/@v/`) names no file: not found,
+        // as the go command's own proxies answer it.
+        if path.count > 1, path.last == slash, !hasEmptyOrDotSegment(Array(path.dropLast())) {
+            return .failure(RouteError(status: 404, message: "not a module proxy path: /\(string(path[...]))"))
         }
         // Module paths, versions and sumdb paths never have empty or dot
         // segments; a request with one is malformed, whatever it aims at.

@@ -11,10 +11,10 @@ import CacheAdmin
 /// The head is copied into the buffer in one pass over its own memory: every
 /// response has one, and a write per piece (a dozen of them) cost a cache hit
 /// more than looking the file up.
-enum ResponseHeadWriter {
+package enum ResponseHeadWriter {
     /// `contentLength` is the body's (the caller has it at hand; asking the
     /// answer again would copy its body); nil for a stream.
-    static func write(
+    package static func write(
         version: HTTPVersion, answer: AgentReply, contentLength: Int64?, keepAlive: Bool, chunked: Bool = false,
         into buffer: inout ByteBuffer
     ) {
