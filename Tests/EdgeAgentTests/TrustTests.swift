@@ -155,6 +155,13 @@ extension Integration {
                 Paths.goedge, ["config", "--config", "/dev/null", "--upstream", "https://ci:s3cret@proxy.example.com"])
             #expect(shown.status == 0, "\(shown)")
             #expect(!shown.output.contains("s3cret") && shown.output.contains("ci:xxxxx@proxy.example.com"), "\(shown.output)")
+            for separator in [",", "|"] {
+                let list = try ChildProcess.run(
+                    Paths.goedge,
+                    ["config", "--config", "/dev/null", "--upstream", "https://a.example\(separator)https://alice:s3cret@b.example"])
+                #expect(list.status == 0, "\(list)")
+                #expect(!list.output.contains("s3cret") && list.output.contains("alice:xxxxx@b.example"), "\(list.output)")
+            }
             for (upstream, hint) in [("https://ci:pa/ss@proxy.example.com", "%2F"), ("https://ci:p@ss@proxy.example.com", "%40")] {
                 let refused = try ChildProcess.run(Paths.goedge, ["config", "--check", "--config", "/dev/null", "--upstream", upstream])
                 #expect(refused.status == 78, "\(refused)")

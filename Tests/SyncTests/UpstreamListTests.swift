@@ -94,5 +94,9 @@ import Testing
         // An entry written wrongly (refused anyway) shows none of its password.
         #expect(URLRedaction.redactEntry("https://ci:pa/ss@proxy.example.com") == "https://xxxxx@proxy.example.com")
         #expect(URLRedaction.redactEntry("https://ci:p@ss@proxy.example.com") == "https://xxxxx@proxy.example.com")
+        // Every entry of an upstream list as written (goedge config shows it so).
+        #expect(URLRedaction.redact("https://a.example,https://alice:secret@b.example") == "https://a.example,https://alice:xxxxx@b.example")
+        #expect(URLRedaction.redact("https://a.example|https://alice:secret@b.example|direct") == "https://a.example|https://alice:xxxxx@b.example|direct")
+        #expect(URLRedaction.redact(#""https://x:1@a.example,https://y:2@b.example""#) == #""https://x:xxxxx@a.example,https://y:xxxxx@b.example""#)
     }
 }

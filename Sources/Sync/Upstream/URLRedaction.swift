@@ -1,5 +1,7 @@
 /// Keeps credentials out of logs and error answers: `user:secret@` in any
-/// URL becomes `user:xxxxx@`, as the go command prints proxy URLs.
+/// URL becomes `user:xxxxx@`, as the go command prints proxy URLs. An
+/// authority also ends at `,` and `|`, so that every entry of an upstream
+/// list written as one text is redacted.
 public enum URLRedaction {
     public static func redact(_ text: String) -> String {
         guard text.contains("@") else { return text }
@@ -8,7 +10,7 @@ public enum URLRedaction {
         while let schemeEnd = Self.end(of: "://", in: rest) {
             result += rest[..<schemeEnd]
             rest = rest[schemeEnd...]
-            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "\"" || $0 == "'" } ?? rest.endIndex
+            let authorityEnd = rest.firstIndex { Self.endsAuthority.contains($0) } ?? rest.endIndex
             let authority = rest[..<authorityEnd]
             if let at = authority.lastIndex(of: "@") {
                 let userinfo = authority[..<at]
@@ -33,6 +35,8 @@ public enum URLRedaction {
         }
         return String(url[..<schemeEnd]) + "xxxxx" + String(url[at...])
     }
+
+    private static let endsAuthority: Set<Character> = ["/", " ", "\"", "'", ",", "|"]
 
     private static func end(of needle: String, in text: Substring) -> Substring.Index? {
         var index = text.startIndex
