@@ -18,10 +18,15 @@ package struct ClientCredentials: Sendable {
         package var description: String { "\(line): \(message)" }
     }
 
-    /// Lines of `user:token`; blank lines and `#` comments are skipped.
+    /// Lines of `user:token` (LF or CRLF); blank lines and `#` comments are
+    /// skipped. A user or token with whitespace or a control character in it
+    /// is refused: no client could send it as written.
     package init(parsing text: String) throws(Problem) {
         var digests: [String: SecretDigest] = [:]
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on scalars: Swift takes "\r\n" as one Character, so a split on "\n" alone would miss it.
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, scalars) in lines.enumerated() {
+            let line = String(String.UnicodeScalarView(scalars.last == "\r" ? scalars.dropLast() : scalars[...]))
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let colon = trimmed.firstIndex(of: ":") else {
@@ -30,11 +35,21 @@ package struct ClientCredentials: Sendable {
             let user = String(trimmed[..<colon])
             let token = String(trimmed[trimmed.index(after: colon)...])
             guard !user.isEmpty, !token.isEmpty else { throw Problem(line: index + 1, message: "expected user:token, neither empty") }
+            guard !Self.hasBlankOrControl(user) else {
+                throw Problem(line: index + 1, message: "the user name has whitespace or a control character in it")
+            }
+            guard !Self.hasBlankOrControl(token) else {
+                throw Problem(line: index + 1, message: "the token has whitespace or a control character in it")
+            }
             guard digests[user] == nil else { throw Problem(line: index + 1, message: "\(user) is listed twice") }
             digests[user] = SecretDigest(of: token)
         }
         guard !digests.isEmpty else { throw Problem(line: 1, message: "no user:token line") }
         self.digests = digests
+    }
+
+    private static func hasBlankOrControl(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
     }
 
     /// The user an `Authorization: Basic …` value names, when its token is right.
