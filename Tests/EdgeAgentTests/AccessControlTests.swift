@@ -185,6 +185,11 @@ extension Integration.AccessControl {
         let bare = try RawHTTP.post(port: agent.port, "/-/api/cache/remove", body: Array(#"{"module":"example.com/hello"}"#.utf8))
         #expect(bare.status == 403)
         #expect(String(decoding: bare.body, as: UTF8.self).contains("changing the cache needs"))
+        // Verifying removes what is damaged, and reads every file on the pool misses need: a change too.
+        let verify = try RawHTTP.post(port: agent.port, "/-/api/cache/verify", body: Array("{}".utf8))
+        #expect(verify.status == 403, "\(verify)")
+        let verified = try RawHTTP.post(port: agent.port, "/-/api/cache/verify", body: Array("{}".utf8), headers: agent.controlAuthorization)
+        #expect(verified.status == 200, "\(verified)")
 
         // Another user: may read the status, may not remove.
         chmod(cache.path, 0o755)
@@ -195,9 +200,9 @@ extension Integration.AccessControl {
         #expect((nobodyRemove.output + nobodyRemove.errorOutput).contains("changing the cache needs"), "\(nobodyRemove)")
         #expect(try agent.get("/example.com/hello/@v/v1.3.0.mod").header("X-Cache") == "hit")
 
-        // root reads the token and may.
+        // root reads the token from the folder it names itself, and may.
         let removed = try ChildProcess.run(
-            Paths.goedge, ["cache", "rm", "--config", "/dev/null", "--agent", agent.url, "example.com/hello@v1.3.0"])
+            Paths.goedge, ["cache", "rm", "--config", "/dev/null", "--agent", agent.url, "--cache-dir", cache.path, "example.com/hello@v1.3.0"])
         #expect(removed.status == 0, "\(removed)")
         #expect(!agent.log.contains(token.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(agent.terminate() == 0)
@@ -214,6 +219,35 @@ extension Integration.AccessControl {
         unix.signal(SIGTERM)
         #expect(unix.waitForExit() == 0)
 
+    }
+
+    /// A command sends the control token only to an agent on this host
+    /// that names the cache folder the command is configured with, read
+    /// from that folder: a listener that merely answers at `--agent` with a
+    /// live agent's folder in its status gets nothing.
+    @Test(.enabled(if: getuid() == 0, "needs root (the token is root's to read)"))
+    func theControlTokenGoesOnlyToTheAgentOfTheConfiguredFolder() throws {
+        let upstream = try GoProxyFixture()
+        let cache = TemporaryDirectory()
+        let agent = try AgentProcess(upstream: upstream.url, cacheDirectory: cache.path)
+        let status = try agent.get("/-/api/status")
+        #expect(status.status == 200)
+        let token = try #require(try? String(contentsOfFile: cache.path + "/control-token", encoding: .utf8))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let impostor = try ImpostorAgent(status: status.body)
+        let home = TemporaryDirectory()
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": home.path]
+        let fooled = try ChildProcess.run(
+            Paths.goedge, ["cache", "prune", "--to", "1KiB", "--config", "/dev/null", "--agent", impostor.url], environment: environment)
+        #expect(fooled.status != 0, "\(fooled)")
+        #expect(impostor.authorizations().isEmpty, "\(impostor.authorizations())")
+        #expect(!impostor.heard(token))
+        // Configured with that folder, the command trusts what answers on loopback naming it (the agent is the one using it).
+        _ = try ChildProcess.run(
+            Paths.goedge, ["cache", "prune", "--to", "1KiB", "--config", "/dev/null", "--agent", impostor.url, "--cache-dir", cache.path],
+            environment: environment)
+        #expect(impostor.heard(token))
+        #expect(agent.terminate() == 0)
     }
 
     /// A prefetch through the control API fills the cache as its caller

@@ -39,7 +39,7 @@ extension Integration {
 
         static func prefetch(_ agent: AgentProcess, _ paths: [String], directory: String? = nil) throws -> CommandResult {
             try ChildProcess.run(
-                Paths.goedge, ["prefetch", "--config", "/dev/null", "--agent", agent.url] + paths,
+                Paths.goedge, ["prefetch", "--config", "/dev/null", "--agent", agent.url, "--cache-dir", agent.cacheDirectory] + paths,
                 environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()], directory: directory)
         }
 

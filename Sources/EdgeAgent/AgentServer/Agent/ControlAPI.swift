@@ -6,6 +6,7 @@ import GoModules
 import NIOCore
 import NIOHTTP1
 import ModulePolicy
+import Synchronization
 
 /// The control API that `goedge status` and `goedge cache` use, under
 /// `/-/api/` (reachable only from the hosts the agent allows):
@@ -14,7 +15,9 @@ import ModulePolicy
 /// - `POST cache/list` ``ControlMessages/List``: the matching ``CacheEntry`` values.
 /// - `POST cache/remove` ``ControlMessages/Remove``: a ``RemovalReport``.
 /// - `POST cache/prune` ``ControlMessages/Prune``: a ``RemovalReport``.
-/// - `POST cache/verify`: JSON lines of ``ControlMessages/VerifyProgress``.
+/// - `POST cache/verify`: JSON lines of ``ControlMessages/VerifyProgress``;
+///   one at a time (it reads every file on the blocking pool that misses
+///   need too, and removes what is damaged), a second is answered 409.
 /// - `POST cache/import/MODULE/@v/VERSION.EXT[/h1:HASH]`: stores the body as
 ///   that file, checked as a download is (and against the zip's h1 when
 ///   given, in URL-safe base64); answers ``ControlMessages/Imported``. The
@@ -25,13 +28,15 @@ struct ControlAPI: Sendable {
     let status: @Sendable () -> AgentStatusReport
     /// The module policy in force, to mark what it no longer serves.
     var policy = PolicyHolder()
+    /// Set while a verification runs.
+    let verifying = VerificationSlot()
 
     /// Longest prune age accepted: a century (anything longer means "everything").
     static let maximumPruneAge: Int64 = 100 * 366 * 86_400
 
     /// The endpoints that change what the cache holds.
     static func changesTheCache(_ path: String) -> Bool {
-        path == "cache/remove" || path == "cache/prune" || path.hasPrefix("cache/import/")
+        path == "cache/remove" || path == "cache/prune" || path == "cache/verify" || path.hasPrefix("cache/import/")
     }
 
     func admit(path: String, method: HTTPMethod) -> AgentEndpoints.Admission {
@@ -105,6 +110,9 @@ struct ControlAPI: Sendable {
 
     /// Checks every entry on the blocking-work pool, streaming progress.
     private func verify() async -> AgentReply {
+        guard verifying.take() else {
+            return .text(409, "a verification of the cache is running already; try again when it is done")
+        }
         await administration.store.waitForIndex()
         let (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let verifier = CacheVerifier(store: administration.store)
@@ -123,6 +131,7 @@ struct ControlAPI: Sendable {
             let final = ControlMessages.VerifyProgress(checked: report.checked, total: report.checked, report: report)
             if let line = try? encoder.encode(final) { continuation.yield(Array(line) + [0x0A]) }
             continuation.finish()
+            verifying.give()
         }
         return .stream(lines, contentType: "application/x-ndjson")
     }
@@ -161,4 +170,14 @@ struct ControlAPI: Sendable {
             return .text(400, "\(error)")
         }
     }
+}
+
+/// One verification at a time.
+final class VerificationSlot: Sendable {
+    private let taken = Atomic<Bool>(false)
+
+    /// Whether the slot was free (it is this caller's now).
+    func take() -> Bool { taken.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged }
+
+    func give() { taken.store(false, ordering: .releasing) }
 }

@@ -15,6 +15,9 @@ struct AgentClient: Sendable {
     private let engine: CurlEngine
     /// Sent to change the cache over TCP, when this user could read it (see ``ControlToken``).
     var controlToken: String?
+    /// The cache folders this command is configured with: the only places
+    /// a control token is read from.
+    let tokenFolders: [String]
 
     /// Why the agent could not do what was asked.
     struct Failure: Error, CustomStringConvertible {
@@ -28,8 +31,9 @@ struct AgentClient: Sendable {
 
     /// `trustedCertificates`: the certificates to trust over HTTPS instead
     /// of the system's (the agent's own); nil: the system's.
-    init(agent: AgentURL, trustedCertificates: String? = nil) {
+    init(agent: AgentURL, trustedCertificates: String? = nil, tokenFolders: [String] = []) {
         self.agent = agent
+        self.tokenFolders = tokenFolders
         // A prefetch may stay quiet while the agent waits on a large download
         // upstream; the agent gives up on stalled downloads itself.
         engine = CurlEngine(
@@ -126,11 +130,21 @@ struct AgentClient: Sendable {
         }
     }
 
-    /// Takes the control token from the cache folder `status` names, when
-    /// this user may read it (root and the agent's own user only: others may
-    /// look, not change).
+    /// Takes the control token, when this user may read it (root and the
+    /// agent's own user only: others may look, not change), and only for an
+    /// agent that is on this host (loopback or a unix socket) and names, in
+    /// `status`, a cache folder this command is configured with. So
+    /// whatever else answers at `--agent` never learns the token, nor names
+    /// the folder it is read from.
     mutating func takeControlToken(from status: AgentStatusReport) {
-        controlToken = ControlToken.read(in: status.cache.directory)
+        guard agent.address.isLocalOnly,
+            let folder = tokenFolders.first(where: { Self.sameFolder(status.cache.directory, $0) })
+        else { return }
+        controlToken = ControlToken.read(in: folder)
+    }
+
+    static func sameFolder(_ first: String, _ second: String) -> Bool {
+        URL(fileURLWithPath: first).resolvingSymlinksInPath().path == URL(fileURLWithPath: second).resolvingSymlinksInPath().path
     }
 
     /// Sends a GET through the agent's module protocol (`path` without its

@@ -23,13 +23,11 @@ enum CacheTarget {
     /// The running agent if one answers (and uses the folder asked for),
     /// else the folder.
     static func resolve(_ layers: ConfigurationLayers, folderGiven: Bool) async throws(Failure) -> CacheTarget {
-        let environment = ProcessInfo.processInfo.environment
-        let home = environment["HOME"] ?? "/"
-        let folder = layers.path(Settings.cacheDir, home: home) ?? AgentConfiguration.defaultCacheDirectory(environment: environment)
+        let folder = ClientOptions.cacheFolder(layers)
         var client = ClientOptions.agentClient(layers)
         do {
             let status = try await client.status()
-            if !folderGiven || Self.sameFolder(status.cache.directory, folder) {
+            if !folderGiven || AgentClient.sameFolder(status.cache.directory, folder) {
                 client.takeControlToken(from: status)
                 return .agent(client, status)
             }
@@ -61,10 +59,6 @@ enum CacheTarget {
         } catch {
             throw Failure(description: "cannot open the cache folder \(folder): \(error)")
         }
-    }
-
-    private static func sameFolder(_ first: String, _ second: String) -> Bool {
-        URL(fileURLWithPath: first).resolvingSymlinksInPath().path == URL(fileURLWithPath: second).resolvingSymlinksInPath().path
     }
 
     func shutdown() {

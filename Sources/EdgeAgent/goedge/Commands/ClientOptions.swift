@@ -24,7 +24,25 @@ struct ClientOptions: ParsableArguments {
     /// own certificate (`tls-certificate`), which is often self-signed.
     static func agentClient(_ layers: ConfigurationLayers) -> AgentClient {
         let url = agentURL(layers)
-        return AgentClient(agent: url, trustedCertificates: url.secure ? certificate(layers) : nil)
+        return AgentClient(agent: url, trustedCertificates: url.secure ? certificate(layers) : nil, tokenFolders: tokenFolders(layers))
+    }
+
+    /// Where this command may read the agent's control token: the cache
+    /// folder in effect, and for root without a `cache-dir` of its own also
+    /// the packaged system service's (`CacheDirectory=goedge`).
+    static func tokenFolders(_ layers: ConfigurationLayers) -> [String] {
+        let folder = cacheFolder(layers)
+        guard getuid() == 0, layers.string(Settings.cacheDir) == nil else { return [folder] }
+        return [folder, systemServiceCacheFolder]
+    }
+
+    static let systemServiceCacheFolder = "/var/cache/goedge"
+
+    /// The cache folder in effect: `cache-dir`, else the default for this user.
+    static func cacheFolder(_ layers: ConfigurationLayers) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        return layers.path(Settings.cacheDir, home: environment["HOME"] ?? "/")
+            ?? AgentConfiguration.defaultCacheDirectory(environment: environment)
     }
 
     private static func certificate(_ layers: ConfigurationLayers) -> String? {

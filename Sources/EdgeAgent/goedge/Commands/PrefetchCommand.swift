@@ -34,11 +34,18 @@ struct PrefetchCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the summary and the failures.")
     var quiet = false
 
+    @Option(help: ArgumentHelp(
+        "The agent's cache folder, whose control token goedge prefetch sends when this user can read it. Default: the cache-dir setting.",
+        valueName: "dir"))
+    var cacheDir: String?
+
     @Argument(help: ArgumentHelp("go.mod, go.work, go.sum or go.work.sum files, or folders holding them.", valueName: "path"))
     var paths: [String] = []
 
     func run() async throws {
-        let layers = try configurationFile.load(options: client.given)
+        var given = client.given
+        if let cacheDir { given[Settings.cacheDir.name] = Settings.cacheDir.value(fromText: cacheDir) }
+        let layers = try configurationFile.load(options: given)
         let files: WorkspaceFiles
         do {
             files = try WorkspaceReader.read(paths, from: FileManager.default.currentDirectoryPath)
