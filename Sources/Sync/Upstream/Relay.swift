@@ -35,10 +35,16 @@ public final class Relay: ResponseBodySink, Sendable {
     /// Bytes the whole body has, when the upstream said.
     public let length: Int64?
 
+    /// Relays alive now: a test's way to see that none is kept once its readers are done.
+    package static let alive = Atomic<Int>(0)
+
     public init(length: Int64?, capacity: Int = 1 << 20) {
+        Self.alive.add(1, ordering: .relaxed)
         self.length = length
         self.capacity = capacity
     }
+
+    deinit { Self.alive.subtract(1, ordering: .relaxed) }
 
     public var refusal: String? { nil }
 

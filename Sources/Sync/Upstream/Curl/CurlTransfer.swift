@@ -1,4 +1,5 @@
 import CCurl
+import Synchronization
 
 /// One HTTP GET on a libcurl easy handle: its options, the callbacks that
 /// collect the head and feed the body sink, and the continuation to resume.
@@ -15,7 +16,11 @@ final class CurlTransfer: @unchecked Sendable {
     /// When the last header or body bytes arrived (or the transfer started).
     private(set) var lastProgress = ContinuousClock.now
 
+    /// Transfers alive now: a test's way to see that none is kept once it ended.
+    package static let alive = Atomic<Int>(0)
+
     init(request: TransferRequest, continuation: CheckedContinuation<TransferResult, Never>) {
+        Self.alive.add(1, ordering: .relaxed)
         self.request = request
         self.continuation = continuation
         self.handle = goedge_curl_easy_init()
@@ -23,6 +28,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     deinit {
+        Self.alive.subtract(1, ordering: .relaxed)
         goedge_curl_easy_cleanup(handle)
         goedge_curl_slist_free_all(headerList)
         errorBuffer.deallocate()
@@ -94,8 +100,12 @@ final class CurlTransfer: @unchecked Sendable {
         if let sink { return sink }
         let chosen = request.chooseSink(parser.head ?? ResponseHead(status: 0, reason: ""))
         sink = chosen
+        // Weakly: the transfer holds the relay as its sink, and a relay
+        // holding its transfer back would keep both alive for good.
         if let relay = chosen as? Relay, let resume {
-            relay.onResume { [self] in resume(self) }
+            relay.onResume { [weak self] in
+                if let self { resume(self) }
+            }
         }
         return chosen
     }
