@@ -171,6 +171,40 @@ import Testing
         #expect(connection.reads.count > before)
     }
 
+    /// A client that does not take its answers (the channel cannot write)
+    /// gets none of its pipelined requests answered, and nothing more read,
+    /// until it does.
+    @Test func nothingIsReadOrAnsweredWhileTheClientTakesNothing() async throws {
+        let connection = try await Connection()
+        await connection.cacheModFile()
+        connection.channel.isWritable = false
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        let before = connection.reads.count
+        try await connection.send(Self.modRequest + Self.modRequest)
+        connection.channel.pipeline.read()
+        #expect(try await connection.written() == "")
+        #expect(connection.reads.count == before)
+        connection.channel.isWritable = true
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(try await connection.written() == Self.modResponse + Self.modResponse)
+        #expect(connection.reads.count > before)
+    }
+
+    /// An answer the client takes none of, for the head timeout: the
+    /// connection is closed, and what the answer held is let go.
+    @Test func aClientThatTakesNothingForTheHeadTimeoutIsClosed() async throws {
+        let connection = try await Connection()
+        await connection.cacheModFile()
+        try await connection.send(Self.modRequest)
+        #expect(try await connection.written() == Self.modResponse)
+        connection.channel.isWritable = false
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(19))
+        #expect(try await connection.channel.isActive)
+        await connection.channel.testingEventLoop.advanceTime(by: .seconds(2))
+        #expect(try await !connection.channel.isActive)
+    }
+
     @Test func malformedRequestsAreAnsweredAndTheConnectionCloses() async throws {
         for request in [
             "GET /a HTTP/1.1\r\n\r\n",  // no Host

@@ -135,4 +135,41 @@ import Testing
         let result25 = idle.responseEnded()
         #expect(result25 == .close)
     }
+
+    /// While the channel cannot write, nothing is read: a client that does
+    /// not take its answers gets nothing more read from it.
+    @Test func noReadsWhileTheChannelCannotWrite() {
+        var machine = Machine()
+        #expect(machine.writabilityChanged(writable: false) == .none)
+        let read = machine.readRequested()
+        #expect(!read)
+        #expect(machine.writabilityChanged(writable: true) == .processBuffered)
+        let held = machine.takeHeldRead()
+        #expect(held)
+    }
+
+    /// A kept-alive response ends once its bytes have left (the channel can
+    /// write again), not when it was handed over.
+    @Test func aKeptAliveResponseEndsWhenItsBytesHaveLeft() {
+        var machine = Machine()
+        _ = machine.requestStarted(bodyLength: 0, keepAlive: true, bodyAccepted: false)
+        #expect(machine.writabilityChanged(writable: false) == .none)
+        #expect(machine.responseEnded() == .none)
+        #expect(machine.state == .responding)
+        let read = machine.readRequested()
+        #expect(!read)
+        #expect(machine.writabilityChanged(writable: true) == .processBuffered)
+        #expect(machine.state == .idle)
+    }
+
+    /// A client that shut its side while its answer drained: closed once it has.
+    @Test func aDrainingResponseWhoseClientLeftCloses() {
+        var machine = Machine()
+        _ = machine.requestStarted(bodyLength: 0, keepAlive: true, bodyAccepted: false)
+        _ = machine.writabilityChanged(writable: false)
+        #expect(machine.responseEnded() == .none)
+        #expect(machine.inputEnded(partialHead: false) == .none)
+        #expect(machine.writabilityChanged(writable: true) == .close)
+        #expect(machine.state == .closed)
+    }
 }

@@ -58,4 +58,38 @@ import Testing
         #expect(status("POST /a HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\n\r\n") == 417)
         #expect(status("GET /\(String(repeating: "a", count: RequestHeadParser.maximumRequestLine))") == 414)
     }
+
+    /// A head arriving a few bytes at a time is scanned from where the last
+    /// read left off, and gives what it gives when it comes whole.
+    @Test func aHeadInPiecesResumesWhereItStopped() {
+        let head = "GET /example.com/m/@v/list HTTP/1.1\r\nHost: x\r\n"
+            + (0..<90).map { "X-Filler-\($0): \(String(repeating: "v", count: 100))\r\n" }.joined() + "\r\n"
+        let bytes = Array(head.utf8)
+        var progress = RequestHeadParser.Progress()
+        var last = RequestHeadParser.Outcome.needMoreBytes
+        var end = 0
+        while end < bytes.count {
+            end = min(bytes.count, end + 3)
+            last = bytes[..<end].withUnsafeBytes { RequestHeadParser.parse($0, progress: &progress) }
+            if end < bytes.count { #expect(last == .needMoreBytes) }
+            // Never behind where the complete lines end.
+            #expect(progress.nextLine <= end)
+        }
+        #expect(last == parse(head))
+        #expect(progress.nextLine > bytes.count - 200)
+    }
+
+    /// More header lines than any client sends are refused, whole or in pieces.
+    @Test func tooManyHeaderLinesAreRefused() {
+        let head = "GET /a HTTP/1.1\r\nHost: x\r\n" + String(repeating: "A: b\r\n", count: 100) + "\r\n"
+        #expect(parse(head) == .refused(status: 431, reason: "more than 100 header lines"))
+        var progress = RequestHeadParser.Progress()
+        let bytes = Array(head.utf8)
+        var outcome = RequestHeadParser.Outcome.needMoreBytes
+        for end in Array(stride(from: 10, to: bytes.count, by: 10)) + [bytes.count] {
+            outcome = bytes[..<end].withUnsafeBytes { RequestHeadParser.parse($0, progress: &progress) }
+            if case .refused = outcome { break }
+        }
+        #expect(outcome == .refused(status: 431, reason: "more than 100 header lines"))
+    }
 }

@@ -42,7 +42,7 @@ package enum Settings {
         summary: "Exit after this long with no connection, download or prefetch; 0 never exits.")
     package static let requestHeadTimeout = Setting(
         name: "request-head-timeout", kind: .duration(allowZero: false), defaultText: "20s",
-        summary: "Time a client has to send a whole request head after connecting (or after its first byte), and the longest pause inside a request body; then the connection is closed (408).")
+        summary: "Time a client has to send a whole request head after connecting (or after its first byte), and the longest pause inside a request body; then the connection is closed (408). Also the longest a client may take none of an answer's bytes before its connection is closed.")
     package static let requestTimeout = Setting(
         name: "request-timeout", kind: .duration(allowZero: false), defaultText: "10m",
         summary: "Longest wait for an answer to a request; beyond it the client gets 504 with the reason instead of silence.")

@@ -20,6 +20,12 @@ import (
 	"golang.org/x/mod/module"
 )
 
+// example.com/huge v1.0.0, made when first asked for.
+var (
+	hugeOnce    sync.Once
+	hugeVersion *version
+)
+
 type server struct {
 	catalog  *catalog
 	delay    time.Duration
@@ -148,6 +154,27 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "example.com/forbidden":
 		http.Error(w, "forbidden: private module", http.StatusForbidden)
+		return
+	}
+	if modPath == "example.com/huge" {
+		// Larger than any socket buffer, made on first use only (no checksum record).
+		hugeOnce.Do(func() {
+			hugeVersion = &version{path: modPath, version: "v1.0.0", time: day(40), goMod: "module example.com/huge\n\ngo 1.17\n",
+				files: map[string]string{"huge.go": "package huge\n", "data.bin": incompressible(16 << 20)}}
+			hugeVersion.build()
+		})
+		s.count(path)
+		switch {
+		case file == "v1.0.0.info":
+			w.Write(hugeVersion.info)
+		case file == "v1.0.0.mod":
+			w.Write(hugeVersion.mod)
+		case file == "v1.0.0.zip":
+			w.Header().Set("Content-Length", strconv.Itoa(len(hugeVersion.zip)))
+			w.Write(hugeVersion.zip)
+		default:
+			http.Error(w, "not found: huge has v1.0.0 only", http.StatusNotFound)
+		}
 		return
 	}
 	if strings.HasPrefix(modPath, "example.com/any/") && strings.HasSuffix(file, ".info") {

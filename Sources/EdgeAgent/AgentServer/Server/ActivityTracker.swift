@@ -5,6 +5,8 @@ import Synchronization
 /// for the idle exit.
 final class ActivityTracker: Sendable {
     private let connections = Atomic<Int>(0)
+    /// Connections being served (not refused).
+    private let served = Atomic<Int>(0)
     private let lastActivity = Atomic<Int64>(ActivityTracker.monotonicNow())
 
     var openConnections: Int { connections.load(ordering: .relaxed) }
@@ -13,6 +15,19 @@ final class ActivityTracker: Sendable {
         connections.add(1, ordering: .relaxed)
         touch()
     }
+
+    /// Counts a connection as served, unless `maximum` are served already.
+    func startServing(maximum: Int) -> Bool {
+        if served.add(1, ordering: .relaxed).newValue <= maximum { return true }
+        served.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func stopServing() {
+        served.subtract(1, ordering: .relaxed)
+    }
+
+    var servedConnections: Int { served.load(ordering: .relaxed) }
 
     func connectionClosed() {
         connections.subtract(1, ordering: .relaxed)

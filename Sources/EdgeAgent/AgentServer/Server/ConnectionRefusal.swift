@@ -5,6 +5,8 @@ import Synchronization
 /// Answers a connection that is not served with a status and one line that
 /// says why, before reading anything from it, and closes it: a clear
 /// refusal, rather than a queue or a silence the client cannot explain.
+/// Whatever the peer does (a TLS handshake that never comes, an answer
+/// never read), the connection is closed within the head timeout.
 final class ConnectionRefusal: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
 
@@ -18,15 +20,20 @@ final class ConnectionRefusal: ChannelInboundHandler, Sendable {
 
     private let reason: Reason
     private let logger: Logger
+    /// How long the refusal may take to be delivered.
+    private let timeout: TimeAmount
     /// One warning per burst of refusals is enough for the log.
     private static let lastWarning = Atomic<Int64>(0)
 
-    init(_ reason: Reason, logger: Logger) {
+    init(_ reason: Reason, logger: Logger, timeout: TimeAmount) {
         self.reason = reason
         self.logger = logger
+        self.timeout = timeout
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
         let head: String
         let message: String
         switch reason {

@@ -8,7 +8,11 @@
 /// One request at a time. While a request's body arrives or its response
 /// is out, the connection reads nothing more (reads asked for are recorded
 /// and made afterwards): a pipelining client cannot queue work, and answers
-/// go out in the order of requests by construction.
+/// go out in the order of requests by construction. Nor does it read while
+/// the channel cannot write (its outbound buffer is above the high
+/// watermark): a response ends only once its bytes have left that far, so a
+/// client that sends requests and never reads the answers gets nothing
+/// more read from it, and what one connection holds stays bounded.
 struct ConnectionStateMachine: Sendable {
     enum State: Equatable, Sendable {
         /// Waiting for a request head (some of it may have arrived).
@@ -46,14 +50,21 @@ struct ConnectionStateMachine: Sendable {
     private var inputClosed = false
     /// Any request arrived on this connection yet.
     private(set) var servedAny = false
+    /// The channel takes more bytes (its outbound buffer is below the high watermark).
+    private var writable = true
+    /// A response was written whole but its bytes have not left yet.
+    private var draining = false
 
     // MARK: Reads
 
     /// The channel wants to read: whether to pass that on now.
     mutating func readRequested() -> Bool {
         switch state {
-        case .idle:
+        case .idle where writable:
             return true
+        case .idle:
+            readWanted = true
+            return false
         case .receivingBody where !bodyPaused:
             return true
         case .receivingBody, .responding:
@@ -121,15 +132,38 @@ struct ConnectionStateMachine: Sendable {
         return .read
     }
 
-    /// The response went out whole.
+    /// The response was written whole. A connection that stays open goes
+    /// on once the channel can write again; one that closes was waited for
+    /// by the handler until its bytes left.
     mutating func responseEnded() -> Action {
-        guard state == .responding else { return state == .closed ? .none : fail() }
+        guard state == .responding, !draining else { return state == .closed ? .none : fail() }
         if closeAfterResponse || quiescing {
             state = .closed
             return .close
         }
+        guard writable else {
+            draining = true
+            return .none
+        }
         state = .idle
         return .processBuffered
+    }
+
+    /// The channel's outbound buffer went above (`false`) or below its watermark.
+    mutating func writabilityChanged(writable: Bool) -> Action {
+        self.writable = writable
+        guard writable else { return .none }
+        if draining {
+            draining = false
+            if closeAfterResponse || quiescing {
+                state = .closed
+                return .close
+            }
+            state = .idle
+            return .processBuffered
+        }
+        // Requests waited in the buffer, or a read was held back, for the client to take its answers.
+        return state == .idle ? .processBuffered : .none
     }
 
     /// Whether a read was held back and should be made now (once).

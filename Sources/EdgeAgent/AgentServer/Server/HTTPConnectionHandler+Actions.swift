@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 /// Carrying out the state machine's actions, the connection's timers, and
@@ -64,6 +67,8 @@ extension HTTPConnectionHandler {
 
     func cancelTimers() {
         cancelHeadDeadline()
+        sendWatch.timer?.cancel()
+        sendWatch.timer = nil
         bodyStall?.cancel()
         bodyStall = nil
         work?.deadline.cancel()
@@ -73,5 +78,63 @@ extension HTTPConnectionHandler {
         let waiters = writabilityWaiters
         writabilityWaiters.removeAll()
         for waiter in waiters { waiter() }
+    }
+}
+
+/// How the connection knows that a client stopped taking its answer: the
+/// writes it waits on, and when bytes last left (a write completed, or the
+/// channel could write again).
+struct SendWatch {
+    /// Writes not completed yet.
+    var pending = 0
+    var lastProgress = NIODeadline.uptimeNanoseconds(0)
+    var timer: Scheduled<Void>?
+
+    /// `now` is the event loop's (a test's loop has a clock of its own).
+    mutating func progressed(at now: NIODeadline) {
+        lastProgress = now
+    }
+}
+
+extension HTTPConnectionHandler {
+    /// Counts `written` as outstanding until it completes; its completion is progress.
+    func watchSend(_ written: EventLoopFuture<Void>, context: ChannelHandlerContext) {
+        sendWatch.pending += 1
+        watchSending(context: context)
+        let bound = NIOLoopBound((handler: self, loop: context.eventLoop), eventLoop: context.eventLoop)
+        written.whenComplete { _ in
+            let (handler, loop) = bound.value
+            handler.sendWatch.pending -= 1
+            handler.sendWatch.progressed(at: loop.now)
+        }
+    }
+
+    /// Starts the send deadline, unless it runs already: bytes are on their way.
+    func watchSending(context: ChannelHandlerContext) {
+        guard sendWatch.timer == nil, channelIsActive else { return }
+        sendWatch.progressed(at: context.eventLoop.now)
+        scheduleSendCheck(at: sendWatch.lastProgress + limits.headTimeout, context: context)
+    }
+
+    private func scheduleSendCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        sendWatch.timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = bound.value
+            handler.sendWatch.timer = nil
+            // Nothing on its way any more: the watch ends.
+            guard handler.channelIsActive, handler.sendWatch.pending > 0 || !handler.channelIsWritable else { return }
+            let due = handler.sendWatch.lastProgress + handler.limits.headTimeout
+            if due > context.eventLoop.now {
+                handler.scheduleSendCheck(at: due, context: context)
+                return
+            }
+            handler.logger.notice(
+                "a client took none of its answer for the request head timeout: closing its connection",
+                metadata: ["client": "\(handler.client)", "timeout": "\(handler.limits.headTimeout)"])
+            handler.machine.closed()
+            // A reset: what is left unsent is dropped, and with it the files and pins it held.
+            _ = (context.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            context.close(promise: nil)
+        }
     }
 }

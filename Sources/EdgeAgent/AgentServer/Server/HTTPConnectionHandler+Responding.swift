@@ -34,7 +34,7 @@ extension HTTPConnectionHandler {
             ResponseHeadWriter.write(
                 version: version, answer: reply, contentLength: hit.size, keepAlive: keepAlive, into: &head)
             // TLS encrypts in user space: no sendfile, and nothing to send for an empty file.
-            guard sendsBody, !encrypted, let descriptor = hit.takeDescriptor() else {
+            guard sendsBody, hit.size > 0, !encrypted, let descriptor = hit.takeDescriptor() else {
                 if sendsBody && encrypted && hit.size > 0 {
                     stream(
                         Chunks(hit, store: proxy.store, logger: logger), length: hit.size, version: version, sendsBody: true,
@@ -50,16 +50,26 @@ extension HTTPConnectionHandler {
             // The head goes out in a segment of its own. TCP_CORK (nginx's tcp_nopush) would join
             // them, but in A/B runs its two setsockopt calls per zip cost more than that saved.
             context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            let region = FileRegion(fileHandle: file, readerIndex: 0, endIndex: Int(hit.size))
-            let sent = context.writeAndFlush(wrapOutboundOut(.fileRegion(region)))
+            // In pieces, each written as one sendfile region: each piece that
+            // leaves is progress the send deadline sees, however large the file.
+            let size = Int(hit.size)
+            var sent: EventLoopFuture<Void>?
+            for start in stride(from: 0, to: size, by: Self.filePiece) {
+                let region = FileRegion(fileHandle: file, readerIndex: start, endIndex: min(size, start + Self.filePiece))
+                let piece = context.write(wrapOutboundOut(.fileRegion(region)))
+                watchSend(piece, context: context)
+                sent = piece
+            }
+            context.flush()
             let watch = watchForShrinking(file, hit: hit, context: context)
-            sent.whenComplete { _ in
+            // Writes complete in order (a failed one fails those after it): the last is the end.
+            sent!.whenComplete { _ in
                 watch?.cancel()
                 try? file.close()
                 hit.release()
             }
             finished(reply, bytes: hit.size)
-            endResponse(after: sent, keepAlive: keepAlive, context: context)
+            endResponse(after: sent!, keepAlive: keepAlive, context: context)
         case .stream(let box):
             stream(
                 Chunks(box.chunks), length: nil, version: version, sendsBody: sendsBody, reply: reply, keepAlive: keepAlive,
@@ -71,16 +81,21 @@ extension HTTPConnectionHandler {
         }
     }
 
+    /// A cached file goes out in pieces of this many bytes.
+    static let filePiece = 1 << 20
+
     /// Hands a complete response over. A connection kept open goes on with
-    /// the next request at once (NIO keeps the order, and reading waits
-    /// while the channel is not writable); one that closes waits for the
-    /// bytes to leave first.
+    /// the next request once the channel can write again (NIO keeps the
+    /// order; the state machine reads nothing while it cannot write); one
+    /// that closes waits for the bytes to leave first.
     private func write(_ buffer: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             perform(machine.responseEnded(), context: context)
         } else {
-            endResponse(after: context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))), keepAlive: false, context: context)
+            let written = context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)))
+            watchSend(written, context: context)
+            endResponse(after: written, keepAlive: false, context: context)
         }
     }
 
@@ -165,7 +180,7 @@ extension HTTPConnectionHandler {
                         if chunked { buffer.writeString(String(chunk.count, radix: 16) + "\r\n") }
                         buffer.writeBytes(chunk)
                         if chunked { buffer.writeStaticString("\r\n") }
-                        context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+                        handler.watchSend(context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer))), context: context)
                         if context.channel.isWritable {
                             continuation.resume(returning: true)
                         } else {
@@ -182,6 +197,7 @@ extension HTTPConnectionHandler {
                 var buffer = context.channel.allocator.buffer(capacity: 8)
                 if chunked && sendsBody { buffer.writeStaticString("0\r\n\r\n") }
                 let written = context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer)))
+                handler.watchSend(written, context: context)
                 handler.finished(reply, bytes: total)
                 handler.endResponse(after: written, keepAlive: keepAlive, context: context)
             }

@@ -22,6 +22,9 @@ import Glibc
 /// Every request is bounded in time: its head must arrive within the head
 /// timeout, and an answer that takes longer than the request timeout is
 /// replaced by a 504 with the reason, so no client ever waits in silence.
+/// Every answer is bounded too: a client that takes none of its bytes for
+/// the head timeout loses its connection, and with it the file and the
+/// cache pin the answer held (``SendWatch``).
 final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = IOData
@@ -59,6 +62,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// The answer being waited for, to cancel when its time is up.
     var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
     var headDeadline: Scheduled<Void>?
+    /// Where the head being received was scanned to, so that a head
+    /// arriving in small pieces is not scanned again from its start.
+    var headProgress = RequestHeadParser.Progress()
+    /// Inside ``process(context:)``: a request answered at once goes on from there.
+    private var processing = false
+    /// Pipelined requests answered in one turn of the event loop.
+    static let requestsPerTurn = 64
+    /// Answers' bytes that have not left yet, and since when none has.
+    var sendWatch = SendWatch()
     /// Where an admitted request's body goes.
     private var bodySource: RequestBody.Chunks.Source?
     /// The body's consumer finished early: the rest is read and dropped.
@@ -95,6 +107,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func handlerAdded(context: ChannelHandlerContext) {
         channelIsActive = context.channel.isActive
         channelIsWritable = context.channel.isWritable
+        _ = machine.writabilityChanged(writable: channelIsWritable)
         allocator = context.channel.allocator
         peerUID = ClientIdentity.peerUID(context.channel)
         client = ClientIdentity.describe(context.channel, peerUID: peerUID)
@@ -140,10 +153,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         channelIsWritable = context.channel.isWritable
         if channelIsWritable {
+            sendWatch.progressed(at: context.eventLoop.now)
             runWritabilityWaiters()
-            // Requests wait while the client is not taking its answers.
-            if machine.state == .idle { process(context: context) }
+        } else {
+            watchSending(context: context)
         }
+        // Requests (and reads) wait while the client is not taking its answers.
+        perform(machine.writabilityChanged(writable: channelIsWritable), context: context)
         context.fireChannelWritabilityChanged()
     }
 
@@ -184,14 +200,31 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     // MARK: Reading requests
 
-    /// Takes requests (and body bytes) from what was received, as far as the state allows.
+    /// Takes requests (and body bytes) from what was received, as far as the
+    /// state allows. Answers made at once end by asking for this again: that
+    /// is a turn of the loop here, never a deeper call (a pipelining client
+    /// would otherwise nest one call per request it sent). After a batch of
+    /// requests the rest waits for the event loop's next turn, so that one
+    /// connection cannot keep the loop from the others.
     func process(context: ChannelHandlerContext) {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        var answered = 0
         while var buffer = buffered, buffer.readableBytes > 0 {
+            if answered == Self.requestsPerTurn {
+                let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+                context.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    if handler.machine.state == .idle { handler.process(context: context) }
+                }
+                return
+            }
             switch machine.state {
             case .idle:
                 // The client must take its answers before it gets more.
                 guard channelIsWritable else { return }
-                let outcome = buffer.withUnsafeReadableBytes { RequestHeadParser.parse($0) }
+                let outcome = buffer.withUnsafeReadableBytes { RequestHeadParser.parse($0, progress: &headProgress) }
                 switch outcome {
                 case .needMoreBytes:
                     // A head that came whole needed no timer; one that comes in pieces has its time from now.
@@ -203,9 +236,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                     perform(.refuse(status: status, reason: reason), context: context)
                     return
                 case .request(let head, let consumed):
+                    headProgress = RequestHeadParser.Progress()
                     buffer.moveReaderIndex(forwardBy: consumed)
                     buffered = buffer.readableBytes > 0 ? buffer : nil
                     cancelHeadDeadline()
+                    answered += 1
                     handle(head, context: context)
                 }
             case .receivingBody:
@@ -217,8 +252,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 return
             }
         }
-        // All taken: a read held back while answering is made now.
-        if machine.state == .idle, machine.takeHeldRead() { context.read() }
+        // All taken: a read held back while answering is made now (and what
+        // it brings, should it come at once, is taken as usual).
+        if machine.state == .idle, machine.takeHeldRead() {
+            processing = false
+            context.read()
+        }
     }
 
     private func deliverBody(_ chunk: ByteBuffer, ended: Bool, context: ChannelHandlerContext) {

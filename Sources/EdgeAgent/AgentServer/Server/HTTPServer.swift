@@ -122,14 +122,20 @@ final class HTTPServer: Sendable {
                                 !PeerCheck.isTrusted(peer, hosts: clients), !PeerCheck.isTrusted(peer, hosts: context.controlHosts)
                             {
                                 try channel.pipeline.syncOperations.addHandler(
-                                    ConnectionRefusal(.clientNotAllowed(peer.ipAddress ?? "\(peer)"), logger: context.logger))
+                                    ConnectionRefusal(
+                                        .clientNotAllowed(peer.ipAddress ?? "\(peer)"), logger: context.logger,
+                                        timeout: context.limits.headTimeout))
                                 return
                             }
-                            if context.activity.openConnections > context.maximumConnections {
+                            // Served connections only: refused ones (held until their refusal is taken) do not count.
+                            guard context.activity.startServing(maximum: context.maximumConnections) else {
                                 try channel.pipeline.syncOperations.addHandler(
-                                    ConnectionRefusal(.tooManyConnections(maximum: context.maximumConnections), logger: context.logger))
+                                    ConnectionRefusal(
+                                        .tooManyConnections(maximum: context.maximumConnections), logger: context.logger,
+                                        timeout: context.limits.headTimeout))
                                 return
                             }
+                            channel.closeFuture.whenComplete { _ in context.activity.stopServing() }
                             try channel.pipeline.syncOperations.addHandler(
                                 IdleStateHandler(readTimeout: .nanoseconds(context.keepAliveTimeout.nanoseconds)))
                             try channel.pipeline.syncOperations.addHandler(

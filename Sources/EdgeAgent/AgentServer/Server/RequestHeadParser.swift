@@ -40,6 +40,24 @@ package enum RequestHeadParser {
     /// Longest Content-Length accepted at all (digits): the router holds
     /// each endpoint to its own, far smaller, limit.
     static let maximumContentLengthDigits = 12
+    /// Most header lines accepted (the go command sends five or six).
+    static let maximumHeaderLines = 100
+
+    /// How far an incomplete head was scanned: where its next line starts
+    /// (0: the request line is not complete yet) and how many header lines
+    /// came before it. Kept by the connection between reads, so that a head
+    /// arriving a few bytes at a time costs no more than one arriving whole.
+    package struct Progress: Equatable, Sendable {
+        var nextLine = 0
+        var headerLines = 0
+
+        package init() {}
+
+        init(nextLine: Int, headerLines: Int) {
+            self.nextLine = nextLine
+            self.headerLines = headerLines
+        }
+    }
 
     package enum Outcome: Equatable {
         /// A complete head, and how many bytes it took.
@@ -51,6 +69,14 @@ package enum RequestHeadParser {
     }
 
     package static func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        var progress = Progress()
+        return parse(bytes, progress: &progress)
+    }
+
+    /// ``parse(_:)`` for bytes that begin as they did at the last call
+    /// (more may have come): the search for the head's end goes on from
+    /// `progress`, which is updated when the head is still incomplete.
+    package static func parse(_ bytes: UnsafeRawBufferPointer, progress: inout Progress) -> Outcome {
         guard let lineEnd = endOfLine(in: bytes, from: 0) else {
             return bytes.count > maximumRequestLine
                 ? .refused(status: 414, reason: "request line longer than \(maximumRequestLine) bytes") : .needMoreBytes
@@ -58,14 +84,20 @@ package enum RequestHeadParser {
         // Find the end of the head before judging it, so that a head that is
         // merely incomplete is never refused.
         let fieldsStart = lineEnd.next
-        var lineStart = fieldsStart
+        var lineStart = max(fieldsStart, progress.nextLine)
+        var headerLines = progress.nextLine > fieldsStart ? progress.headerLines : 0
         while true {
             guard let end = endOfLine(in: bytes, from: lineStart) else {
+                progress = Progress(nextLine: lineStart, headerLines: headerLines)
                 return bytes.count > maximumHead
                     ? .refused(status: 431, reason: "request head longer than \(maximumHead) bytes") : .needMoreBytes
             }
             lineStart = end.next
             if end.content.isEmpty { break }
+            headerLines += 1
+            if headerLines > maximumHeaderLines {
+                return .refused(status: 431, reason: "more than \(maximumHeaderLines) header lines")
+            }
         }
         if lineStart > maximumHead { return .refused(status: 431, reason: "request head longer than \(maximumHead) bytes") }
 
