@@ -43,6 +43,8 @@ extension Integration {
             let environment = [
                 "PATH": bin.path + ":/usr/bin:/bin", "HOME": home.path, "GOEDGE_AGENT": agent.url,
                 "GOEDGE_LISTEN": "127.0.0.1:0", "GOEDGE_UPSTREAM": upstream.url, "XDG_CONFIG_HOME": home.path + "/.config",
+                // The agent's folder is the user's own, as with the user service's default (its control token is read there).
+                "GOEDGE_CACHE_DIR": cache.path,
             ]
             for written in commands {
                 // The README's examples, pointed at this sandbox: its agent, a module it has cached.
