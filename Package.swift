@@ -8,6 +8,7 @@ import PackageDescription
 //
 //   Sources/LRUCache          LRUCache      the size-bounded disk store
 //   Sources/Sync/…            GoModules     Go's own formats and rules, no I/O beyond reading files
+//                             ChecksumDatabase  the checksum database's keys, signed notes, tiles and proofs
 //                             Upstream      the upstream list and chain over the system libcurl
 //                             ModulePolicy  which modules and versions may be fetched, and why not
 //                             ModuleProxy   the caching GOPROXY logic: cache, single flight, freshness, read-ahead
@@ -72,6 +73,14 @@ let package = Package(
             path: "Sources/Sync/GoModules"
         ),
         .target(
+            name: "ChecksumDatabase",
+            dependencies: [
+                "GoModules",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Sync/ChecksumDatabase"
+        ),
+        .target(
             name: "Upstream",
             dependencies: [
                 "CCurl",
@@ -87,7 +96,7 @@ let package = Package(
         .target(
             name: "ModuleProxy",
             dependencies: [
-                "LRUCache", "GoModules", "Upstream", "ModulePolicy",
+                "LRUCache", "GoModules", "ChecksumDatabase", "Upstream", "ModulePolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -181,8 +190,8 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "GoModules", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "FolderWatch", "LRUCache",
-                "TestSupport", "ProxyTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "GoModules", "ChecksumDatabase", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "FolderWatch",
+                "LRUCache", "TestSupport", "ProxyTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .testTarget(
