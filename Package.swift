@@ -112,7 +112,7 @@ let package = Package(
         ),
         .target(
             name: "CacheAdmin",
-            dependencies: ["ModuleProxy", "ModulePolicy", "GoModules", "LRUCache"],
+            dependencies: ["ModuleProxy", "ChecksumDatabase", "ModulePolicy", "GoModules", "LRUCache"],
             path: "Sources/Sync/CacheAdmin"
         ),
         .target(
@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "AgentServer",
             dependencies: [
-                "LRUCache", "GoModules", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd",
+                "LRUCache", "GoModules", "ChecksumDatabase", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd",
                 "CDynamicLinker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "GoedgeConfiguration",
             dependencies: [
-                "AgentServer", "ModuleProxy", "ModulePolicy", "Upstream", "LRUCache",
+                "AgentServer", "ChecksumDatabase", "ModuleProxy", "ModulePolicy", "Upstream", "LRUCache",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/EdgeAgent/Configuration"
@@ -177,9 +177,10 @@ let package = Package(
         .target(
             name: "ProxyTestSupport",
             dependencies: [
-                "ModuleProxy", "Upstream", "LRUCache", "TestSupport",
+                "ModuleProxy", "ChecksumDatabase", "Upstream", "LRUCache", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ProxyTestSupport"
         ),

@@ -196,7 +196,7 @@ extension Integration {
             #expect(agent.terminate() == 0)
 
             let checked = try ChildProcess.run(
-                Paths.goedge, ["policy", "check", "--config", workspace.path + "/goedge.toml", "example.com/dep@v1.0.1"])
+                Paths.goedge, ["policy", "check", "--config", workspace.path + "/goedge.toml", "--agent", "http://127.0.0.1:1", "example.com/dep@v1.0.1"])
             #expect(checked.status == 1 && checked.output.contains("GO-2099-0002"), "\(checked)")
 
             try workspace.write("policy.toml", "vulndb = \"vulndb\"\n")
@@ -231,7 +231,9 @@ extension Integration {
             let upstream = try GoProxyFixture()
             let workspace = TemporaryDirectory()
             try workspace.write("policy.toml", "min-release-age = \"7d\"\n")
-            let agent = try AgentProcess(upstream: upstream.url, arguments: ["--policy-file", workspace.path + "/policy.toml"])
+            let agent = try AgentProcess(
+                upstream: upstream.url,
+                arguments: ["--policy-file", workspace.path + "/policy.toml", "--checksum-database", upstream.sumdbKey])
             try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
             let go = GoCommand(proxy: agent.url, home: workspace.path + "/home")
 
@@ -260,8 +262,45 @@ extension Integration {
             #expect(eventually { agent.log.components(separatedBy: "policy read again").count == 3 })
             let listed = try ChildProcess.run(Paths.goedge, ["cache", "ls", "--config", "/dev/null", "--agent", agent.url])
             let lines = listed.output.split(separator: "\n")
-            #expect(lines.contains { $0.hasPrefix("example.com/fresh@v1.1.0 ") && $0.hasSuffix("denied: released less than 7d ago (min-release-age)") }, "\(listed)")
+            #expect(lines.contains { $0.hasPrefix("example.com/fresh@v1.1.0 ") && $0.contains("denied: released less than 7d ago (min-release-age)") }, "\(listed)")
             #expect(lines.contains { $0.hasPrefix("example.com/fresh@v1.0.0 ") && !$0.contains("denied") }, "\(listed)")
+            #expect(agent.terminate() == 0)
+        }
+
+        /// The attack the cooldown exists for: a release published now whose
+        /// .info (and commit) say 2019. goedge dates it by the checksum
+        /// database's log, which only grows: its record was added after
+        /// goedge's first view of the log, so it is refused, and says why;
+        /// `goedge policy check` says who dated each version.
+        @Test func aBackdatedReleaseIsRefusedByTheChecksumDatabasesLog() throws {
+            let upstream = try GoProxyFixture()
+            let workspace = TemporaryDirectory()
+            try workspace.write("policy.toml", "min-release-age = \"7d\"\n")
+            let agent = try AgentProcess(
+                upstream: upstream.url,
+                arguments: ["--policy-file", workspace.path + "/policy.toml", "--checksum-database", upstream.sumdbKey])
+            // goedge's first view of the log is taken at start.
+            #expect(eventually { FileManager.default.fileExists(atPath: agent.cacheDirectory + "/checksum-heads.testsum.example") })
+            try upstream.publish("example.com/fresh", "v1.2.0", time: "2019-01-01T00:00:00Z")
+
+            try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+            let go = GoCommand(proxy: agent.url, home: workspace.path + "/home")
+            let pinned = try go.run(["get", "example.com/fresh@v1.2.0"], in: workspace.path + "/app")
+            #expect(pinned.status != 0)
+            #expect(
+                pinned.errorOutput.contains(
+                    "goedge policy: example.com/fresh@v1.2.0 denied: released less than 7d ago (min-release-age), dated by the checksum database's log (record 28 was added after goedge's last view of the log)"),
+                "\(pinned)")
+            #expect(try upstream.requests(for: "/example.com/fresh/@v/v1.2.0.zip") == 0)
+            let latest = try go.run(["get", "example.com/fresh@latest"], in: workspace.path + "/app")
+            #expect(latest.status == 0, "\(latest)")
+            #expect(try String(contentsOfFile: workspace.path + "/app/go.mod", encoding: .utf8).contains("example.com/fresh v1.0.0"))
+
+            let checked = try ChildProcess.run(
+                Paths.goedge, ["policy", "check", "--config", "/dev/null", "--agent", agent.url, "example.com/fresh@v1.2.0", "example.com/fresh@v1.0.0"])
+            #expect(checked.status == 1, "\(checked)")
+            #expect(checked.output.contains("example.com/fresh@v1.2.0 denied: released less than 7d ago (min-release-age), dated by the checksum database's log"), "\(checked)")
+            #expect(checked.output.contains("example.com/fresh@v1.0.0 allowed (min-release-age: dated by its publisher's time (its checksum record precedes goedge's first view of the log"), "\(checked)")
             #expect(agent.terminate() == 0)
         }
 

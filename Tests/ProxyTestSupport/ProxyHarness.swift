@@ -1,3 +1,4 @@
+import ChecksumDatabase
 import LRUCache
 import Logging
 import ModuleProxy
@@ -12,8 +13,10 @@ public struct ProxyHarness: Sendable {
     public let clock: ManualClock
     public let proxy: ModuleProxy
 
+    /// `dating`: how the cooldown dates versions (by default, by first sight, as without a checksum database).
     public init(
-        maxSize: Int64 = 64 << 20, freshness: FreshnessPolicy = FreshnessPolicy(), readAhead: Bool = false
+        maxSize: Int64 = 64 << 20, freshness: FreshnessPolicy = FreshnessPolicy(), readAhead: Bool = false,
+        dating: ReleaseDating.Authority = .firstSeen
     ) throws {
         folder = TemporaryDirectory()
         let clock = ManualClock()
@@ -21,7 +24,8 @@ public struct ProxyHarness: Sendable {
         store = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: maxSize, now: { clock.now() }))
         upstream = ScriptedUpstream()
         proxy = ModuleProxy(
-            store: store, upstream: upstream, freshness: freshness, readAhead: ReadAhead(enabled: readAhead), clock: clock,
+            store: store, upstream: upstream, freshness: freshness, readAhead: ReadAhead(enabled: readAhead),
+            releaseDating: ReleaseDating(authority: dating, history: TreeHeadHistory(file: nil)), clock: clock,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         // The proxy's background work runs as the agent runs it, for as long as the test does.
         let background = proxy.background

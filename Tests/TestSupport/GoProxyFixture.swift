@@ -44,6 +44,14 @@ public final class GoProxyFixture: @unchecked Sendable {
         }.values.reduce(0, +)
     }
 
+    /// Publishes `module@version` now, its `.info` saying `time` (RFC 3339;
+    /// a backdated release says an old date), recorded in the checksum
+    /// databases at once.
+    public func publish(_ module: String, _ version: String, time: String) throws {
+        let answer = try RawHTTP.get(port: port, "/_fixture/publish?module=\(module)&version=\(version)&time=\(time)")
+        guard answer.status == 200 else { throw TestFailure("publish: \(answer.status) \(answer.text)") }
+    }
+
     public func resetCounts() throws {
         _ = try RawHTTP.get(port: port, "/_fixture/reset")
     }

@@ -4,6 +4,7 @@ import LRUCache
 import Logging
 import ModuleProxy
 import Upstream
+import ChecksumDatabase
 
 extension AgentConfiguration {
     /// Builds the agent's configuration from the settings in effect.
@@ -53,7 +54,12 @@ extension AgentConfiguration {
             clientCredentials: try Self.clientCredentials(layers: layers, home: home),
             tls: try Self.serverTLS(layers: layers, home: home),
             policy: try Self.policySource(layers: layers, home: home))
+        // Checked when loaded: it parses.
+        checksumDatabase = try! ChecksumDatabaseSetting.parse(layers.string(Settings.checksumDatabase) ?? Self.defaultChecksumDatabase)
+        noChecksumDatabase = ModulePrefixPatterns(layers.string(Settings.noChecksumDatabase) ?? "")
     }
+
+    package static let defaultChecksumDatabase = "sum.golang.org"
 
     /// The users and tokens that may fetch modules, read once, at start.
     private static func clientCredentials(layers: ConfigurationLayers, home: String) throws(ConfigurationError) -> ClientCredentials? {

@@ -5,6 +5,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import ChecksumDatabase
 
 /// One setting goedge takes. Its name is the key in goedge.toml, the
 /// command-line option (`--name`) and, upper-cased, the environment
@@ -33,6 +34,10 @@ package struct Setting: Sendable, Hashable {
         case logFormat
         /// An agent's URL (`http://127.0.0.1:7179`).
         case url
+        /// A checksum database as GOSUMDB names it.
+        case checksumDatabase
+        /// Module path patterns as GONOSUMDB writes them (comma-separated globs), or "" for none.
+        case modulePatterns
     }
 
     package let name: String
@@ -67,6 +72,8 @@ package struct Setting: Sendable, Hashable {
         case .logLevel: "one of trace, debug, info, notice, warning, error, critical"
         case .logFormat: "text or json"
         case .url: "an http:// URL such as \"http://127.0.0.1:7179\""
+        case .checksumDatabase: "a checksum database as GOSUMDB names it: \"sum.golang.org\", \"NAME+HASH+KEY [URL]\" or \"off\""
+        case .modulePatterns: "module path patterns as GONOSUMDB writes them, such as \"*.corp.example,github.com/acme/*\""
         }
     }
 
@@ -109,6 +116,15 @@ package struct Setting: Sendable, Hashable {
             return Logger.Level(rawValue: text) == nil ? "expected \(expected), found \"\(text)\"" : nil
         case (.url, .string(let text)):
             return AgentURL(parsing: text) == nil ? "expected \(expected), found \"\(text)\"" : nil
+        case (.checksumDatabase, .string(let text)):
+            do {
+                _ = try ChecksumDatabaseSetting.parse(text)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        case (.modulePatterns, .string):
+            return nil
         default:
             return "expected \(expected), found \(value.kindDescription)"
         }

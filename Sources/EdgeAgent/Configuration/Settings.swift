@@ -83,6 +83,12 @@ package enum Settings {
     package static let policyVulndb = Setting(
         name: "policy-vulndb", kind: .optionalPath, defaultText: "none",
         summary: "A local copy of the Go vulnerability database (its OSV layout, as vuln.go.dev serves it): versions it lists as affected are denied (or, with the policy file's vuln-action = \"warn\", served with a warning). Read again on SIGHUP and when its index changes; the policy file may name one instead (vulndb), not both.")
+    package static let checksumDatabase = Setting(
+        name: "checksum-database", kind: .checksumDatabase, defaultText: "sum.golang.org",
+        summary: "The checksum database that vouches for module hashes and dates releases for min-release-age, in GOSUMDB's syntax: sum.golang.org, NAME+HASH+KEY, either with its own URL after a space (else it is read through the upstream list, as the go command reads it through a proxy), or off. Its tree heads and records are verified against its key.")
+    package static let noChecksumDatabase = Setting(
+        name: "no-checksum-database", kind: .modulePatterns, defaultText: "none",
+        summary: "Module paths the checksum database does not cover, in GONOSUMDB's syntax (comma-separated globs matching path prefixes): private modules. min-release-age dates their versions by when goedge first saw them.")
     package static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
@@ -93,7 +99,7 @@ package enum Settings {
 
     package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, tlsCertificate, tlsKey, policyFile, policyVulndb, agent, watchFolders, logLevel, logFormat,
+        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, tlsCertificate, tlsKey, policyFile, policyVulndb, checksumDatabase, noChecksumDatabase, agent, watchFolders, logLevel, logFormat,
     ]
 
     package static func named(_ name: String) -> Setting? {

@@ -12,9 +12,12 @@ import ModulePolicy
 /// its lock): list, remove, prune, verify, and store imported files.
 public struct CacheAdministration: Sendable {
     public let store: DiskCache
+    /// The agent's dates of versions, for the cooldown's marks (none when the command works on the folder itself).
+    public let releaseDating: ReleaseDating?
 
-    public init(store: DiskCache) {
+    public init(store: DiskCache, releaseDating: ReleaseDating? = nil) {
         self.store = store
+        self.releaseDating = releaseDating
     }
 
     /// Entries matching `pattern` (every entry if nil), most recently used first.
@@ -22,21 +25,15 @@ public struct CacheAdministration: Sendable {
         store.groups().map(CacheEntry.init).filter { entry in pattern.map(entry.matches) ?? true }
     }
 
-    /// When a cached module version was published: a pseudo-version's own
-    /// time, else its cached `.info`'s; nil when neither is at hand.
-    public func releaseTime(of entry: CacheEntry) -> Int64? {
-        guard let module = entry.module, let version = entry.version else { return nil }
-        if let time = ReleaseTime.ofPseudoVersion(version) { return time }
-        guard let path = try? ModulePath(module), let parsed = try? ModuleVersion(version),
-            let key = ProxyRequest(.info(path, parsed)).cacheKey, let info = store.peek(key, limit: 64 << 10)
-        else { return nil }
-        return ReleaseTime.ofInfo(info)
-    }
-
     /// Entries matching `pattern`, each marked with why `policy` does not
     /// serve it, if it does not.
     public func entries(matching pattern: String?, markedBy policy: ModulePolicy) -> [CacheEntry] {
-        PolicyMarks.mark(entries(matching: pattern), by: policy, releaseTime: releaseTime(of:), now: FileSystem.now())
+        PolicyMarks.mark(
+            entries(matching: pattern), by: policy,
+            releaseDate: { entry in
+                guard let module = entry.module, let version = entry.version else { return nil }
+                return releaseDating?.knownDate(module, version)
+            }, now: FileSystem.now())
     }
 
     /// Removes a module version, or every version of a module and its

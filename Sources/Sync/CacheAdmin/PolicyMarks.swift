@@ -5,20 +5,20 @@ import ModulePolicy
 /// cooldown. They stay on disk (goedge does not delete them) and
 /// `goedge cache ls` says why they are not served.
 public enum PolicyMarks {
-    /// `releaseTime` tells when a cached version was published (its cached
-    /// `.info`, or a pseudo-version's own time); `now` is nanoseconds since
-    /// the epoch.
+    /// `releaseDate` tells when a cached version was published, where the
+    /// agent has dated it already (``ModuleProxy/ReleaseDating``); `now` is
+    /// nanoseconds since the epoch.
     public static func mark(
-        _ entries: [CacheEntry], by policy: ModulePolicy, releaseTime: (CacheEntry) -> Int64? = { _ in nil },
+        _ entries: [CacheEntry], by policy: ModulePolicy, releaseDate: (CacheEntry) -> ReleaseDate? = { _ in nil },
         now: Int64 = 0
     ) -> [CacheEntry] {
         guard !policy.isOpen else { return entries }
         return entries.map { entry in
             guard let module = entry.module, let version = entry.version else { return entry }
             var denial = policy.decide(module: module, version: version).denial
-            // Marked only when the time is known here: the agent learns an unknown one from the upstream.
-            if denial == nil, policy.needsReleaseTime(module: module), let published = releaseTime(entry) {
-                denial = policy.cooldown(module: module, version: version, published: published, now: now)
+            // Marked only when the date is settled: the agent dates the others when they are asked for.
+            if denial == nil, policy.needsReleaseTime(module: module), let date = releaseDate(entry) {
+                denial = policy.cooldown(module: module, version: version, date: date, now: now)
             }
             guard let denial else { return entry }
             var marked = entry

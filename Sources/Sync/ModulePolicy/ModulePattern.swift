@@ -1,18 +1,22 @@
 /// Which module paths a policy rule names: one path exactly, or a path and
 /// everything below it (`example.com/org/...`), or every module (`...`),
 /// as the go command's own patterns (GOPRIVATE and `go list` patterns) read.
+/// On hosts that ignore case (``ModulePathCase``) every spelling matches.
 public struct ModulePattern: Sendable, Equatable, CustomStringConvertible {
     public let text: String
+    /// `text` as compared (folded on hosts that ignore case).
+    private let compared: String
     private let prefix: String?
 
     public init?(_ text: String) {
         let trimmed = text.trimmingCharacters(" \t")
         guard !trimmed.isEmpty, !trimmed.contains(" "), !trimmed.contains("\t") else { return nil }
         self.text = trimmed
+        compared = ModulePathCase.folded(trimmed)
         if trimmed == "..." {
             prefix = ""
         } else if trimmed.hasSuffix("/...") {
-            let base = String(trimmed.dropLast(4))
+            let base = String(compared.dropLast(4))
             guard !base.isEmpty, !base.contains("...") else { return nil }
             prefix = base
         } else {
@@ -22,7 +26,8 @@ public struct ModulePattern: Sendable, Equatable, CustomStringConvertible {
     }
 
     public func matches(_ module: String) -> Bool {
-        guard let prefix else { return module == text }
+        let module = ModulePathCase.folded(module)
+        guard let prefix else { return module == compared }
         if prefix.isEmpty { return true }
         return module == prefix || (module.hasPrefix(prefix) && module.dropFirst(prefix.count).first == "/")
     }

@@ -73,22 +73,23 @@ public struct ModulePolicy: Sendable, Equatable {
         minimumReleaseAge != nil && !cooldownExempt.contains { $0.matches(module) }
     }
 
-    /// The refusal of a version too new to offer, or whose time is unknown
+    /// The refusal of a version too new to offer, or whose date is unknown
     /// (fail closed); nil when it is old enough or the module is exempt.
     /// Times are nanoseconds since the epoch.
-    public func cooldown(module: String, version: String, published: Int64?, now: Int64) -> PolicyDenial? {
+    public func cooldown(module: String, version: String, date: ReleaseDate, now: Int64) -> PolicyDenial? {
         guard let age = minimumReleaseAge, needsReleaseTime(module: module) else { return nil }
-        guard let published else {
+        guard let published = date.latest else {
             return PolicyDenial(
                 module: module, version: version,
-                reason: "its release time cannot be learned; with min-release-age \(minimumReleaseAgeText) it counts as too new")
+                reason: "\(date.source); with min-release-age \(minimumReleaseAgeText) it counts as too new")
         }
         let (seconds, attoseconds) = age.components
         let ageNanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let limit = ageNanoseconds.overflow ? Int64.max : ageNanoseconds.partialValue &+ attoseconds / 1_000_000_000
         guard now.subtractingReportingOverflow(published).partialValue < limit else { return nil }
         return PolicyDenial(
-            module: module, version: version, reason: "released less than \(minimumReleaseAgeText) ago (min-release-age)")
+            module: module, version: version,
+            reason: "released less than \(minimumReleaseAgeText) ago (min-release-age), dated by \(date.source)")
     }
 
     /// The decision for one version of a module.

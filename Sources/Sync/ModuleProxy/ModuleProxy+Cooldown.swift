@@ -3,10 +3,10 @@ import ModulePolicy
 import Upstream
 
 /// The release-age cooldown (`min-release-age`): a version published less
-/// than that long ago is not offered, as a denied one is not. Its time is a
-/// pseudo-version's own, else its `.info`'s `Time`, fetched (and cached,
-/// immutable) before any of its other files; a version whose time cannot
-/// be learned counts as too new.
+/// than that long ago is not offered, as a denied one is not. Versions are
+/// dated by someone other than their publisher (``ReleaseDating``), before
+/// any of their files is fetched; a version that cannot be dated counts as
+/// too new.
 extension ModuleProxy {
     /// Versions' times looked up at once for one version list.
     static let releaseTimeLookups = 16
@@ -29,8 +29,8 @@ extension ModuleProxy {
         switch resource {
         case .mod(let module, let version), .zip(let module, let version):
             guard policy.needsReleaseTime(module: module.path) else { return nil }
-            let published = await releaseTime(module, version.text)
-            return policy.cooldown(module: module.path, version: version.text, published: published, now: clock.now()).map { refused($0) }
+            let date = await releaseDate(module, version.text)
+            return policy.cooldown(module: module.path, version: version.text, date: date, now: clock.now()).map { refused($0) }
         default:
             return nil
         }
@@ -50,8 +50,8 @@ extension ModuleProxy {
                 guard let resolved = Self.resolvedVersion(bytes) else { return answer }
                 version = resolved
             }
-            let published = ReleaseTime.ofPseudoVersion(version) ?? ReleaseTime.ofInfo(bytes)
-            guard let denial = policy.cooldown(module: module.path, version: version, published: published, now: clock.now()) else {
+            let date = await releaseDate(module, version)
+            guard let denial = policy.cooldown(module: module.path, version: version, date: date, now: clock.now()) else {
                 return answer
             }
             answer.release()
@@ -66,8 +66,8 @@ extension ModuleProxy {
                 func lookUpNext() {
                     guard let version = pending.next() else { return }
                     group.addTask { [self] in
-                        let published = await releaseTime(module, version)
-                        return policy.cooldown(module: module.path, version: version, published: published, now: now) == nil ? nil : version
+                        let date = await releaseDate(module, version)
+                        return policy.cooldown(module: module.path, version: version, date: date, now: now) == nil ? nil : version
                     }
                 }
                 for _ in 0..<Self.releaseTimeLookups { lookUpNext() }
@@ -85,26 +85,10 @@ extension ModuleProxy {
         }
     }
 
-    /// The versions of a list whose times are checked: every pseudo-version
-    /// (its time is in its name, free), and the highest others, up to
-    /// ``releaseTimesCheckedPerList``.
+    /// The versions of a list whose dates are checked: the highest, up to
+    /// ``releaseTimesCheckedPerList`` (what `@latest` and `-u` take).
     static func versionsToCheck(_ versions: [String]) -> [String] {
-        let (pseudo, tagged) = (
-            versions.filter { ReleaseTime.ofPseudoVersion($0) != nil },
-            versions.filter { ReleaseTime.ofPseudoVersion($0) == nil }
-        )
-        let highest = tagged.compactMap(SemanticVersion.init).sorted(by: >).prefix(releaseTimesCheckedPerList).map(\.text)
-        return pseudo + highest
-    }
-
-    /// A version's publication time: a pseudo-version's own, else its `.info`'s.
-    func releaseTime(_ module: ModulePath, _ version: String) async -> Int64? {
-        if let time = ReleaseTime.ofPseudoVersion(version) { return time }
-        guard let parsed = try? ModuleVersion(version) else { return nil }
-        let info = await unpolicedAnswer(ProxyRequest(.info(module, parsed)), priority: .client, verify: nil)
-        defer { info.release() }
-        guard info.status == 200, let bytes = info.bodyBytes else { return nil }
-        return ReleaseTime.ofInfo(bytes)
+        versions.compactMap(SemanticVersion.init).sorted(by: >).prefix(releaseTimesCheckedPerList).map(\.text)
     }
 }
 
@@ -115,5 +99,34 @@ extension ProxyResource {
         case .list(let module), .latest(let module), .info(let module, _), .mod(let module, _), .zip(let module, _): module
         case .sumdb: nil
         }
+    }
+}
+
+/// What the policy in force decides for one version, the cooldown included,
+/// and who dated it: `goedge policy check` asks the agent for this.
+public struct PolicyVerdict: Sendable, Codable, Equatable {
+    public var allowed: Bool
+    public var reason: String?
+    public var warning: String?
+    /// Who dated the version for the cooldown, when it applies.
+    public var datedBy: String?
+}
+
+extension ModuleProxy {
+    public func policyVerdict(module: String, version: String?) async -> PolicyVerdict {
+        let policy = self.policy.policy
+        let decision = version.map { policy.decide(module: module, version: $0) } ?? policy.decide(module: module)
+        var verdict = PolicyVerdict(allowed: decision.denial == nil, reason: decision.denial?.reason)
+        if case .warned(let warning) = decision { verdict.warning = warning.reason }
+        guard verdict.allowed, let version, policy.needsReleaseTime(module: module), let path = try? ModulePath(module) else {
+            return verdict
+        }
+        let date = await releaseDate(path, version)
+        verdict.datedBy = date.source
+        if let denial = policy.cooldown(module: module, version: version, date: date, now: clock.now()) {
+            verdict.allowed = false
+            verdict.reason = denial.reason
+        }
+        return verdict
     }
 }

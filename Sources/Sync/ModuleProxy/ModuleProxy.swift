@@ -1,3 +1,4 @@
+import ChecksumDatabase
 import CoreMetrics
 import LRUCache
 import ModulePolicy
@@ -33,6 +34,8 @@ public final class ModuleProxy: Sendable {
     public let readAhead: ReadAhead
     /// What may be fetched: applied to every answer, whoever asks.
     public let policy: PolicyHolder
+    /// How the release-age cooldown dates versions.
+    public let releaseDating: ReleaseDating?
     /// Where fetches, read-ahead and prefetch jobs run: the agent runs it (``BackgroundWork/run()``).
     public let background: BackgroundWork
     /// Requests that waited on another's fetch instead of starting one.
@@ -51,10 +54,13 @@ public final class ModuleProxy: Sendable {
 
     public init(
         store: DiskCache, upstream: any UpstreamFetching, freshness: FreshnessPolicy, readAhead: ReadAhead = ReadAhead(),
-        policy: PolicyHolder = PolicyHolder(), clock: any WallClock = SystemClock(), logger: Logger
+        policy: PolicyHolder = PolicyHolder(),
+        releaseDating: ReleaseDating? = ReleaseDating(authority: .firstSeen, history: TreeHeadHistory(file: nil)),
+        clock: any WallClock = SystemClock(), logger: Logger
     ) {
         self.store = store
         self.policy = policy
+        self.releaseDating = releaseDating
         self.upstream = upstream
         self.freshness = freshness
         let background = BackgroundWork()

@@ -34,10 +34,14 @@ struct ProxyChecksumDatabase: ChecksumDatabaseFetching {
 /// A checksum database at its own URL (`checksum-database = "KEY URL"`),
 /// asked directly: not cached (what is verified from it is small, and
 /// goedge asks it only for the versions it dates or checks).
-struct DirectChecksumDatabase: ChecksumDatabaseFetching {
+public struct DirectChecksumDatabase: ChecksumDatabaseFetching {
     let chain: UpstreamChain
 
-    func fetch(endpoint: String) async -> ChecksumDatabaseAnswer {
+    public init(chain: UpstreamChain) {
+        self.chain = chain
+    }
+
+    public func fetch(endpoint: String) async -> ChecksumDatabaseAnswer {
         let result = await chain.fetch(path: endpoint, priority: .client) { _ in
             MemorySink(limit: Int64(ProxyChecksumDatabase.answerLimit))
         }

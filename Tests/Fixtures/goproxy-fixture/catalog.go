@@ -13,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/module"
@@ -31,19 +32,42 @@ type version struct {
 }
 
 type catalog struct {
+	mu      sync.RWMutex // versions are published while serving (see /_fixture/publish)
 	modules map[string][]*version
 	queries map[string]map[string]string // module → query (branch, commit prefix) → version
 }
 
 func (c *catalog) add(v *version) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.modules == nil {
 		c.modules = map[string][]*version{}
 	}
 	c.modules[v.path] = append(c.modules[v.path], v)
 }
 
+// versions is a copy of the versions of path, and whether the module exists.
+func (c *catalog) versions(path string) ([]*version, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	versions, ok := c.modules[path]
+	return append([]*version(nil), versions...), ok
+}
+
+// all is every version of every module.
+func (c *catalog) all() []*version {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var all []*version
+	for _, versions := range c.modules {
+		all = append(all, versions...)
+	}
+	return all
+}
+
 func (c *catalog) find(path, vers string) *version {
-	for _, v := range c.modules[path] {
+	versions, _ := c.versions(path)
+	for _, v := range versions {
 		if v.version == vers {
 			return v
 		}
@@ -71,7 +95,8 @@ func (c *catalog) latest(path string) *version {
 		}
 		return 2
 	}
-	for _, v := range c.modules[path] {
+	versions, _ := c.versions(path)
+	for _, v := range versions {
 		if best == nil || rank(v) > rank(best) || rank(v) == rank(best) && semver.Compare(v.version, best.version) > 0 {
 			best = v
 		}
@@ -81,7 +106,8 @@ func (c *catalog) latest(path string) *version {
 
 func (c *catalog) list(path string) []byte {
 	var versions []string
-	for _, v := range c.modules[path] {
+	all, _ := c.versions(path)
+	for _, v := range all {
 		if !module.IsPseudoVersion(v.version) {
 			versions = append(versions, v.version)
 		}

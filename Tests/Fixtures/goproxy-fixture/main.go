@@ -70,17 +70,16 @@ func main() {
 	default:
 		log.Fatalf("unknown catalog %q", *catalogName)
 	}
-	gosums := map[string][]byte{}
-	for _, versions := range c.modules {
-		for _, v := range versions {
-			v.build()
-			gosums[v.path+"@"+v.version] = v.gosum()
-		}
+	gosums := &goSums{lines: map[string][]byte{}}
+	for _, v := range c.all() {
+		v.build()
+		gosums.add(v)
 	}
 	db, verifier := checksumDatabase(sumdbName, gosums)
 	pathDB, pathVerifier := checksumDatabase(pathSumdbName, gosums)
 	s := &server{catalog: c, delay: *delay, misbehave: *misbehave, sumdb: sumdb.NewServer(db), verifier: verifier,
-		pathSumdb: sumdb.NewServer(pathDB), counts: map[string]int{}, clients: map[string]bool{}}
+		pathSumdb: sumdb.NewServer(pathDB), counts: map[string]int{}, clients: map[string]bool{},
+		gosums: gosums, databases: []*sumdb.TestServer{db, pathDB}}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

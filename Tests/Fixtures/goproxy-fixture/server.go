@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb"
 )
 
 // example.com/huge v1.0.0, made when first asked for.
@@ -33,6 +34,8 @@ type server struct {
 	verifier string
 	// The second database, named with a path.
 	pathSumdb http.Handler
+	gosums    *goSums
+	databases []*sumdb.TestServer
 
 	failStatus int64 // when non-zero, every proxy request fails with it
 	misbehave  int   // one request in about this many misbehaves
@@ -185,7 +188,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "{\"Version\":%q,\"Time\":\"2020-01-01T00:00:00Z\"}\n", vers)
 		return
 	}
-	if _, ok := s.catalog.modules[modPath]; !ok {
+	if _, ok := s.catalog.versions(modPath); !ok {
 		http.Error(w, fmt.Sprintf("not found: module %s: no matching versions", modPath), http.StatusNotFound)
 		return
 	}
@@ -377,14 +380,32 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 	case "last-answer":
 		// When the last answer was complete, in Unix milliseconds (0: none since the reset).
 		fmt.Fprintf(w, "%d\n", atomic.LoadInt64(&s.lastAnswered))
+	case "publish":
+		// A new version, published now: in the catalog, and recorded in the
+		// checksum databases at once (as proxy.golang.org records a version
+		// when it first fetches it). Its .info Time is what the publisher
+		// chose (time=RFC 3339): a backdated release says an old date.
+		q := r.URL.Query()
+		published, err := time.Parse(time.RFC3339, q.Get("time"))
+		if err != nil {
+			http.Error(w, "time: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		path, vers := q.Get("module"), q.Get("version")
+		v := &version{path: path, version: vers, time: published,
+			goMod: "module " + path + "\n\ngo 1.17\n", files: map[string]string{"p.go": "package p\n\nconst V = \"" + vers + "\"\n"}}
+		v.build()
+		s.catalog.add(v)
+		s.publish(v)
+		fmt.Fprintf(w, "published %s@%s\n", path, vers)
 	case "fail":
 		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
 		atomic.StoreInt64(&s.failStatus, int64(status))
 	case "files":
 		// The protocol path of every .info, .mod and .zip in the catalog, one a line.
 		var paths []string
-		for _, versions := range s.catalog.modules {
-			for _, v := range versions {
+		for _, v := range s.catalog.all() {
+			{
 				escPath, _ := module.EscapePath(v.path)
 				escVers, _ := module.EscapeVersion(v.version)
 				for _, ext := range []string{".info", ".mod", ".zip"} {
@@ -397,10 +418,8 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, strings.Join(paths, "\n")+"\n")
 	case "gosum":
 		// The go.sum lines of every version in the catalog.
-		for _, versions := range s.catalog.modules {
-			for _, v := range versions {
-				w.Write(v.gosum())
-			}
+		for _, v := range s.catalog.all() {
+			w.Write(v.gosum())
 		}
 	default:
 		http.NotFound(w, r)

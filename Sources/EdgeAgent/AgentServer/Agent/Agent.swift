@@ -9,6 +9,7 @@ import ModuleProxy
 import ModulePolicy
 import Prefetch
 import CacheAdmin
+import ChecksumDatabase
 
 /// The running agent: the store, the upstream client, the proxy and the
 /// HTTP listeners, shut down in order on SIGTERM, SIGINT or idle exit.
@@ -80,7 +81,8 @@ package struct Agent {
         defer { policyReloader.stop() }
         let proxy = ModuleProxy(
             store: store, upstream: chain, freshness: configuration.freshness,
-            readAhead: ReadAhead(enabled: configuration.readAhead), policy: policy, logger: logger)
+            readAhead: ReadAhead(enabled: configuration.readAhead), policy: policy,
+            releaseDating: Self.releaseDating(configuration, engine: engine), logger: logger)
         let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
         // Cached files are served while the index loads; only commits wait for it.
         proxy.background.submit { [logger, configuration] in
@@ -99,6 +101,8 @@ package struct Agent {
                     metadata: ["count": "\(report.foreignEntries)"])
             }
             readiness.indexLoaded()
+            // The cooldown dates versions by the checksum database's log: see it as early as possible.
+            if policy.policy.minimumReleaseAge != nil { await proxy.recordChecksumDatabaseHead() }
             // Start-up's code (argument parsing, configuration, the index
             // load) is done with: let its pages go.
             ResidentMemory.trim()
@@ -112,7 +116,9 @@ package struct Agent {
         let endpoints = AgentEndpoints(
             prefetch: PrefetchEndpoint(prefetcher: prefetcher),
             health: HealthEndpoints(store: store, upstreams: chain.health), metrics: metrics,
-            control: ControlAPI(administration: CacheAdministration(store: store), status: status, policy: policy))
+            control: ControlAPI(
+                administration: CacheAdministration(store: store, releaseDating: proxy.releaseDating), status: status, policy: policy,
+                judge: { await proxy.policyVerdict(module: $0, version: $1) }))
 
         let listeners: [HTTPServer.Listener]
         if let inherited {
@@ -160,6 +166,21 @@ package struct Agent {
         logger.notice(
             "stopped",
             metadata: ["files_read_ahead": "\(readAhead.filesReadAhead)", "read_ahead_used": "\(readAhead.filesUsed)"])
+    }
+
+    /// How the cooldown dates versions: by the checksum database's log
+    /// (sizes seen kept in the cache folder), or by first sight without one.
+    static func releaseDating(_ configuration: AgentConfiguration, engine: CurlEngine) -> ReleaseDating {
+        guard let database = configuration.checksumDatabase else {
+            return ReleaseDating(authority: .firstSeen, history: TreeHeadHistory(file: nil))
+        }
+        let direct = database.url.flatMap { try? UpstreamList(parsing: $0) }.map {
+            DirectChecksumDatabase(chain: UpstreamChain(list: $0, engine: engine)) as any ChecksumDatabaseFetching
+        }
+        let file = configuration.cacheDirectory + "/checksum-heads." + database.key.name.replacingOccurrences(of: "/", with: "%2F")
+        return ReleaseDating(
+            authority: .checksumDatabase(database, notCovered: configuration.noChecksumDatabase, direct: direct),
+            history: TreeHeadHistory(file: file))
     }
 }
 

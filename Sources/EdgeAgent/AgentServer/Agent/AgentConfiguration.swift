@@ -6,6 +6,7 @@ import ModuleProxy
 import ModulePolicy
 import Prefetch
 import CacheAdmin
+import ChecksumDatabase
 
 /// The goedge release.
 package enum GoEdgeVersion {
@@ -46,6 +47,10 @@ package struct AgentConfiguration: Sendable {
     package var policy: PolicySource?
     /// TLS for TCP listeners (`tls-certificate`, `tls-key`); nil: plain HTTP.
     package var tls: ServerTLS?
+    /// The checksum database (`checksum-database`); nil: off.
+    package var checksumDatabase: ChecksumDatabaseSetting?
+    /// What it does not cover (`no-checksum-database`).
+    package var noChecksumDatabase = ModulePrefixPatterns("")
 
     package init(
         listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,

@@ -18,6 +18,8 @@ import Synchronization
 /// - `POST cache/verify`: JSON lines of ``ControlMessages/VerifyProgress``;
 ///   one at a time (it reads every file on the blocking pool that misses
 ///   need too, and removes what is damaged), a second is answered 409.
+/// - `POST policy/check` ``ControlMessages/PolicyCheck``: a ``PolicyVerdict``,
+///   the release-age cooldown included (dated as a request would be).
 /// - `POST cache/import/MODULE/@v/VERSION.EXT[/h1:HASH]`: stores the body as
 ///   that file, checked as a download is (and against the zip's h1 when
 ///   given, in URL-safe base64); answers ``ControlMessages/Imported``. The
@@ -30,6 +32,8 @@ struct ControlAPI: Sendable {
     var policy = PolicyHolder()
     /// Set while a verification runs.
     let verifying = VerificationSlot()
+    /// Judges versions as requests are judged (``ControlAPI`` answers `policy/check` with it).
+    var judge: (@Sendable (String, String?) async -> PolicyVerdict)?
 
     /// Longest prune age accepted: a century (anything longer means "everything").
     static let maximumPruneAge: Int64 = 100 * 366 * 86_400
@@ -43,7 +47,7 @@ struct ControlAPI: Sendable {
         switch path {
         case "status":
             return method == .GET || method == .HEAD ? .serve(bodyLimit: 0) : AgentEndpoints.methodNotAllowed("GET, HEAD")
-        case "cache/list", "cache/remove", "cache/prune", "cache/verify":
+        case "cache/list", "cache/remove", "cache/prune", "cache/verify", "policy/check":
             return method == .POST ? .serve(bodyLimit: AgentEndpoints.controlBodyLimit) : AgentEndpoints.methodNotAllowed("POST")
         default:
             guard path.hasPrefix("cache/import/") else { return .refuse(status: 404, message: "no agent endpoint /-/api/\(path)") }
@@ -87,6 +91,13 @@ struct ControlAPI: Sendable {
         case "cache/verify":
             _ = await body.collect()
             return await verify()
+        case "policy/check":
+            switch JSONReply.decode(ControlMessages.PolicyCheck.self, from: await body.collect(), expected: "{\"module\": …, \"version\": …}") {
+            case .failure(let error): return error.reply
+            case .success(let request):
+                guard let judge else { return .text(404, "no policy here") }
+                return JSONReply.make(await judge(request.module, request.version))
+            }
         default:
             return await importFile(String(path.dropFirst("cache/import/".count)), body: body)
         }

@@ -37,6 +37,16 @@ package enum ControlMessages {
         package var report: VerifyReport?
     }
 
+    /// `POST /-/api/policy/check`: one module (and version) to judge.
+    package struct PolicyCheck: Codable, Sendable {
+        package var module: String
+        package var version: String?
+        package init(module: String, version: String?) {
+            self.module = module
+            self.version = version
+        }
+    }
+
     /// The answer to one imported file.
     package struct Imported: Codable, Sendable {
         package var stored: Bool

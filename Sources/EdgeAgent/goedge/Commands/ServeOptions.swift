@@ -77,6 +77,12 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.policyVulndb.help, valueName: "folder"))
     var policyVulndb: String?
 
+    @Option(help: ArgumentHelp(Settings.checksumDatabase.help, valueName: "database"))
+    var checksumDatabase: String?
+
+    @Option(help: ArgumentHelp(Settings.noChecksumDatabase.help, valueName: "patterns"))
+    var noChecksumDatabase: String?
+
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
@@ -96,6 +102,7 @@ struct ServeOptions: ParsableArguments {
             (Settings.prefetchConcurrency, prefetchConcurrency), (Settings.controlHosts, controlHosts), (Settings.clientHosts, clientHosts),
             (Settings.clientCredentialsFile, clientCredentialsFile), (Settings.tlsCertificate, tlsCertificate),
             (Settings.tlsKey, tlsKey), (Settings.policyFile, policyFile), (Settings.policyVulndb, policyVulndb),
+            (Settings.checksumDatabase, checksumDatabase), (Settings.noChecksumDatabase, noChecksumDatabase),
             (Settings.logLevel, logLevel), (Settings.logFormat, logFormat),
         ]
         for (setting, text) in texts {
