@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Upstream",
             dependencies: [
-                "CCurl",
+                "CCurl", "LRUCache",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Sources/Sync/Upstream"

@@ -9,7 +9,7 @@ import Upstream
 /// driven in-process, deterministically. The real network path (libcurl, the
 /// Go fixture) is tested by the integration tests; this stands in for it
 /// only where they cannot be deterministic.
-public final class ScriptedUpstream: UpstreamFetching {
+public final class ScriptedUpstream: FileSource {
     public struct Response: Sendable {
         public var status: Int
         public var headers: [(name: String, value: String)]
@@ -99,12 +99,10 @@ public final class ScriptedUpstream: UpstreamFetching {
         }
     }
 
-    public func fetch(
-        path: String, headers: [(name: String, value: String)], priority: TransferRequest.Priority, promotion: Promotion?,
-        chooseSink: @escaping @Sendable (ResponseHead) -> any ResponseBodySink
-    ) async -> UpstreamChain.Result {
+    public func fetch(_ request: SourceRequest) async -> SourceAnswer {
+        let path = request.path
         let arrivals = state.withLock { state in
-            state.requests.append(Request(path: path, headers: headers, priority: priority))
+            state.requests.append(Request(path: path, headers: request.conditions, priority: request.priority))
             defer { state.arrivals.removeAll() }
             return state.arrivals
         }
@@ -118,37 +116,36 @@ public final class ScriptedUpstream: UpstreamFetching {
         }
         let (scripted, unreachable) = state.withLock { ($0.responses[path], $0.unreachable) }
         if let unreachable {
-            return UpstreamChain.Result(
-                outcome: .unreachable(TransportError(kind: .connect, message: unreachable), upstream: url), duration: .zero)
+            return SourceAnswer(outcome: .failed(TransportError(kind: .connect, message: unreachable)), from: url.redacted)
         }
         let response = scripted ?? .text(404, "not found: \(path)")
         let head = ResponseHead(
             status: response.status, reason: ResponseHead.standardReason(for: response.status), headers: response.headers,
             majorVersion: response.majorVersion)
-        let sink = chooseSink(head)
-        // A relay pauses the transfer while its slowest reader lags: wait for it to ask for more, as libcurl does.
-        let resumed = Resumption()
-        (sink as? Relay)?.onResume { resumed.signal() }
-        var offset = 0
-        while offset < response.body.count {
-            let end = min(response.body.count, offset + 4096)
-            switch response.body[offset..<end].withUnsafeBytes({ sink.receive($0) }) {
-            case .accepted:
-                offset = end
-            case .pause:
-                await resumed.wait()
-            case .refused:
-                let failure = TransportError(kind: .refused, message: sink.refusal ?? "refused")
-                (sink as? Relay)?.finish(.failed(failure.message))
-                return UpstreamChain.Result(outcome: .unreachable(failure, upstream: url), duration: .zero)
+        guard response.status == 200 else {
+            if let failure = response.failure { return SourceAnswer(outcome: .failed(failure), from: url.redacted) }
+            return SourceAnswer(outcome: .answered(head, response.body), from: url.redacted, duration: .milliseconds(1))
+        }
+        // The body as a transfer would bring it: in pieces, waiting while its reader lags a window behind.
+        let relay = Relay(length: head.contentLength)
+        let body = SourceBody(relay: relay)
+        Task {
+            let resumed = Resumption()
+            relay.onResume { resumed.signal() }
+            var offset = 0
+            while offset < response.body.count {
+                let end = min(response.body.count, offset + 4096)
+                switch response.body[offset..<end].withUnsafeBytes({ relay.receive($0) }) {
+                case .accepted: offset = end
+                case .pause: await resumed.wait()
+                case .refused:
+                    relay.finish(.failed("nobody reads"))
+                    return
+                }
             }
+            relay.finish(response.failure.map { .failed($0.message) } ?? .complete)
         }
-        if let failure = response.failure {
-            (sink as? Relay)?.finish(.failed(failure.message))
-            return UpstreamChain.Result(outcome: .unreachable(failure, upstream: url), duration: .zero)
-        }
-        (sink as? Relay)?.finish(.complete)
-        return UpstreamChain.Result(outcome: .response(head, sink, upstream: url), duration: .milliseconds(1))
+        return SourceAnswer(outcome: .found(head, body), from: url.redacted, duration: .milliseconds(1))
     }
 
     public func promoted() {

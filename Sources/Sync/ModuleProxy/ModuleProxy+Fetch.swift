@@ -1,8 +1,10 @@
-import Synchronization
 import LRUCache
 import Upstream
 
-/// Fetching from the upstreams, and taking what they send in.
+/// Fetching what the cache lacks from the sources, and deciding what to do
+/// with what they send: keep it (checked, then committed), relay it
+/// unstored (no room, a full disk), or refuse it. The sources only answer;
+/// every decision is made here.
 extension ModuleProxy {
     func fetch(
         _ resource: ProxyResource, key: CacheKey, priority: TransferRequest.Priority, promotion: Promotion,
@@ -12,100 +14,121 @@ extension ModuleProxy {
         // What is stored, even if stale: for a conditional request and for stale-if-error.
         let previousKey = lifetime == .immutable ? resource.negativeCacheKey : key
         let previous = previousKey.flatMap { loadRecord($0) }
-        var headers: [(name: String, value: String)] = []
+        var conditions: [(name: String, value: String)] = []
         if let record = previous?.record, record.status == 200 {
-            if let etag = record.etag { headers.append(("If-None-Match", etag)) }
-            if let lastModified = record.lastModified { headers.append(("If-Modified-Since", lastModified)) }
+            if let etag = record.etag { conditions.append(("If-None-Match", etag)) }
+            if let lastModified = record.lastModified { conditions.append(("If-Modified-Since", lastModified)) }
         }
-
-        let store = self.store
-        let handoff = RelayHandoff()
-        let upstream = self.upstream
-        let storeSink = Mutex<StoreSink?>(nil)
-        let conditions = headers
-        // The transfer runs as background work, so that a relayed body can be answered with while it goes on.
-        background.submit {
-            let result = await upstream.fetch(path: resource.upstreamPath, headers: conditions, priority: priority, promotion: promotion) {
-                head in
-                if head.status == 200 && lifetime == .immutable {
-                    if let length = head.contentLength, length > resource.maximumSize {
-                        return MemorySink(limit: resource.maximumSize)
-                    }
-                    if let writer = try? store.makeWriter(for: key, expectedSize: head.contentLength) {
-                        if writer.isStoring {
-                            let sink = StoreSink(writer: writer, limit: resource.maximumSize)
-                            storeSink.withLock { $0 = sink }
-                            return sink
-                        }
-                        // No room (or no disk space): passed to the client as it arrives, never written.
-                        writer.abandon()
-                    }
-                    let relay = Relay(length: head.contentLength)
-                    handoff.publish(head, relay)
-                    return relay
-                }
-                return MemorySink(limit: head.status == 200 ? resource.maximumSize : Self.errorBodyLimit)
-            }
-            handoff.transferEnded(result)
-        }
-        let result: UpstreamChain.Result
-        switch await handoff.outcome() {
-        case .ended(let ended):
-            result = ended
-        case .relay(_, let relay):
-            guard let reader = relay.makeReader() else { return .failed(.cannotStore(file: "\(resource)", reason: "the relay moved on")) }
-            let reason = store.isDiskFull ? "the disk is full" : "no room in the cache"
-            noteUnstorable(resource, because: reason)
-            var answer = ProxyAnswer(
-                status: 200, reason: "OK", contentType: resource.contentType, body: .relay(reader), cacheStatus: .passThrough)
-            answer.failure = .cannotStore(file: "\(resource)", reason: reason)
-            return answer
-        }
+        let fetched = await upstream.fetch(
+            SourceRequest(path: resource.upstreamPath, conditions: conditions, priority: priority, promotion: promotion))
 
         var answer: ProxyAnswer
-        switch result.outcome {
-        case .response(let head, let sink, let upstream):
+        switch fetched.outcome {
+        case .found(let head, let body):
+            if lifetime == .immutable {
+                answer = await take(resource, key: key, head: head, body: body, from: fetched.from, priority: priority, expectedHash: expectedHash)
+            } else {
+                answer = await remember(resource, key: key, head: head, body: body, from: fetched.from)
+            }
+        case .answered(let head, let bytes):
             switch head.status {
-            case 200:
-                answer = await accept(resource, key: key, head: head, sink: sink, from: upstream, expectedHash: expectedHash)
             case 304 where previous != nil:
                 store.markRevalidated(previousKey!)
                 answer = self.answer(resource, record: previous!.record, cacheStatus: .revalidated)
             case 404, 410:
-                let record = CachedRecord(head: head, body: (sink as? MemorySink)?.bytes ?? [])
+                let record = CachedRecord(head: head, body: bytes)
                 if let previousKey, head.endIsSignalled { await storeRecord(record, at: previousKey) }
                 answer = self.answer(resource, record: record, cacheStatus: .miss)
             default:
                 if let previous {
-                    answer = stale(resource, previous.record, because: "\(upstream.redacted) answered \(head.status)")
+                    answer = stale(resource, previous.record, because: "\(fetched.from) answered \(head.status)")
                 } else {
-                    let record = CachedRecord(head: head, body: (sink as? MemorySink)?.bytes ?? [])
-                    answer = self.answer(resource, record: record, cacheStatus: .passThrough)
+                    answer = self.answer(resource, record: CachedRecord(head: head, body: bytes), cacheStatus: .passThrough)
                 }
             }
-        case .unreachable(let error, let upstream):
-            if let failure = storeSink.withLock({ $0?.writeFailure }) {
-                // goedge's own failure (the disk filled while a body of
-                // unannounced size was written), not the upstream's: the
-                // client still gets the file, fetched again and relayed unstored.
-                noteUnstorable(resource, because: "\(failure)")
-                answer = await passThrough(resource, priority: priority)
-                if answer.status == 200 { answer.failure = .cannotStore(file: "\(resource)", reason: "\(failure)") }
-            } else if let previous {
+        case .failed(let error):
+            if let previous {
                 answer = stale(resource, previous.record, because: error.message)
             } else {
-                answer = .failed(.unreachable(upstream: upstream.redacted, file: "\(resource)", reason: error.message))
+                answer = .failed(.unreachable(upstream: fetched.from, file: "\(resource)", reason: error.message))
             }
         case .exhausted(let reason):
             answer = .failed(.noUpstream(file: "\(resource)", reason: reason))
             answer.cacheStatus = .passThrough
         }
-        answer.upstreamDuration = result.duration
+        answer.upstreamDuration = fetched.duration
         return answer
     }
 
-    /// Takes a 200 answer in: checks it, stores it when it may be kept, and
-    /// answers with it.
+    /// An immutable file's body: kept when it may be (checked, then
+    /// committed), relayed unstored when the cache has no room for it.
+    private func take(
+        _ resource: ProxyResource, key: CacheKey, head: ResponseHead, body: SourceBody, from upstream: String,
+        priority: TransferRequest.Priority, expectedHash: String?
+    ) async -> ProxyAnswer {
+        let file = "\(resource)"
+        if let length = head.contentLength, length > resource.maximumSize {
+            body.close()
+            return .failed(.unreachable(upstream: upstream, file: file, reason: "the upstream's answer is larger than goedge accepts (\(resource.maximumSize) bytes)"))
+        }
+        guard let writer = try? store.makeWriter(for: key, expectedSize: head.contentLength), writer.isStoring else {
+            // No room (or no disk space): passed to the client as it arrives, never written.
+            let reason = store.isDiskFull ? "the disk is full" : "no room in the cache"
+            noteUnstorable(resource, because: reason)
+            var answer = ProxyAnswer(
+                status: 200, reason: "OK", contentType: resource.contentType, body: .relay(body.reader), cacheStatus: .passThrough)
+            answer.failure = .cannotStore(file: file, reason: reason)
+            return answer
+        }
+        do {
+            while let chunk = try await body.next() {
+                guard writer.bytesWritten + Int64(chunk.count) <= resource.maximumSize else {
+                    body.close()
+                    writer.abandon()
+                    return .failed(.unreachable(upstream: upstream, file: file, reason: "the upstream's answer is larger than goedge accepts (\(resource.maximumSize) bytes)"))
+                }
+                do {
+                    try chunk.withUnsafeBytes { try writer.write($0) }
+                } catch {
+                    // goedge's own failure (the disk filled while a body of
+                    // unannounced size was written), not the upstream's: the
+                    // client still gets the file, fetched again and relayed unstored.
+                    body.close()
+                    writer.abandon()
+                    noteUnstorable(resource, because: "\(error)")
+                    var answer = await passThrough(resource, priority: priority)
+                    if answer.status == 200 { answer.failure = .cannotStore(file: file, reason: "\(error)") }
+                    return answer
+                }
+            }
+        } catch {
+            writer.abandon()
+            return .failed(.unreachable(upstream: upstream, file: file, reason: error.reason))
+        }
+        return await accept(resource, head: head, writer: writer, from: upstream, expectedHash: expectedHash)
+    }
+
+    /// A changing answer's body (a list, `@latest`, a query, checksum
+    /// database state): held in memory, checked, stored with its time.
+    private func remember(
+        _ resource: ProxyResource, key: CacheKey, head: ResponseHead, body: SourceBody, from upstream: String
+    ) async -> ProxyAnswer {
+        guard let bytes = await body.collect(limit: Int(resource.maximumSize)) else {
+            return .failed(.unreachable(upstream: upstream, file: "\(resource)", reason: "the answer was cut, or larger than goedge accepts"))
+        }
+        var record = CachedRecord(head: head, body: bytes)
+        record.contentType = resource.contentType
+        do throws(ContentCheck.Failure) {
+            try ContentCheck.verify(resource, bytes: bytes)
+        } catch {
+            return damaged(resource, record: record, reason: error.description, from: upstream)
+        }
+        if head.endIsSignalled { await storeRecord(record, at: key) }
+        return answer(resource, record: record, cacheStatus: .miss)
+    }
+
+    /// Takes a body written whole in: checks it, stores it when it may be
+    /// kept, and answers with it.
     ///
     /// A body whose end the protocol did not signal, or that fails its
     /// check, is passed to the client as the upstream sent it and not kept:
@@ -113,28 +136,14 @@ extension ModuleProxy {
     /// body that does not match the go.sum hash it was fetched against (a
     /// prefetch) is a ``ProxyFailure/checksumMismatch(file:expected:actual:)``.
     private func accept(
-        _ resource: ProxyResource, key: CacheKey, head: ResponseHead, sink: any ResponseBodySink, from upstream: UpstreamURL,
-        expectedHash: String?
+        _ resource: ProxyResource, head: ResponseHead, writer: CacheWriter, from upstream: String, expectedHash: String?
     ) async -> ProxyAnswer {
         let file = "\(resource)"
-        guard let stored = sink as? StoreSink else {
-            let bytes = (sink as? MemorySink)?.bytes ?? []
-            var record = CachedRecord(head: head, body: bytes)
-            record.contentType = resource.contentType
-            do throws(ContentCheck.Failure) {
-                try ContentCheck.verify(resource, bytes: bytes)
-            } catch {
-                return damaged(resource, record: record, reason: error.description, from: upstream)
-            }
-            if resource.lifetime != .immutable && head.endIsSignalled { await storeRecord(record, at: key) }
-            return answer(resource, record: record, cacheStatus: resource.lifetime == .immutable ? .passThrough : .miss)
-        }
-        let writer = stored.writer
         let length = writer.bytesWritten
         if let declared = head.contentLength, declared != length {
             // libcurl holds a body to its Content-Length; this is belt and braces.
             writer.abandon()
-            return .failed(.unreachable(upstream: upstream.redacted, file: file, reason: "\(length) of \(declared) bytes arrived"))
+            return .failed(.unreachable(upstream: upstream, file: file, reason: "\(length) of \(declared) bytes arrived"))
         }
         let verdict: Verdict
         do {
@@ -192,7 +201,7 @@ extension ModuleProxy {
 
     /// Gives the client what the upstream sent, unstored.
     private func handOver(
-        _ writer: CacheWriter, _ resource: ProxyResource, damagedBecause reason: String?, from upstream: UpstreamURL
+        _ writer: CacheWriter, _ resource: ProxyResource, damagedBecause reason: String?, from upstream: String
     ) async -> ProxyAnswer {
         do {
             let hit = try await writer.commit()
@@ -206,17 +215,17 @@ extension ModuleProxy {
         }
     }
 
-    private func damaged(_ resource: ProxyResource, record: CachedRecord, reason: String, from upstream: UpstreamURL) -> ProxyAnswer {
+    private func damaged(_ resource: ProxyResource, record: CachedRecord, reason: String, from upstream: String) -> ProxyAnswer {
         noteDamaged(answer(resource, record: record, cacheStatus: .passThrough), resource, reason: reason, from: upstream)
     }
 
-    private func noteDamaged(_ answer: ProxyAnswer, _ resource: ProxyResource, reason: String, from upstream: UpstreamURL) -> ProxyAnswer {
+    private func noteDamaged(_ answer: ProxyAnswer, _ resource: ProxyResource, reason: String, from upstream: String) -> ProxyAnswer {
         logger.warning(
             "damaged file from upstream: passed through, not stored",
             metadata: ["path": "\(resource)", "upstream": "\(upstream)", "problem": "\(reason)"])
         damagedFiles.increment()
         var answer = answer
-        answer.failure = .damagedFile(upstream: upstream.redacted, file: "\(resource)", reason: reason)
+        answer.failure = .damagedFile(upstream: upstream, file: "\(resource)", reason: reason)
         return answer
     }
 
@@ -232,32 +241,15 @@ extension ModuleProxy {
     /// Requests whose path is too long to store are relayed as they arrive,
     /// never written and never whole in memory.
     func passThrough(_ resource: ProxyResource, priority: TransferRequest.Priority) async -> ProxyAnswer {
-        let handoff = RelayHandoff()
-        let upstream = self.upstream
-        background.submit {
-            let result = await upstream.fetch(path: resource.upstreamPath, headers: [], priority: priority, promotion: nil) { head in
-                guard head.status == 200 else { return MemorySink(limit: Self.errorBodyLimit) }
-                let relay = Relay(length: head.contentLength)
-                handoff.publish(head, relay)
-                return relay
-            }
-            handoff.transferEnded(result)
-        }
-        let result: UpstreamChain.Result
-        switch await handoff.outcome() {
-        case .relay(_, let relay):
-            guard let reader = relay.makeReader() else { return .failed(.cannotStore(file: "\(resource)", reason: "the relay moved on")) }
+        let fetched = await upstream.fetch(SourceRequest(path: resource.upstreamPath, priority: priority))
+        switch fetched.outcome {
+        case .found(_, let body):
             return ProxyAnswer(
-                status: 200, reason: "OK", contentType: resource.contentType, body: .relay(reader), cacheStatus: .passThrough)
-        case .ended(let ended):
-            result = ended
-        }
-        switch result.outcome {
-        case .response(let head, let sink, _):
-            let record = CachedRecord(head: head, body: (sink as? MemorySink)?.bytes ?? [])
-            return answer(resource, record: record, cacheStatus: .passThrough)
-        case .unreachable(let error, let upstream):
-            return .failed(.unreachable(upstream: upstream.redacted, file: "\(resource)", reason: error.message))
+                status: 200, reason: "OK", contentType: resource.contentType, body: .relay(body.reader), cacheStatus: .passThrough)
+        case .answered(let head, let bytes):
+            return answer(resource, record: CachedRecord(head: head, body: bytes), cacheStatus: .passThrough)
+        case .failed(let error):
+            return .failed(.unreachable(upstream: fetched.from, file: "\(resource)", reason: error.message))
         case .exhausted(let reason):
             var answer = ProxyAnswer.failed(.noUpstream(file: "\(resource)", reason: reason))
             answer.cacheStatus = .passThrough

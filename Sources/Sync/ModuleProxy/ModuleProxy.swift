@@ -18,12 +18,13 @@ import Upstream
 /// - 404 and 410 answers are remembered briefly.
 /// - Concurrent misses for one file share one upstream fetch.
 ///
-/// Time comes from a ``WallClock`` and the network through an
-/// ``UpstreamFetching``: both are seams, so that all of this is tested
+/// Time comes from a ``WallClock`` and the network through a
+/// ``FileSource``: both are seams, so that all of this is tested
 /// in-process without sleeping or sockets.
 public final class ModuleProxy: Sendable {
     public let store: DiskCache
-    public let upstream: any UpstreamFetching
+    /// Where misses are fetched: the upstream list (``UpstreamChain``), or a test's scripted source.
+    public let upstream: any FileSource
     public let freshness: FreshnessPolicy
     public let clock: any WallClock
     let flights: SingleFlight<CacheKey>
@@ -53,7 +54,7 @@ public final class ModuleProxy: Sendable {
     static let memoryServedLimit = 64 << 10
 
     public init(
-        store: DiskCache, upstream: any UpstreamFetching, freshness: FreshnessPolicy, readAhead: ReadAhead = ReadAhead(),
+        store: DiskCache, upstream: any FileSource, freshness: FreshnessPolicy, readAhead: ReadAhead = ReadAhead(),
         policy: PolicyHolder = PolicyHolder(),
         releaseDating: ReleaseDating? = ReleaseDating(authority: .firstSeen, history: TreeHeadHistory(file: nil)),
         clock: any WallClock = SystemClock(), logger: Logger

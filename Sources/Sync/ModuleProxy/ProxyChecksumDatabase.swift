@@ -42,18 +42,14 @@ public struct DirectChecksumDatabase: ChecksumDatabaseFetching {
     }
 
     public func fetch(endpoint: String) async -> ChecksumDatabaseAnswer {
-        let result = await chain.fetch(path: endpoint, priority: .client) { _ in
-            MemorySink(limit: Int64(ProxyChecksumDatabase.answerLimit))
-        }
-        switch result.outcome {
-        case .response(let head, let sink, _):
-            let bytes = (sink as? MemorySink)?.bytes ?? []
-            switch head.status {
-            case 200: return .found(bytes)
-            case 404, 410: return .notFound
-            default: return .failed("answered \(head.status)")
-            }
-        case .unreachable(let error, _): return .failed(error.message)
+        let answer = await chain.fetch(SourceRequest(path: endpoint))
+        switch answer.outcome {
+        case .found(_, let body):
+            guard let bytes = await body.collect(limit: ProxyChecksumDatabase.answerLimit) else { return .failed("the answer was cut or too large") }
+            return .found(bytes)
+        case .answered(let head, _):
+            return head.status == 404 || head.status == 410 ? .notFound : .failed("answered \(head.status)")
+        case .failed(let error): return .failed(error.message)
         case .exhausted(let reason): return .failed(reason)
         }
     }

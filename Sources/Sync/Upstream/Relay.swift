@@ -53,6 +53,13 @@ public final class Relay: ResponseBodySink, Sendable {
         resumer.withLock { $0 = resume }
     }
 
+    public func transferEnded(failure: String?) {
+        finish(failure.map { .failed($0) } ?? .complete)
+    }
+
+    /// Bytes of the body taken so far.
+    public var received: Int64 { state.withLock { $0.start + Int64($0.window.count) } }
+
     // MARK: The transfer's side
 
     public func receive(_ bytes: UnsafeRawBufferPointer) -> SinkVerdict {

@@ -1,87 +1,73 @@
 /// Walks the upstream list for one request with the go command's own rules
-/// (cmd/go/internal/modfetch.TryProxies).
+/// (cmd/go/internal/modfetch.TryProxies), each upstream a ``UpstreamSource``.
 ///
 /// A 404 or 410 moves on to the next entry whatever the separator; any other
 /// error moves on only after `|`. When the list runs out, the answer of the
 /// last upstream tried stands, so that a client falls through (or not)
 /// exactly as it would have with that upstream in its own GOPROXY.
-public struct UpstreamChain: Sendable {
+public struct UpstreamChain: FileSource {
     public let list: UpstreamList
     public let engine: CurlEngine
     public let health: UpstreamHealth
+    private let sources: [UpstreamSource?]
 
-    public init(list: UpstreamList, engine: CurlEngine) {
+    public init(list: UpstreamList, engine: CurlEngine, policy: RetryPolicy = RetryPolicy()) {
         self.list = list
         self.engine = engine
-        health = UpstreamHealth(
+        let health = UpstreamHealth(
             upstreams: list.entries.compactMap { entry in
                 if case .proxy(let upstream, _) = entry { upstream.redacted } else { nil }
             })
-    }
-
-    public enum Outcome: Sendable {
-        /// A complete response from `upstream`.
-        case response(ResponseHead, any ResponseBodySink, upstream: UpstreamURL)
-        /// The last upstream tried could not be reached or did not finish.
-        case unreachable(TransportError, upstream: UpstreamURL)
-        /// The list ended in `direct` or `off`: goedge has nowhere to fetch from.
-        case exhausted(reason: String)
-    }
-
-    public struct Result: Sendable {
-        public var outcome: Outcome
-        /// Time spent on upstream transfers.
-        public var duration: Duration
-        /// Each upstream tried, with what it answered, for the log.
-        public var attempts: [String]
-
-        public init(outcome: Outcome, duration: Duration, attempts: [String] = []) {
-            self.outcome = outcome
-            self.duration = duration
-            self.attempts = attempts
+        self.health = health
+        sources = list.entries.map { entry in
+            guard case .proxy(let upstream, _) = entry else { return nil }
+            return UpstreamSource(url: upstream, engine: engine, health: health, policy: policy)
         }
     }
 
-    public func fetch(
-        path: String, headers: [(name: String, value: String)] = [], priority: TransferRequest.Priority,
-        promotion: Promotion? = nil, chooseSink: @escaping @Sendable (ResponseHead) -> any ResponseBodySink
-    ) async -> Result {
-        var result = Result(outcome: .exhausted(reason: "no upstream"), duration: .zero, attempts: [])
+    public func fetch(_ request: SourceRequest) async -> SourceAnswer {
+        var answer = SourceAnswer(outcome: .exhausted(reason: "no upstream"), from: "goedge")
+        var attempts: [String] = []
+        var duration = Duration.zero
         for (position, entry) in list.entries.enumerated() {
             let isLast = position == list.entries.count - 1
             switch entry {
             case .direct:
-                result.outcome = .exhausted(
+                answer.outcome = .exhausted(
                     reason: "goedge does not fetch from version control (its upstream list ends in direct); "
                         + "list goedge before direct in GOPROXY to let the go command fetch it")
-                return result
+                return Self.finished(answer, attempts, duration)
             case .off:
-                result.outcome = .exhausted(reason: "module lookup disabled by goedge's upstream list (off)")
-                return result
-            case .proxy(let upstream, let fallBackOnAnyError):
-                // A promoted background fetch asks as a client from then on.
-                let lane: TransferRequest.Priority = promotion?.isRaised == true ? .client : priority
-                let transfer = await engine.perform(
-                    TransferRequest(
-                        url: upstream.url(for: path), headers: headers, priority: lane, promotion: promotion,
-                        chooseSink: chooseSink))
-                result.duration += transfer.duration
-                switch transfer.outcome {
-                case .failed(let error):
-                    health.record(upstream: upstream.redacted, status: nil, error: error.message, duration: transfer.duration)
-                    result.attempts.append("\(upstream.redacted): \(error.message)")
-                    result.outcome = .unreachable(error, upstream: upstream)
-                    if !fallBackOnAnyError || isLast { return result }
-                case .response(let head, let sink):
-                    health.record(upstream: upstream.redacted, status: head.status, error: nil, duration: transfer.duration)
-                    result.attempts.append("\(upstream.redacted): \(head.status)")
-                    result.outcome = .response(head, sink, upstream: upstream)
+                answer.outcome = .exhausted(reason: "module lookup disabled by goedge's upstream list (off)")
+                return Self.finished(answer, attempts, duration)
+            case .proxy(_, let fallBackOnAnyError):
+                answer = await sources[position]!.fetch(request)
+                attempts += answer.attempts
+                duration += answer.duration
+                switch answer.outcome {
+                case .failed:
+                    if !fallBackOnAnyError || isLast { return Self.finished(answer, attempts, duration) }
+                case .found:
+                    return Self.finished(answer, attempts, duration)
+                case .answered(let head, _):
                     let notFound = head.status == 404 || head.status == 410
-                    let success = head.status == 200 || head.status == 304
-                    if success || isLast || !(notFound || fallBackOnAnyError) { return result }
+                    if head.status == 304 || isLast || !(notFound || fallBackOnAnyError) {
+                        return Self.finished(answer, attempts, duration)
+                    }
+                case .exhausted:
+                    return Self.finished(answer, attempts, duration)
                 }
             }
         }
-        return result
+        return Self.finished(answer, attempts, duration)
     }
+
+    private static func finished(_ answer: SourceAnswer, _ attempts: [String], _ duration: Duration) -> SourceAnswer {
+        var answer = answer
+        answer.attempts = attempts
+        answer.duration = duration
+        return answer
+    }
+
+    public func promoted() { engine.wakeUp() }
 }

@@ -60,14 +60,23 @@ public struct TransportError: Error, Sendable, CustomStringConvertible, Equatabl
     public var description: String { message }
 }
 
-/// Where a response body goes: memory for small answers, a cache writer for
-/// module files. A sink is created on libcurl's thread, fed there, and read
-/// by the waiting task only after the transfer completed.
+/// Where a response body goes as libcurl delivers it: memory for small
+/// answers, a window a reader takes from (``Relay``), a file. A sink is
+/// created on libcurl's thread and fed there.
 public protocol ResponseBodySink: AnyObject, Sendable {
     /// Takes the next bytes of the body, or says to stop or wait.
     func receive(_ bytes: UnsafeRawBufferPointer) -> SinkVerdict
     /// Why the sink stopped the transfer, when it did.
     var refusal: String? { get }
+    /// How a sink that paused the transfer (``SinkVerdict/pause``) has it go on.
+    func onResume(_ resume: @escaping @Sendable () -> Void)
+    /// The transfer ended: whole (nil) or failed (why).
+    func transferEnded(failure: String?)
+}
+
+extension ResponseBodySink {
+    public func onResume(_ resume: @escaping @Sendable () -> Void) {}
+    public func transferEnded(failure: String?) {}
 }
 
 /// What a sink did with bytes it was offered.

@@ -71,6 +71,19 @@ public final class UpstreamHealth: Sendable {
             .increment()
     }
 
+    /// Told of each retry (the agent logs it).
+    private let retries = Mutex<(@Sendable (_ upstream: String, _ reason: String) -> Void)?>(nil)
+
+    public func onRetry(_ body: @escaping @Sendable (_ upstream: String, _ reason: String) -> Void) {
+        retries.withLock { $0 = body }
+    }
+
+    /// One fetch tried again after a transient failure.
+    func recordRetry(upstream: String, reason: String) {
+        Counter(label: "goedge_upstream_retries_total", dimensions: [("upstream", upstream)]).increment()
+        retries.withLock { $0 }?(upstream, reason)
+    }
+
     /// Every upstream's record, in list order.
     public var states: [State] {
         let now = ContinuousClock.now

@@ -100,10 +100,10 @@ final class CurlTransfer: @unchecked Sendable {
         if let sink { return sink }
         let chosen = request.chooseSink(parser.head ?? ResponseHead(status: 0, reason: ""))
         sink = chosen
-        // Weakly: the transfer holds the relay as its sink, and a relay
-        // holding its transfer back would keep both alive for good.
-        if let relay = chosen as? Relay, let resume {
-            relay.onResume { [weak self] in
+        // Weakly: the transfer holds the sink, and a sink holding its
+        // transfer back would keep both alive for good.
+        if let resume {
+            chosen.onResume { [weak self] in
                 if let self { resume(self) }
             }
         }
@@ -131,7 +131,7 @@ final class CurlTransfer: @unchecked Sendable {
             case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
                 kind = .tls
             case CURLE_OPERATION_TIMEDOUT: kind = .timeout
-            case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
                 kind = .truncated
             case CURLE_WRITE_ERROR: kind = .refused
             default: kind = .other
@@ -153,12 +153,10 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func resume(_ outcome: TransferResult.Outcome) {
-        // A relayed body's readers learn how it ended.
-        if let relay = sink as? Relay {
-            switch outcome {
-            case .response: relay.finish(.complete)
-            case .failed(let error): relay.finish(.failed(error.message))
-            }
+        // A body's readers learn how it ended.
+        switch outcome {
+        case .response: sink?.transferEnded(failure: nil)
+        case .failed(let error): sink?.transferEnded(failure: error.message)
         }
         let result = TransferResult(outcome: outcome, duration: ContinuousClock.now - started)
         continuation?.resume(returning: result)
