@@ -52,6 +52,12 @@ public final class GoProxyFixture: @unchecked Sendable {
         guard answer.status == 200 else { throw TestFailure("publish: \(answer.status) \(answer.text)") }
     }
 
+    /// The next `count` proxy requests answer 503 (`how` "503"), or the next
+    /// `count` zip downloads are cut midway (`how` "cut").
+    public func flaky(_ how: String, count: Int) throws {
+        _ = try RawHTTP.get(port: port, "/_fixture/flaky?how=\(how)&count=\(count)")
+    }
+
     public func resetCounts() throws {
         _ = try RawHTTP.get(port: port, "/_fixture/reset")
     }

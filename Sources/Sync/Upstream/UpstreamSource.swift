@@ -86,7 +86,8 @@ public struct UpstreamSource: Sendable {
             guard head.status == 200 else { return MemorySink(limit: Int64(SourceAnswer.errorBodyLimit)) }
             let relay = Relay(length: head.contentLength)
             first.settle(.body(head, relay))
-            return relay
+            // Fed, not ended, by this transfer: whether a cut body ends is for the resumption to say.
+            return RelayFeed(relay: relay)
         }
         Task {
             let result = await engine.perform(transfer)
@@ -165,7 +166,7 @@ final class BodyResumption: Sendable {
         let offset = relay.received
         var headers = [(name: "Range", value: "bytes=\(offset)-")]
         if let etag = head.value(of: "etag") { headers.append((name: "If-Range", value: etag)) }
-        let feed = ResumedBody(relay: relay, offset: offset, total: total)
+        let feed = RelayFeed(relay: relay, resumingAt: offset, total: total)
         let transfer = source.transferRequest(request, headers: headers) { head in
             feed.accept(head)
             return feed
@@ -176,10 +177,12 @@ final class BodyResumption: Sendable {
     }
 }
 
-/// The rest of a cut body, from a resumed transfer: a 206 that starts where
-/// the body stopped goes on as it is; a 200 (the upstream ignores ranges) is
-/// read past what the window already had; anything else is refused.
-final class ResumedBody: ResponseBodySink, Sendable {
+/// Feeds one transfer's body into a window a reader takes from, without
+/// ending it: the transfer may be cut, and another resume it. For a
+/// resumed transfer: a 206 that starts where the body stopped goes on as it
+/// is; a 200 (the upstream ignores ranges) is read past what the window
+/// already had; anything else is refused.
+final class RelayFeed: ResponseBodySink, Sendable {
     private let relay: Relay
     private let total: Int64
     private struct State {
@@ -189,7 +192,15 @@ final class ResumedBody: ResponseBodySink, Sendable {
     }
     private let state = Mutex(State())
 
-    init(relay: Relay, offset: Int64, total: Int64) {
+    /// The first transfer's body.
+    init(relay: Relay) {
+        self.relay = relay
+        total = relay.length ?? -1
+        state.withLock { $0.usable = true }
+    }
+
+    /// The rest of a body cut at `offset` of `total` bytes.
+    init(relay: Relay, resumingAt offset: Int64, total: Int64) {
         self.relay = relay
         self.total = total
         state.withLock { $0.skip = offset }

@@ -38,6 +38,8 @@ type server struct {
 	databases []*sumdb.TestServer
 
 	failStatus int64 // when non-zero, every proxy request fails with it
+	flaky503   int64 // this many of the next proxy requests answer 503
+	flakyCut   int64 // this many of the next zip downloads are cut midway
 	misbehave  int   // one request in about this many misbehaves
 	requestNo  int64
 	inFlight   int // proxy requests being answered now (under mu)
@@ -111,6 +113,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if s.delay > 0 {
 		time.Sleep(s.delay)
+	}
+	if !strings.HasPrefix(path, "sumdb/") && atomic.AddInt64(&s.flaky503, -1) >= 0 {
+		s.count("flaky:503")
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, "fixture: overloaded, once", http.StatusServiceUnavailable)
+		return
 	}
 	if status := atomic.LoadInt64(&s.failStatus); status != 0 {
 		http.Error(w, "fixture: failing on purpose", int(status))
@@ -227,7 +235,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write(v.mod)
 	case ".zip":
-		s.serveZip(w, v)
+		s.serveZip(w, r, v)
 	}
 }
 
@@ -274,7 +282,22 @@ func (s *server) conditional(w http.ResponseWriter, r *http.Request, contentType
 	w.Write(body)
 }
 
-func (s *server) serveZip(w http.ResponseWriter, v *version) {
+func (s *server) serveZip(w http.ResponseWriter, r *http.Request, v *version) {
+	if r.Header.Get("Range") != "" {
+		s.count("range:" + r.Header.Get("Range"))
+	}
+	if atomic.AddInt64(&s.flakyCut, -1) >= 0 {
+		// Promise the whole zip, send a third of it, and hang up: a dropped transfer.
+		s.count("flaky:cut")
+		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Content-Length", strconv.Itoa(len(v.zip)))
+		w.Write(v.zip[:len(v.zip)/3])
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
+	}
 	w.Header().Set("Content-Type", "application/zip")
 	// unsized: chunked, so its size is known only at its end (as behind some proxies).
 	if v.path != "example.com/zip64" && v.path != "example.com/outside" && v.path != "example.com/unsized" {
@@ -325,8 +348,12 @@ func (s *server) serveZip(w http.ResponseWriter, v *version) {
 		if err == nil {
 			conn.Close()
 		}
-	default:
+	case "example.com/unsized":
 		w.Write(v.zip)
+	default:
+		// Ranges as any HTTP server serves them (a resumed download asks for one).
+		w.Header().Del("Content-Length")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(v.zip))
 	}
 }
 
@@ -398,6 +425,15 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 		s.catalog.add(v)
 		s.publish(v)
 		fmt.Fprintf(w, "published %s@%s\n", path, vers)
+	case "flaky":
+		// The next COUNT proxy requests answer 503 (how=503), or the next COUNT zip downloads are cut (how=cut).
+		count, _ := strconv.Atoi(r.URL.Query().Get("count"))
+		switch r.URL.Query().Get("how") {
+		case "503":
+			atomic.StoreInt64(&s.flaky503, int64(count))
+		case "cut":
+			atomic.StoreInt64(&s.flakyCut, int64(count))
+		}
 	case "fail":
 		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
 		atomic.StoreInt64(&s.failStatus, int64(status))

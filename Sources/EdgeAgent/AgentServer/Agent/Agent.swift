@@ -71,6 +71,9 @@ package struct Agent {
                 logger.notice("upstream answering again", metadata: ["upstream": "\(upstream)"])
             }
         }
+        chain.health.onRetry { [logger] upstream, reason in
+            logger.notice("retrying a transient upstream failure", metadata: ["upstream": "\(upstream)", "reason": "\(reason)"])
+        }
         let policy = PolicyHolder(configuration.policy?.initial ?? .open)
         if let source = configuration.policy {
             logger.notice(
