@@ -161,7 +161,8 @@ let package = Package(
         .executableTarget(
             name: "goedge-fuzz",
             dependencies: [
-                "AgentServer", "GoModules", "GoedgeConfiguration", "ModuleProxy", "Upstream", "Prefetch",
+                "AgentServer", "GoModules", "GoedgeConfiguration", "ModuleProxy", "ModulePolicy", "ChecksumDatabase", "Upstream",
+                "Prefetch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

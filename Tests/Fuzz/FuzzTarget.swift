@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ChecksumDatabase
+import ModulePolicy
 
 import AgentServer
 import GoModules
@@ -34,6 +36,14 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case controlJSON = "control-json"
     /// A goedge.toml.
     case configuration
+    /// A release time from a version or an `.info` (`Time`), and the cooldown's arithmetic on it.
+    case releaseTime = "release-time"
+    /// A policy file (goedge-policy(5)), and a decision under it.
+    case policy
+    /// A client credentials file, and an `Authorization` header checked against it.
+    case credentials
+    /// The checksum database's verifier keys, signed notes, tree heads and lookup records.
+    case checksumDatabase = "checksum-database"
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -82,6 +92,29 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             if let files = try? JSONDecoder().decode(WorkspaceFiles.self, from: data) { _ = Workspace(files) }
         case .configuration:
             _ = try? ConfigurationFile.parse(text, path: "goedge.toml")
+        case .releaseTime:
+            let published = ReleaseTime.ofPseudoVersion(text) ?? ReleaseTime.ofInfo(Array(bytes))
+            let policy = ModulePolicy(minimumReleaseAge: .seconds(Int64.max / 2), minimumReleaseAgeText: "forever")
+            for now in [Int64.min, 0, Int64.max] {
+                _ = policy.cooldown(module: "example.com/m", version: text, date: ReleaseDate(latest: published, source: "fuzz"), now: now)
+            }
+        case .policy:
+            if let policy = try? PolicyFile.parse(text, path: "policy.toml") {
+                _ = policy.decide(module: "github.com/Example/m", version: "v1.2.3")
+                _ = policy.decide(module: text)
+            }
+        case .credentials:
+            if let credentials = try? ClientCredentials(parsing: text) {
+                _ = credentials.user(authorizing: text)
+                _ = credentials.user(authorizing: "Basic " + Data(bytes).base64EncodedString())
+            }
+        case .checksumDatabase:
+            _ = try? ChecksumDatabaseSetting.parse(text)
+            let key = (try! ChecksumDatabaseSetting.parse("sum.golang.org"))!.key
+            _ = try? SignedNote(verifying: bytes, with: key)
+            _ = try? TreeHead(verifying: bytes, with: key)
+            _ = ChecksumDatabaseClient.hashes(in: Array(bytes), module: "example.com/m", version: "v1.0.0")
+            _ = ModulePrefixPatterns(text).matches("example.com/m/v2")
         }
     }
 

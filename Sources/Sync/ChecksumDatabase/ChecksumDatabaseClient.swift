@@ -106,7 +106,7 @@ public struct ChecksumDatabaseClient: Sendable {
     }
 
     /// The zip and go.mod hashes the record's lines give for `module version`.
-    static func hashes(in data: [UInt8], module: String, version: String) -> (zip: String, goMod: String)? {
+    package static func hashes(in data: [UInt8], module: String, version: String) -> (zip: String, goMod: String)? {
         var zip: String?
         var goMod: String?
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
