@@ -37,6 +37,7 @@ func main() {
 	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, app:N for that graph shaped like an application's (older versions, larger zips), corpus:N for N modules of 2 to 4 versions each, or sizes:N for N unrelated modules with zips of 50 KB to 1 MB")
 	delay := flag.Duration("delay", 0, "time to wait before answering each proxy request")
 	misbehave := flag.Int("misbehave", 0, "misbehave on about one proxy request in N (0: never): errors, cut bodies, slow answers")
+	transient := flag.Bool("transient", false, "misbehave only as a flaky upstream does (503, cut bodies, slow answers), never with a 500")
 	flag.Parse()
 
 	var c *catalog
@@ -77,7 +78,7 @@ func main() {
 	}
 	db, verifier := checksumDatabase(sumdbName, gosums)
 	pathDB, pathVerifier := checksumDatabase(pathSumdbName, gosums)
-	s := &server{catalog: c, delay: *delay, misbehave: *misbehave, sumdb: sumdb.NewServer(db), verifier: verifier,
+	s := &server{catalog: c, delay: *delay, misbehave: *misbehave, transient: *transient, sumdb: sumdb.NewServer(db), verifier: verifier,
 		pathSumdb: sumdb.NewServer(pathDB), counts: map[string]int{}, clients: map[string]bool{},
 		gosums: gosums, databases: []*sumdb.TestServer{db, pathDB}}
 

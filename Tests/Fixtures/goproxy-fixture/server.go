@@ -41,6 +41,7 @@ type server struct {
 	flaky503   int64 // this many of the next proxy requests answer 503
 	flakyCut   int64 // this many of the next zip downloads are cut midway
 	misbehave  int   // one request in about this many misbehaves
+	transient  bool  // misbehave only as a flaky upstream does (no 500s)
 	requestNo  int64
 	inFlight   int // proxy requests being answered now (under mu)
 	mu         sync.Mutex
@@ -89,7 +90,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// /_clean/… is the same answer, never misbehaving: the reference for soak runs.
 	clean := strings.HasPrefix(path, "_clean/")
 	path = strings.TrimPrefix(path, "_clean/")
-	if !clean && s.misbehave > 0 && s.misbehaveNow(w) {
+	if !clean && s.misbehave > 0 && s.misbehaveNow(w, r) {
 		return
 	}
 	s.count(path)
@@ -114,7 +115,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.delay > 0 {
 		time.Sleep(s.delay)
 	}
-	if !strings.HasPrefix(path, "sumdb/") && atomic.AddInt64(&s.flaky503, -1) >= 0 {
+	if !strings.HasPrefix(path, "sumdb/") && takeOne(&s.flaky503) {
 		s.count("flaky:503")
 		w.Header().Set("Retry-After", "0")
 		http.Error(w, "fixture: overloaded, once", http.StatusServiceUnavailable)
@@ -242,17 +243,30 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // misbehaveNow answers this request badly, now and then, the ways real
 // upstreams fail: a 500 or 503, a body cut short, a slow answer. It reports
 // whether it answered.
-func (s *server) misbehaveNow(w http.ResponseWriter) bool {
+func (s *server) misbehaveNow(w http.ResponseWriter, r *http.Request) bool {
 	n := atomic.AddInt64(&s.requestNo, 1)
 	if n%int64(s.misbehave) != 0 {
 		return false
 	}
-	switch (n / int64(s.misbehave)) % 4 {
+	mode := (n / int64(s.misbehave)) % 4
+	if s.transient && mode == 0 {
+		mode = 1
+	}
+	switch mode {
 	case 0:
 		http.Error(w, "fixture: internal error on purpose", http.StatusInternalServerError)
 	case 1:
 		http.Error(w, "fixture: overloaded on purpose", http.StatusServiceUnavailable)
 	case 2:
+		if s.transient {
+			// A flaky upstream cuts a real download: the next zip served is cut a third of the way.
+			if strings.HasSuffix(r.URL.Path, ".zip") {
+				atomic.AddInt64(&s.flakyCut, 1)
+				return false
+			}
+			http.Error(w, "fixture: overloaded on purpose", http.StatusServiceUnavailable)
+			return true
+		}
 		// Promise more than is sent, then hang up.
 		w.Header().Set("Content-Length", "100000")
 		w.Write(make([]byte, 1000))
@@ -286,7 +300,7 @@ func (s *server) serveZip(w http.ResponseWriter, r *http.Request, v *version) {
 	if r.Header.Get("Range") != "" {
 		s.count("range:" + r.Header.Get("Range"))
 	}
-	if atomic.AddInt64(&s.flakyCut, -1) >= 0 {
+	if takeOne(&s.flakyCut) {
 		// Promise the whole zip, send a third of it, and hang up: a dropped transfer.
 		s.count("flaky:cut")
 		w.Header().Set("Content-Type", "application/zip")
@@ -459,5 +473,18 @@ func (s *server) control(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// takeOne takes one from a counter of misbehaviours to come, if any are left.
+func takeOne(counter *int64) bool {
+	for {
+		left := atomic.LoadInt64(counter)
+		if left <= 0 {
+			return false
+		}
+		if atomic.CompareAndSwapInt64(counter, left, left-1) {
+			return true
+		}
 	}
 }
