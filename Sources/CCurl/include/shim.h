@@ -65,6 +65,16 @@ static inline CURLcode goedge_curl_easy_setopt_write_callback(CURL *handle, CURL
     return goedge_curl.easy_setopt(handle, option, value);
 }
 
+static inline CURLcode goedge_curl_easy_setopt_read_callback(CURL *handle, CURLoption option, curl_read_callback value) {
+    return goedge_curl.easy_setopt(handle, option, value);
+}
+
+static inline CURLcode goedge_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return goedge_curl.easy_setopt(handle, option, value);
+}
+
+static inline size_t goedge_curl_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
+
 static inline CURLM *goedge_curl_multi_init(void) { return goedge_curl.multi_init(); }
 static inline CURLMcode goedge_curl_multi_cleanup(CURLM *multi) { return goedge_curl.multi_cleanup(multi); }
 static inline CURLMcode goedge_curl_multi_add_handle(CURLM *multi, CURL *handle) { return goedge_curl.multi_add_handle(multi, handle); }

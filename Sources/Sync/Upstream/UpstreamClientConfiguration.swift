@@ -100,6 +100,10 @@ public struct TransferRequest: Sendable {
     public var promotion: Promotion?
     /// A POST body (the CLI talking to the agent); nil for a GET.
     public var body: [UInt8]?
+    /// A PUT of this file's bytes, read as they are sent (a shared store's upload).
+    public var upload: Upload?
+    /// Sign the request with AWS Signature V4 (an S3-compatible store).
+    public var signing: AWSSigning?
     /// A unix socket to connect through instead of TCP.
     public var unixSocketPath: String?
     /// Connect straight to the host whatever `http_proxy` and the like say
@@ -121,6 +125,32 @@ public struct TransferRequest: Sendable {
         self.body = body
         self.unixSocketPath = unixSocketPath
         self.chooseSink = chooseSink
+    }
+}
+
+/// A file sent as a PUT body: `size` bytes read from an open descriptor.
+public struct Upload: Sendable {
+    public let descriptor: Int32
+    public let size: Int64
+
+    public init(descriptor: Int32, size: Int64) {
+        self.descriptor = descriptor
+        self.size = size
+    }
+}
+
+/// AWS Signature V4, as libcurl makes it (`CURLOPT_AWS_SIGV4`): no AWS SDK.
+public struct AWSSigning: Sendable {
+    /// `aws:amz:REGION:s3`.
+    public let provider: String
+    /// `ACCESS_KEY:SECRET_KEY`: libcurl's user and password for signing, never sent as such.
+    public let credentials: String
+    public let sessionToken: String?
+
+    public init(region: String, accessKey: String, secretKey: String, sessionToken: String?) {
+        provider = "aws:amz:\(region):s3"
+        credentials = accessKey + ":" + secretKey
+        self.sessionToken = sessionToken
     }
 }
 

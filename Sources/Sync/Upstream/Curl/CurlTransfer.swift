@@ -1,4 +1,7 @@
 import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// One HTTP GET on a libcurl easy handle: its options, the callbacks that
@@ -10,6 +13,8 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     private var parser = ResponseHeadParser()
+    /// Bytes of an upload sent so far (libcurl's thread only).
+    private var uploaded: Int64 = 0
     private var sink: (any ResponseBodySink)?
     private var continuation: CheckedContinuation<TransferResult, Never>?
     private let started = ContinuousClock.now
@@ -41,8 +46,24 @@ final class CurlTransfer: @unchecked Sendable {
             // libcurl copies the body (COPYPOSTFIELDS), so its storage need not outlive this call.
             set(CURLOPT_POSTFIELDSIZE, body.count)
             _ = body.withUnsafeBytes { goedge_curl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+        } else if let upload = request.upload {
+            set(CURLOPT_UPLOAD, 1)
+            goedge_curl_easy_setopt_off_t(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(upload.size))
+            goedge_curl_easy_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque())
+            goedge_curl_easy_setopt_read_callback(handle, CURLOPT_READFUNCTION) { buffer, size, count, context in
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+                guard let upload = transfer.request.upload else { return goedge_curl_readfunc_abort() }
+                let read = pread(upload.descriptor, buffer, size * count, off_t(transfer.uploaded))
+                guard read >= 0 else { return goedge_curl_readfunc_abort() }
+                transfer.uploaded += Int64(read)
+                return read
+            }
         } else {
             set(CURLOPT_HTTPGET, 1)
+        }
+        if let signing = request.signing {
+            set(CURLOPT_AWS_SIGV4, signing.provider)
+            set(CURLOPT_USERPWD, signing.credentials)
         }
         if let socket = request.unixSocketPath { set(CURLOPT_UNIX_SOCKET_PATH, socket) }
         if request.bypassesProxy { set(CURLOPT_NOPROXY, "*") }
@@ -52,8 +73,11 @@ final class CurlTransfer: @unchecked Sendable {
         set(CURLOPT_FOLLOWLOCATION, 1)
         set(CURLOPT_MAXREDIRS, 10)
         set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        set(CURLOPT_NETRC, goedge_curl_netrc_optional())
-        if let netrc = configuration.netrcFile { set(CURLOPT_NETRC_FILE, netrc) }
+        // A signed request carries its own credentials: none from .netrc beside them.
+        if request.signing == nil {
+            set(CURLOPT_NETRC, goedge_curl_netrc_optional())
+            if let netrc = configuration.netrcFile { set(CURLOPT_NETRC_FILE, netrc) }
+        }
         if let trusted = configuration.trustedCertificatesFile { set(CURLOPT_CAINFO, trusted) }
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.milliseconds))
         set(CURLOPT_USERAGENT, configuration.userAgent)
