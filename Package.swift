@@ -10,6 +10,7 @@ import PackageDescription
 //   Sources/Sync/…            GoModules     Go's own formats and rules, no I/O beyond reading files
 //                             ChecksumDatabase  the checksum database's keys, signed notes, tiles and proofs
 //                             Upstream      the upstream list and chain over the system libcurl
+//                             SharedStore   a fleet's S3-compatible bucket: read through, written behind
 //                             ModulePolicy  which modules and versions may be fetched, and why not
 //                             ModuleProxy   the caching GOPROXY logic: cache, single flight, freshness, read-ahead
 //                             Prefetch      warming the cache for a workspace
@@ -89,6 +90,14 @@ let package = Package(
             path: "Sources/Sync/Upstream"
         ),
         .target(
+            name: "SharedStore",
+            dependencies: [
+                "Upstream", "LRUCache",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Sources/Sync/SharedStore"
+        ),
+        .target(
             name: "ModulePolicy",
             dependencies: ["GoModules"],
             path: "Sources/Sync/ModulePolicy"
@@ -96,7 +105,7 @@ let package = Package(
         .target(
             name: "ModuleProxy",
             dependencies: [
-                "LRUCache", "GoModules", "ChecksumDatabase", "Upstream", "ModulePolicy",
+                "LRUCache", "GoModules", "ChecksumDatabase", "Upstream", "SharedStore", "ModulePolicy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -123,7 +132,8 @@ let package = Package(
         .target(
             name: "AgentServer",
             dependencies: [
-                "LRUCache", "GoModules", "ChecksumDatabase", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "CSystemd",
+                "LRUCache", "GoModules", "ChecksumDatabase", "Upstream", "SharedStore", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin",
+                "CSystemd",
                 "CDynamicLinker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -141,7 +151,7 @@ let package = Package(
         .target(
             name: "GoedgeConfiguration",
             dependencies: [
-                "AgentServer", "ChecksumDatabase", "ModuleProxy", "ModulePolicy", "Upstream", "LRUCache",
+                "AgentServer", "ChecksumDatabase", "SharedStore", "ModuleProxy", "ModulePolicy", "Upstream", "LRUCache",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/EdgeAgent/Configuration"
@@ -150,7 +160,7 @@ let package = Package(
             name: "goedge",
             dependencies: [
                 "GoedgeConfiguration", "AgentServer", "Prefetch", "CacheAdmin", "FolderWatch", "ModuleProxy", "ModulePolicy",
-                "Upstream", "GoModules", "LRUCache",
+                "SharedStore", "Upstream", "GoModules", "LRUCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

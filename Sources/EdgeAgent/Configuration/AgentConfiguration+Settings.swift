@@ -5,6 +5,7 @@ import Logging
 import ModuleProxy
 import Upstream
 import ChecksumDatabase
+import SharedStore
 
 extension AgentConfiguration {
     /// Builds the agent's configuration from the settings in effect.
@@ -57,6 +58,40 @@ extension AgentConfiguration {
         // Checked when loaded: it parses.
         checksumDatabase = try! ChecksumDatabaseSetting.parse(layers.string(Settings.checksumDatabase) ?? Self.defaultChecksumDatabase)
         noChecksumDatabase = ModulePrefixPatterns(layers.string(Settings.noChecksumDatabase) ?? "")
+        sharedStore = try Self.sharedStore(layers: layers, home: home, environment: environment)
+    }
+
+    /// The shared store, checked now (a mistake stops the start), with its credentials.
+    private static func sharedStore(
+        layers: ConfigurationLayers, home: String, environment: [String: String]
+    ) throws(ConfigurationError) -> SharedStoreSettings? {
+        guard let location = layers.string(Settings.sharedStore), !location.isEmpty else { return nil }
+        guard let endpoint = layers.string(Settings.sharedStoreEndpoint) else {
+            throw ConfigurationError(["shared-store is set without shared-store-endpoint (the object store's address)"])
+        }
+        let credentials: S3Credentials
+        do {
+            if let file = layers.path(Settings.sharedStoreCredentialsFile, home: home) {
+                credentials = try S3Credentials.parse(try SettingsFileText.read(file, setting: "shared-store-credentials-file"), file: file)
+            } else if let fromEnvironment = try S3Credentials.fromEnvironment(environment) {
+                credentials = fromEnvironment
+            } else {
+                throw ConfigurationError([
+                    "shared-store needs credentials: shared-store-credentials-file, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                ])
+            }
+            return try SharedStoreSettings(
+                location: location, endpoint: endpoint, region: layers.string(Settings.sharedStoreRegion) ?? "us-east-1",
+                pathStyle: layers.boolean(Settings.sharedStorePathStyle) ?? true,
+                mode: SharedStoreSettings.Mode(rawValue: layers.string(Settings.sharedStoreMode) ?? "read-write") ?? .readWrite,
+                credentials: credentials)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let problem as SharedStoreSettings.Problem {
+            throw ConfigurationError([problem.description])
+        } catch {
+            throw ConfigurationError(["shared-store: \(error)"])
+        }
     }
 
     package static let defaultChecksumDatabase = "sum.golang.org"

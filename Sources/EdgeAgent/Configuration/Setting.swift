@@ -38,6 +38,8 @@ package struct Setting: Sendable, Hashable {
         case checksumDatabase
         /// Module path patterns as GONOSUMDB writes them (comma-separated globs), or "" for none.
         case modulePatterns
+        /// One of a fixed set of words.
+        case choice([String])
     }
 
     package let name: String
@@ -74,6 +76,7 @@ package struct Setting: Sendable, Hashable {
         case .url: "an http:// URL such as \"http://127.0.0.1:7179\""
         case .checksumDatabase: "a checksum database as GOSUMDB names it: \"sum.golang.org\", \"NAME+HASH+KEY [URL]\" or \"off\""
         case .modulePatterns: "module path patterns as GONOSUMDB writes them, such as \"*.corp.example,github.com/acme/*\""
+        case .choice(let words): "one of " + words.joined(separator: ", ")
         }
     }
 
@@ -125,6 +128,8 @@ package struct Setting: Sendable, Hashable {
             }
         case (.modulePatterns, .string):
             return nil
+        case (.choice(let words), .string(let text)):
+            return words.contains(text) ? nil : "expected \(expected), found \"\(text)\""
         default:
             return "expected \(expected), found \(value.kindDescription)"
         }

@@ -89,6 +89,24 @@ package enum Settings {
     package static let noChecksumDatabase = Setting(
         name: "no-checksum-database", kind: .modulePatterns, defaultText: "none",
         summary: "Module paths the checksum database does not cover, in GONOSUMDB's syntax (comma-separated globs matching path prefixes): private modules. min-release-age dates their versions by when goedge first saw them.")
+    package static let sharedStore = Setting(
+        name: "shared-store", kind: .optionalPath, defaultText: "none",
+        summary: "A fleet's shared store, s3://BUCKET/PREFIX in an S3-compatible object store (AWS S3, GCS, R2, Ceph, MinIO): asked before the upstreams for .mod, .zip and .info files, checked like them and against the checksum database, and written behind. Needs shared-store-endpoint and credentials.")
+    package static let sharedStoreEndpoint = Setting(
+        name: "shared-store-endpoint", kind: .text, defaultText: "none",
+        summary: "The object store's address: https://s3.eu-west-1.amazonaws.com, http://ceph-rgw.internal:7480.")
+    package static let sharedStoreRegion = Setting(
+        name: "shared-store-region", kind: .text, defaultText: "us-east-1",
+        summary: "The region requests are signed for (AWS Signature V4).")
+    package static let sharedStorePathStyle = Setting(
+        name: "shared-store-path-style", kind: .boolean, defaultText: "true",
+        summary: "Address objects as ENDPOINT/BUCKET/KEY (true; what Ceph, MinIO and most others take) or BUCKET.ENDPOINT/KEY (false).")
+    package static let sharedStoreMode = Setting(
+        name: "shared-store-mode", kind: .choice(["read-write", "read"]), defaultText: "read-write",
+        summary: "read-write, or read for runners that must not write the fleet's store (jobs of forks, untrusted branches).")
+    package static let sharedStoreCredentialsFile = Setting(
+        name: "shared-store-credentials-file", kind: .optionalPath, defaultText: "none (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+        summary: "A file of AWS_ACCESS_KEY_ID=, AWS_SECRET_ACCESS_KEY= and AWS_SESSION_TOKEN= lines (or an ~/.aws/credentials file) for the shared store; for systemd's LoadCredential=. Without it the AWS_* variables are read. Keep it readable by goedge only.")
     package static let logLevel = Setting(
         name: "log-level", kind: .logLevel, defaultText: "info",
         summary: "trace, debug, info (one line per request), notice, warning, error or critical.")
@@ -99,7 +117,8 @@ package enum Settings {
 
     package static let all: [Setting] = [
         listen, allowRemote, upstream, cacheDir, maxCacheSize, metadataTTL, notFoundTTL, sumdbTTL, connectTimeout,
-        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, tlsCertificate, tlsKey, policyFile, policyVulndb, checksumDatabase, noChecksumDatabase, agent, watchFolders, logLevel, logFormat,
+        stallTimeout, shutdownTimeout, idleTimeout, requestHeadTimeout, requestTimeout, maxConnections, readAhead, prefetchConcurrency, controlHosts, clientHosts, clientCredentialsFile, tlsCertificate, tlsKey, policyFile, policyVulndb, checksumDatabase, noChecksumDatabase, sharedStore, sharedStoreEndpoint, sharedStoreRegion, sharedStorePathStyle,
+        sharedStoreMode, sharedStoreCredentialsFile, agent, watchFolders, logLevel, logFormat,
     ]
 
     package static func named(_ name: String) -> Setting? {

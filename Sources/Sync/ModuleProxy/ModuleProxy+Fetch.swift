@@ -1,4 +1,7 @@
+import ChecksumDatabase
+import Foundation
 import LRUCache
+import SharedStore
 import Upstream
 
 /// Fetching what the cache lacks from the sources, and deciding what to do
@@ -19,14 +22,23 @@ extension ModuleProxy {
             if let etag = record.etag { conditions.append(("If-None-Match", etag)) }
             if let lastModified = record.lastModified { conditions.append(("If-Modified-Since", lastModified)) }
         }
-        let fetched = await upstream.fetch(
-            SourceRequest(path: resource.upstreamPath, conditions: conditions, priority: priority, promotion: promotion))
+        let request = SourceRequest(path: resource.upstreamPath, conditions: conditions, priority: priority, promotion: promotion)
+        if let shared, resource.isSharable, let fromFleet = await fetchShared(resource, key: key, request: request, from: shared, expectedHash: expectedHash) {
+            return fromFleet
+        }
+        let fetched = await upstream.fetch(request)
 
         var answer: ProxyAnswer
         switch fetched.outcome {
         case .found(let head, let body):
             if lifetime == .immutable {
                 answer = await take(resource, key: key, head: head, body: body, from: fetched.from, priority: priority, expectedHash: expectedHash)
+                if let shared, resource.isSharable, answer.cacheStatus == .miss, case .file(let hit) = answer.body,
+                    let copy = store.duplicate(hit)
+                {
+                    // Written behind: the client never waits for it.
+                    shared.offer(path: resource.upstreamPath, file: copy)
+                }
             } else {
                 answer = await remember(resource, key: key, head: head, body: body, from: fetched.from)
             }
@@ -58,6 +70,97 @@ extension ModuleProxy {
         }
         answer.upstreamDuration = fetched.duration
         return answer
+    }
+
+    /// The file from the fleet's shared store, when it has it and it passes
+    /// every check: the upstream's, and for a `.mod` or `.zip` of a module
+    /// the checksum database covers, its `h1:` against the database's
+    /// record. Anyone who can write the bucket can put anything there, so
+    /// nothing from it is trusted more than the upstream. Nil: ask the
+    /// upstream (a miss, a failure, a file refused, or no room to check it).
+    private func fetchShared(
+        _ resource: ProxyResource, key: CacheKey, request: SourceRequest, from shared: any SharedTier, expectedHash: String?
+    ) async -> ProxyAnswer? {
+        let fetched = await shared.fetch(request)
+        guard case .found(let head, let body) = fetched.outcome else { return nil }
+        if let length = head.contentLength, length > resource.maximumSize {
+            body.close()
+            return nil
+        }
+        // Checked in a temporary file: with no room for one, the upstream it is.
+        guard let writer = try? store.makeWriter(for: key, expectedSize: head.contentLength), writer.isStoring else {
+            body.close()
+            return nil
+        }
+        do {
+            while let chunk = try await body.next() {
+                guard writer.bytesWritten + Int64(chunk.count) <= resource.maximumSize else { throw SharedRefusal("larger than goedge accepts") }
+                try chunk.withUnsafeBytes { try writer.write($0) }
+            }
+            if let declared = head.contentLength, declared != writer.bytesWritten {
+                throw SharedRefusal("\(writer.bytesWritten) of \(declared) bytes arrived")
+            }
+            try await BlockingIO.run {
+                do throws(ContentCheck.Failure) {
+                    try ContentCheck.verify(resource, fileAt: writer.temporaryPath)
+                } catch {
+                    throw SharedRefusal(error.description)
+                }
+            }
+            try await vouchFor(resource, fileAt: writer.temporaryPath, expectedHash: expectedHash)
+        } catch {
+            body.close()
+            writer.abandon()
+            let reason = (error as? SharedRefusal)?.reason ?? "\(error)"
+            shared.rejected(path: request.path, reason: reason)
+            sharedRejections.increment()
+            logger.warning(
+                "refused a file from the shared store: fetching it from the upstream", metadata: ["path": "\(resource)", "problem": "\(reason)"])
+            return nil
+        }
+        do {
+            let hit = try await writer.commit()
+            var answer = self.answer(resource, file: hit, cacheStatus: .miss)
+            answer.upstreamDuration = fetched.duration
+            return answer
+        } catch {
+            return nil
+        }
+    }
+
+    /// What only someone other than the bucket's writers can say about a
+    /// file from it: its `h1:` as the checksum database records it (and as
+    /// a go.sum expects it, at prefetch); an `.info` must name its version.
+    private func vouchFor(_ resource: ProxyResource, fileAt path: String, expectedHash: String?) async throws {
+        switch resource {
+        case .info(_, let version):
+            let bytes = try await BlockingIO.run { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+            struct Info: Decodable {
+                // swift-format-ignore: AlwaysUseLowerCamelCase
+                let Version: String
+            }
+            guard (try? JSONDecoder().decode(Info.self, from: Data(bytes)))?.Version == version.text else {
+                throw SharedRefusal("an .info that does not name \(version.text)")
+            }
+        case .mod(let module, let version), .zip(let module, let version):
+            let actual = try await BlockingIO.run { try Checksums.hash(of: resource, fileAt: path) }
+            if let expectedHash, actual != expectedHash {
+                throw SharedRefusal("its hash \(actual) is not go.sum's \(expectedHash)")
+            }
+            guard let client = checksumDatabase(covering: module) else { return }
+            let record: ChecksumDatabaseClient.Record
+            do {
+                record = try await client.lookup(module, version)
+            } catch {
+                throw SharedRefusal("the checksum database cannot vouch for it: \(error)")
+            }
+            let recorded = resource.isZip ? record.zipHash : record.goModHash
+            guard actual == recorded else {
+                throw SharedRefusal("its hash \(actual) is not the checksum database's \(recorded)")
+            }
+        default:
+            throw SharedRefusal("not a file the shared store holds")
+        }
     }
 
     /// An immutable file's body: kept when it may be (checked, then
@@ -254,6 +357,23 @@ extension ModuleProxy {
             var answer = ProxyAnswer.failed(.noUpstream(file: "\(resource)", reason: reason))
             answer.cacheStatus = .passThrough
             return answer
+        }
+    }
+}
+
+/// Why a file from the shared store was not taken.
+struct SharedRefusal: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}
+
+extension ProxyResource {
+    /// What the shared store holds: the files that never change.
+    var isSharable: Bool {
+        switch self {
+        case .mod, .zip: true
+        case .info(_, let version): version.isCanonical
+        default: false
         }
     }
 }

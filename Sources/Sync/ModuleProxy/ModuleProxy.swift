@@ -3,6 +3,7 @@ import CoreMetrics
 import LRUCache
 import ModulePolicy
 import Logging
+import SharedStore
 import Synchronization
 import Upstream
 
@@ -35,12 +36,16 @@ public final class ModuleProxy: Sendable {
     public let readAhead: ReadAhead
     /// What may be fetched: applied to every answer, whoever asks.
     public let policy: PolicyHolder
-    /// How the release-age cooldown dates versions.
+    /// How the release-age cooldown dates versions; its checksum database also vouches for the shared store's files.
     public let releaseDating: ReleaseDating?
+    /// A fleet's second tier (an S3-compatible bucket): asked before the upstreams for immutable files, written behind.
+    public let shared: (any SharedTier)?
     /// Where fetches, read-ahead and prefetch jobs run: the agent runs it (``BackgroundWork/run()``).
     public let background: BackgroundWork
     /// Requests that waited on another's fetch instead of starting one.
     private let joins = Counter(label: "goedge_singleflight_joins_total")
+    /// Files from the shared store refused because they failed their checks (the upstream's or the checksum database's).
+    let sharedRejections = Counter(label: "goedge_shared_store_verification_failures_total")
     /// Upstream files passed to a client but not stored because they failed their checks.
     let damagedFiles = Counter(label: "goedge_upstream_damaged_files_total")
     /// Files of versions with a known vulnerability served under `vuln-action = "warn"`.
@@ -57,11 +62,12 @@ public final class ModuleProxy: Sendable {
         store: DiskCache, upstream: any FileSource, freshness: FreshnessPolicy, readAhead: ReadAhead = ReadAhead(),
         policy: PolicyHolder = PolicyHolder(),
         releaseDating: ReleaseDating? = ReleaseDating(authority: .firstSeen, history: TreeHeadHistory(file: nil)),
-        clock: any WallClock = SystemClock(), logger: Logger
+        shared: (any SharedTier)? = nil, clock: any WallClock = SystemClock(), logger: Logger
     ) {
         self.store = store
         self.policy = policy
         self.releaseDating = releaseDating
+        self.shared = shared
         self.upstream = upstream
         self.freshness = freshness
         let background = BackgroundWork()

@@ -72,6 +72,14 @@ extension ModuleProxy {
         ChecksumDatabaseClient(key: setting.key, fetch: direct ?? ProxyChecksumDatabase(proxy: self, name: setting.key.name))
     }
 
+    /// The checksum database that covers `module`, when one does (it vouches for the shared store's files).
+    func checksumDatabase(covering module: ModulePath) -> ChecksumDatabaseClient? {
+        guard case .checksumDatabase(let setting, let notCovered, let direct) = releaseDating?.authority,
+            !notCovered.matches(module.path)
+        else { return nil }
+        return checksumDatabaseClient(setting, direct: direct)
+    }
+
     /// Notes the database's newest tree head: at start, so that a fresh
     /// install's first view of the log is as early as it can be.
     public func recordChecksumDatabaseHead() async {

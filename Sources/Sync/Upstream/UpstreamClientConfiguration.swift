@@ -100,6 +100,8 @@ public struct TransferRequest: Sendable {
     public var promotion: Promotion?
     /// A POST body (the CLI talking to the agent); nil for a GET.
     public var body: [UInt8]?
+    /// The method when it is not GET (or POST with `body`): `PUT` with `body` or `upload`.
+    public var method: String?
     /// A PUT of this file's bytes, read as they are sent (a shared store's upload).
     public var upload: Upload?
     /// Sign the request with AWS Signature V4 (an S3-compatible store).

@@ -76,33 +76,12 @@ public struct UpstreamSource: Sendable {
 
     /// One GET; returns once a 200's body has begun (or the transfer ended).
     private func tryOnce(_ request: SourceRequest) async -> Try {
-        enum First: Sendable {
-            case body(ResponseHead, Relay)
-            case ended(TransferResult)
-        }
-        let first = Settlement<First>()
-        let ended = Settlement<TransferResult>()
-        let transfer = transferRequest(request, headers: request.conditions) { head in
-            guard head.status == 200 else { return MemorySink(limit: Int64(SourceAnswer.errorBodyLimit)) }
-            let relay = Relay(length: head.contentLength)
-            first.settle(.body(head, relay))
-            // Fed, not ended, by this transfer: whether a cut body ends is for the resumption to say.
-            return RelayFeed(relay: relay)
-        }
-        Task {
-            let result = await engine.perform(transfer)
-            record(result)
-            ended.settle(result)
-            first.settle(.ended(result))
-        }
-        switch await first.value {
-        case .body(let head, let relay):
-            return .body(head, relay, ended: ended)
-        case .ended(let result):
-            switch result.outcome {
-            case .failed(let error): return .failed(error)
-            case .response(let head, let sink): return .answered(head, (sink as? MemorySink)?.bytes ?? [])
-            }
+        let begun = await engine.begin(transferRequest(request, headers: request.conditions) { _ in MemorySink(limit: 0) })
+        record(begun.ended)
+        switch begun {
+        case .body(let head, let relay, let ended): return .body(head, relay, ended: ended)
+        case .answered(let head, let bytes, _): return .answered(head, bytes)
+        case .failed(let error, _): return .failed(error)
         }
     }
 
@@ -113,6 +92,11 @@ public struct UpstreamSource: Sendable {
         // A promoted background fetch asks as a client from then on.
         let lane: TransferRequest.Priority = request.promotion?.isRaised == true ? .client : request.priority
         return TransferRequest(url: url.url(for: request.path), headers: headers, priority: lane, promotion: request.promotion, chooseSink: chooseSink)
+    }
+
+    /// Records the transfer in the upstream's health once it ends.
+    func record(_ ended: Settlement<TransferResult>) {
+        Task { record(await ended.value) }
     }
 
     func record(_ result: TransferResult) {

@@ -10,6 +10,7 @@ import ModulePolicy
 import Prefetch
 import CacheAdmin
 import ChecksumDatabase
+import SharedStore
 
 /// The running agent: the store, the upstream client, the proxy and the
 /// HTTP listeners, shut down in order on SIGTERM, SIGINT or idle exit.
@@ -82,10 +83,23 @@ package struct Agent {
         let policyReloader = PolicyReloader(source: configuration.policy, holder: policy, logger: logger)
         policyReloader.start()
         defer { policyReloader.stop() }
+        let shared = configuration.sharedStore.map { SharedStore(settings: $0, engine: engine) }
+        if let shared {
+            logger.notice("shared store", metadata: ["store": "\(shared.settings.description)", "mode": "\(shared.settings.mode.rawValue)"])
+            shared.onTransition { [logger] failing, reason in
+                if failing {
+                    logger.warning(
+                        "shared store failing: not asked for a while, builds fetch from the upstream",
+                        metadata: ["store": "\(shared.settings.description)", "error": "\(reason ?? "")"])
+                } else {
+                    logger.notice("shared store answering again", metadata: ["store": "\(shared.settings.description)"])
+                }
+            }
+        }
         let proxy = ModuleProxy(
             store: store, upstream: chain, freshness: configuration.freshness,
             readAhead: ReadAhead(enabled: configuration.readAhead), policy: policy,
-            releaseDating: Self.releaseDating(configuration, engine: engine), logger: logger)
+            releaseDating: Self.releaseDating(configuration, engine: engine), shared: shared, logger: logger)
         let prefetcher = Prefetcher(proxy: proxy, concurrency: configuration.prefetchConcurrency)
         // Cached files are served while the index loads; only commits wait for it.
         proxy.background.submit { [logger, configuration] in
@@ -118,7 +132,7 @@ package struct Agent {
         }
         let endpoints = AgentEndpoints(
             prefetch: PrefetchEndpoint(prefetcher: prefetcher),
-            health: HealthEndpoints(store: store, upstreams: chain.health), metrics: metrics,
+            health: HealthEndpoints(store: store, upstreams: chain.health, shared: shared), metrics: metrics,
             control: ControlAPI(
                 administration: CacheAdministration(store: store, releaseDating: proxy.releaseDating), status: status, policy: policy,
                 judge: { await proxy.policyVerdict(module: $0, version: $1) }))

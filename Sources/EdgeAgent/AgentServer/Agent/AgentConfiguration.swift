@@ -7,6 +7,7 @@ import ModulePolicy
 import Prefetch
 import CacheAdmin
 import ChecksumDatabase
+import SharedStore
 
 /// The goedge release.
 package enum GoEdgeVersion {
@@ -51,6 +52,8 @@ package struct AgentConfiguration: Sendable {
     package var checksumDatabase: ChecksumDatabaseSetting?
     /// What it does not cover (`no-checksum-database`).
     package var noChecksumDatabase = ModulePrefixPatterns("")
+    /// A fleet's shared store (`shared-store` and its settings); nil: none.
+    package var sharedStore: SharedStoreSettings?
 
     package init(
         listen: ListenAddress, listenWasGiven: Bool, upstreams: UpstreamList, cacheDirectory: String, maxCacheSize: ByteSize,

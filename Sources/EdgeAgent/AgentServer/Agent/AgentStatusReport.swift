@@ -6,6 +6,7 @@ import Upstream
 import ModuleProxy
 import Prefetch
 import CacheAdmin
+import SharedStore
 
 /// What `GET /-/api/status` answers and `goedge status` shows.
 package struct AgentStatusReport: Codable, Sendable {
@@ -39,6 +40,8 @@ package struct AgentStatusReport: Codable, Sendable {
     package var requests: Requests
     package var upstreams: [UpstreamHealth.State]
     package var prefetch: PrefetchHistory
+    /// The fleet's shared store, when one is configured.
+    package var sharedStore: SharedStoreStatus?
 }
 
 extension AgentStatusReport {
@@ -59,7 +62,7 @@ extension AgentStatusReport {
             requests: Requests(
                 total: statistics.total - statistics.count(.agent), hitRatio: statistics.hitRatio,
                 readAheadFiles: readAhead.filesReadAhead, readAheadUsed: readAhead.filesUsed, failed: statistics.count(.error)),
-            upstreams: upstreams.states, prefetch: prefetcher.recent)
+            upstreams: upstreams.states, prefetch: prefetcher.recent, sharedStore: proxy.shared?.status)
     }
 }
 
@@ -70,4 +73,8 @@ package struct ReadinessReport: Codable, Sendable {
     package var cacheWritable: Bool
     /// Some upstream answered its last request, or none was needed yet.
     package var upstreamAnswering: Bool
+    /// The shared store answers (it is not needed to be ready: builds go to the upstream meanwhile); nil without one.
+    package var sharedStoreAnswering: Bool? = nil
+    /// Why not, when it does not.
+    package var sharedStoreError: String? = nil
 }

@@ -8,6 +8,7 @@ import Upstream
 import ModuleProxy
 import Prefetch
 import CacheAdmin
+import SharedStore
 
 /// `GET /-/healthz` (the process answers) and `GET /-/readyz` (it can do its
 /// work: index loaded, cache folder writable, an upstream answering or none
@@ -15,6 +16,7 @@ import CacheAdmin
 struct HealthEndpoints: Sendable {
     let store: DiskCache
     let upstreams: UpstreamHealth
+    var shared: (any SharedTier)? = nil
 
     func healthz() -> AgentReply {
         JSONReply.make(["status": "ok"])
@@ -26,6 +28,10 @@ struct HealthEndpoints: Sendable {
         var report = ReadinessReport(
             ready: false, indexLoaded: store.isIndexLoaded, cacheWritable: cacheWritable, upstreamAnswering: upstreams.isReady)
         report.ready = report.indexLoaded && report.cacheWritable && report.upstreamAnswering
+        if let status = shared?.status {
+            report.sharedStoreAnswering = status.available
+            report.sharedStoreError = status.available ? nil : status.lastError
+        }
         return JSONReply.make(report, status: report.ready ? 200 : 503)
     }
 }

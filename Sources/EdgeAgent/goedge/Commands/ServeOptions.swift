@@ -83,6 +83,24 @@ struct ServeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Settings.noChecksumDatabase.help, valueName: "patterns"))
     var noChecksumDatabase: String?
 
+    @Option(help: ArgumentHelp(Settings.sharedStore.help, valueName: "s3-url"))
+    var sharedStore: String?
+
+    @Option(help: ArgumentHelp(Settings.sharedStoreEndpoint.help, valueName: "url"))
+    var sharedStoreEndpoint: String?
+
+    @Option(help: ArgumentHelp(Settings.sharedStoreRegion.help, valueName: "region"))
+    var sharedStoreRegion: String?
+
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(Settings.sharedStorePathStyle.help))
+    var sharedStorePathStyle: Bool?
+
+    @Option(help: ArgumentHelp(Settings.sharedStoreMode.help, valueName: "mode"))
+    var sharedStoreMode: String?
+
+    @Option(help: ArgumentHelp(Settings.sharedStoreCredentialsFile.help, valueName: "file"))
+    var sharedStoreCredentialsFile: String?
+
     @Option(help: ArgumentHelp(Settings.logLevel.help, valueName: "level"))
     var logLevel: String?
 
@@ -103,6 +121,9 @@ struct ServeOptions: ParsableArguments {
             (Settings.clientCredentialsFile, clientCredentialsFile), (Settings.tlsCertificate, tlsCertificate),
             (Settings.tlsKey, tlsKey), (Settings.policyFile, policyFile), (Settings.policyVulndb, policyVulndb),
             (Settings.checksumDatabase, checksumDatabase), (Settings.noChecksumDatabase, noChecksumDatabase),
+            (Settings.sharedStore, sharedStore), (Settings.sharedStoreEndpoint, sharedStoreEndpoint),
+            (Settings.sharedStoreRegion, sharedStoreRegion), (Settings.sharedStoreMode, sharedStoreMode),
+            (Settings.sharedStoreCredentialsFile, sharedStoreCredentialsFile),
             (Settings.logLevel, logLevel), (Settings.logFormat, logFormat),
         ]
         for (setting, text) in texts {
@@ -110,6 +131,7 @@ struct ServeOptions: ParsableArguments {
         }
         if let allowRemote { given[Settings.allowRemote.name] = .boolean(allowRemote) }
         if let readAhead { given[Settings.readAhead.name] = .boolean(readAhead) }
+        if let sharedStorePathStyle { given[Settings.sharedStorePathStyle.name] = .boolean(sharedStorePathStyle) }
         return given
     }
 }

@@ -6,6 +6,7 @@ import ModuleProxy
 import Prefetch
 import CacheAdmin
 import AgentServer
+import SharedStore
 import GoedgeConfiguration
 
 /// `goedge status`: whether an agent runs, and how its cache is doing.
@@ -110,6 +111,15 @@ struct StatusCommand: AsyncParsableCommand {
                 if !upstream.isHealthy, let error = upstream.lastError { text += "; \(error)" }
                 text += ")"
             }
+            lines.append(text)
+        }
+        if let shared = status.sharedStore {
+            var text = "shared:    \(shared.store) (\(shared.mode)): "
+            text += shared.available ? "answering" : "FAILING, not asked for a while"
+            if !shared.available, let error = shared.lastError { text += " (\(error))" }
+            text += "; \(shared.hits) hits, \(shared.misses) misses, \(shared.errors) errors, \(shared.rejected) refused"
+            text += "; uploads \(shared.uploadsStored) stored, \(shared.uploadsExisting) there already, \(shared.uploadsQueued) queued, "
+                + "\(shared.uploadsDropped) dropped, \(shared.uploadsFailed) failed"
             lines.append(text)
         }
         if let folders = status.prefetch.watchedFolders {

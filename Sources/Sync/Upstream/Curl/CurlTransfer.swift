@@ -61,6 +61,7 @@ final class CurlTransfer: @unchecked Sendable {
         } else {
             set(CURLOPT_HTTPGET, 1)
         }
+        if let method = request.method { set(CURLOPT_CUSTOMREQUEST, method) }
         if let signing = request.signing {
             set(CURLOPT_AWS_SIGV4, signing.provider)
             set(CURLOPT_USERPWD, signing.credentials)
