@@ -99,10 +99,8 @@ public final class SharedStore: SharedTier {
                 answered()
                 requestsCounter.miss.increment()
                 counts.withLock { $0.misses += 1 }
-            case 403:
-                failed("the store refused goedge's credentials or request (403 \(Self.code(bytes) ?? "Forbidden"))")
             default:
-                failed("the store answered \(head.status)\(Self.code(bytes).map { " " + $0 } ?? "")")
+                failed(Self.refusal(head.status, bytes))
             }
             return SourceAnswer(outcome: .answered(head, []), from: from, duration: duration)
         case .failed(let error, _):
@@ -154,7 +152,7 @@ public final class SharedStore: SharedTier {
             answered()
             finishUpload("exists")
         case .response(let head, let sink):
-            failed("an upload was answered \(head.status)\(Self.code((sink as? MemorySink)?.bytes ?? []).map { " " + $0 } ?? "")")
+            failed(Self.refusal(head.status, (sink as? MemorySink)?.bytes ?? []))
             finishUpload("failed")
         case .failed(let error):
             failed(error.message)
@@ -240,6 +238,13 @@ public final class SharedStore: SharedTier {
         guard opened else { return }
         available.record(0)
         transitions.withLock { $0 }?(true, reason)
+    }
+
+    /// What an error answer of the store says, for the log and `goedge status`.
+    static func refusal(_ status: Int, _ body: [UInt8]) -> String {
+        let code = code(body).map { " " + $0 } ?? ""
+        return status == 403
+            ? "the store refused goedge's credentials or request (403\(code))" : "the store answered \(status)\(code)"
     }
 
     /// The S3 error code of an error answer (`SignatureDoesNotMatch`, `SlowDown`).
