@@ -188,7 +188,7 @@ let package = Package(
         .target(
             name: "ProxyTestSupport",
             dependencies: [
-                "ModuleProxy", "ChecksumDatabase", "Upstream", "LRUCache", "TestSupport",
+                "ModuleProxy", "ChecksumDatabase", "Upstream", "SharedStore", "LRUCache", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -202,8 +202,8 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "GoModules", "ChecksumDatabase", "Upstream", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin", "FolderWatch",
-                "LRUCache", "TestSupport", "ProxyTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "GoModules", "ChecksumDatabase", "Upstream", "SharedStore", "ModulePolicy", "ModuleProxy", "Prefetch", "CacheAdmin",
+                "FolderWatch", "LRUCache", "TestSupport", "ProxyTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ChecksumDatabase
 import LRUCache
+import SharedStore
 import Logging
 import ModuleProxy
 import TestSupport
@@ -16,7 +17,7 @@ public struct ProxyHarness: Sendable {
     /// `dating`: how the cooldown dates versions (by default, by first sight, as without a checksum database).
     public init(
         maxSize: Int64 = 64 << 20, freshness: FreshnessPolicy = FreshnessPolicy(), readAhead: Bool = false,
-        dating: ReleaseDating.Authority = .firstSeen
+        dating: ReleaseDating.Authority = .firstSeen, shared: (any SharedTier)? = nil
     ) throws {
         folder = TemporaryDirectory()
         let clock = ManualClock()
@@ -25,7 +26,7 @@ public struct ProxyHarness: Sendable {
         upstream = ScriptedUpstream()
         proxy = ModuleProxy(
             store: store, upstream: upstream, freshness: freshness, readAhead: ReadAhead(enabled: readAhead),
-            releaseDating: ReleaseDating(authority: dating, history: TreeHeadHistory(file: nil)), clock: clock,
+            releaseDating: ReleaseDating(authority: dating, history: TreeHeadHistory(file: nil)), shared: shared, clock: clock,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         // The proxy's background work runs as the agent runs it, for as long as the test does.
         let background = proxy.background

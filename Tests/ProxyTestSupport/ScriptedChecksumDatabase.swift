@@ -42,6 +42,14 @@ public final class ScriptedChecksumDatabase: Sendable {
         serve(on: upstream)
     }
 
+    /// Appends one version's record with its real hashes.
+    public func append(_ module: String, _ version: String, zipHash: String, goModHash: String, on upstream: ScriptedUpstream) {
+        records.withLock { records in
+            records.append((module, version, Array("\(module) \(version) \(zipHash)\n\(module) \(version)/go.mod \(goModHash)\n".utf8)))
+        }
+        serve(on: upstream)
+    }
+
     private func serve(on upstream: ScriptedUpstream) {
         let all = records.withLock { $0 }
         let leaves = all.map { Self.leaf($0.data) }
