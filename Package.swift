@@ -172,7 +172,7 @@ let package = Package(
             name: "goedge-fuzz",
             dependencies: [
                 "AgentServer", "GoModules", "GoedgeConfiguration", "ModuleProxy", "ModulePolicy", "ChecksumDatabase", "Upstream",
-                "Prefetch",
+                "SharedStore", "Prefetch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import ChecksumDatabase
 import ModulePolicy
+import SharedStore
 
 import AgentServer
 import GoModules
@@ -44,6 +45,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case credentials
     /// The checksum database's verifier keys, signed notes, tree heads and lookup records.
     case checksumDatabase = "checksum-database"
+    /// What a shared store answers (a bucket listing, an error's code) and its credentials file.
+    case sharedStore = "shared-store"
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -115,6 +118,15 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? TreeHead(verifying: bytes, with: key)
             _ = ChecksumDatabaseClient.hashes(in: Array(bytes), module: "example.com/m", version: "v1.0.0")
             _ = ModulePrefixPatterns(text).matches("example.com/m/v2")
+        case .sharedStore:
+            _ = BucketListing(parsing: Array(bytes))
+            _ = SharedStore.refusal(403, Array(bytes))
+            _ = try? S3Credentials.parse(text, file: "credentials")
+            if let settings = try? SharedStoreSettings(
+                location: "s3://bucket/" + text, endpoint: "http://127.0.0.1:1", credentials: S3Credentials(accessKey: "a", secretKey: "b"))
+            {
+                _ = settings.url(forKey: settings.key(for: text))
+            }
         }
     }
 

@@ -241,7 +241,7 @@ public final class SharedStore: SharedTier {
     }
 
     /// What an error answer of the store says, for the log and `goedge status`.
-    static func refusal(_ status: Int, _ body: [UInt8]) -> String {
+    package static func refusal(_ status: Int, _ body: [UInt8]) -> String {
         let code = code(body).map { " " + $0 } ?? ""
         return status == 403
             ? "the store refused goedge's credentials or request (403\(code))" : "the store answered \(status)\(code)"
