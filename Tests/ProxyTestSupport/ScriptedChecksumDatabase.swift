@@ -50,7 +50,8 @@ public final class ScriptedChecksumDatabase: Sendable {
         serve(on: upstream)
     }
 
-    private func serve(on upstream: ScriptedUpstream) {
+    /// Serves the tree as it is now through `upstream` (another agent's).
+    public func serve(on upstream: ScriptedUpstream) {
         let all = records.withLock { $0 }
         let leaves = all.map { Self.leaf($0.data) }
         let note = self.note(size: leaves.count, root: Self.treeHash(leaves[...]))

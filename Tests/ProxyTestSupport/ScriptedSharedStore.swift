@@ -1,3 +1,4 @@
+import Foundation
 import LRUCache
 import SharedStore
 import Synchronization
@@ -19,6 +20,7 @@ public final class ScriptedSharedStore: SharedTier {
         var offered: [String: [UInt8]] = [:]
         var asked: [String] = []
         var rejected: [String: String] = [:]
+        var small: [String: (bytes: [UInt8], lastModified: String)] = [:]
     }
     private let state = Mutex(State())
 
@@ -67,4 +69,31 @@ public final class ScriptedSharedStore: SharedTier {
     }
 
     public var status: SharedStoreStatus { SharedStoreStatus(store: "scripted", mode: "read-write", available: true) }
+
+    /// When small objects written now are said to have been modified (nanoseconds; the test's clock).
+    public let now = Mutex<@Sendable () -> Int64>({ 0 })
+
+    public func list(prefix: String, startAfter: String?) async -> BucketListing? {
+        let objects = state.withLock { $0.small.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key } }
+        var xml = "<ListBucketResult>"
+        for (key, object) in objects { xml += "<Contents><Key>\(key)</Key><LastModified>\(object.lastModified)</LastModified></Contents>" }
+        return BucketListing(parsing: Array((xml + "</ListBucketResult>").utf8))
+    }
+
+    public func read(key: String, limit: Int) async -> (bytes: [UInt8], lastModified: String?)? {
+        state.withLock { $0.small[key] }.map { ($0.bytes, $0.lastModified) }
+    }
+
+    public func write(key: String, bytes: [UInt8]) async -> Bool {
+        let seconds = Double(now.withLock { $0 }()) / 1e9
+        let formatter = ISO8601DateFormatter()
+        let modified = formatter.string(from: Date(timeIntervalSince1970: seconds))
+        state.withLock { state in
+            if state.small[key] == nil { state.small[key] = (bytes, modified) }
+        }
+        return true
+    }
+
+    /// Small objects written so far, by key.
+    public var smallObjects: [String] { state.withLock { Array($0.small.keys) } }
 }

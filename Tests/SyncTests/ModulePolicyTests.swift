@@ -254,6 +254,36 @@ import TestSupport
         #expect(await harness.proxy.answer(.mod(module, try ModuleVersion("v1.1.0"))).status == 200)
     }
 
+    /// An ephemeral runner has no history of its own: it learns the sizes
+    /// the fleet saw from the shared store, dated by the store, and dates
+    /// versions by them.
+    @Test func aRunnerDatesVersionsByTheFleetsHistory() async throws {
+        let database = ScriptedChecksumDatabase()
+        let shared = ScriptedSharedStore()
+        let earlier = try ProxyHarness(
+            dating: .checksumDatabase(database.setting, notCovered: ModulePrefixPatterns(""), direct: nil), shared: shared)
+        shared.now.withLock { [clock = earlier.clock] in $0 = { clock.now() } }
+        database.append("example.com/m", ["v1.0.0"], on: earlier.upstream)
+        await earlier.proxy.recordChecksumDatabaseHead()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while shared.smallObjects.isEmpty && clock.now < deadline { await Task.yield() }
+        #expect(shared.smallObjects.count == 1)
+
+        let runner = try ProxyHarness(
+            dating: .checksumDatabase(database.setting, notCovered: ModulePrefixPatterns(""), direct: nil), shared: shared)
+        runner.proxy.policy.replace(with: week)
+        runner.clock.advance(by: Self.day * 8)
+        database.serve(on: runner.upstream)
+        // Its publisher says a day old; the fleet saw it in the log eight days ago.
+        runner.upstream.script("example.com/m/@v/v1.0.0.info", .init(body: info("v1.0.0", publishedAgo: Self.day, clock: runner.clock)))
+        await runner.proxy.readFleetHistory()
+        await runner.proxy.recordChecksumDatabaseHead()
+        let old = await runner.proxy.policyVerdict(module: "example.com/m", version: "v1.0.0")
+        #expect(old.allowed, "\(old)")
+        #expect(old.datedBy?.contains("the checksum database's log (record 0 was in the log of 1 records seen") == true, "\(old)")
+    }
+
     /// A fresh install has seen no history yet: what the log held before its
     /// first view is dated by its publisher until that view is older than
     /// the cooldown (old versions keep working); what came after is dated

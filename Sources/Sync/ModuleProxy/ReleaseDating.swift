@@ -86,7 +86,8 @@ extension ModuleProxy {
         guard let dating = releaseDating, case .checksumDatabase(let setting, _, let direct) = dating.authority else { return }
         do {
             let head = try await checksumDatabaseClient(setting, direct: direct).latest()
-            dating.history.record(size: head.size, at: clock.now())
+            let now = clock.now()
+            if dating.history.record(size: head.size, at: now) { shareTreeHead(head, seenAt: now) }
         } catch {
             logger.notice("cannot read the checksum database's tree head", metadata: ["database": "\(setting.key.name)", "problem": "\(error)"])
         }
@@ -117,27 +118,29 @@ extension ModuleProxy {
             }
         }
         let now = clock.now()
-        dating.history.record(size: record.tree.size, at: now)
+        if dating.history.record(size: record.tree.size, at: now) { shareTreeHead(record.tree, seenAt: now) }
         guard let holding = dating.history.firstHolding(record: record.number) else {
             // Only the tree just verified holds it: added since goedge last looked.
             return ReleaseDate(
                 latest: now,
                 source: "the checksum database's log (record \(record.number) was added after goedge's last view of the log)")
         }
-        if let first = dating.history.first, holding == first {
-            // Older than goedge's first view of the log: the log says only "before then".
-            let publisher = await publisherTime(module, version)
-            let date = ReleaseDate(
-                latest: publisher.map { min($0, first.seenAt) } ?? first.seenAt,
-                source: "its publisher's time (its checksum record precedes goedge's first view of the log, \(ReleaseDating.format(first.seenAt)))")
-            dating.remember(date, for: name)
-            return date
-        }
-        let date = ReleaseDate(
+        let inTheLog = ReleaseDate(
             latest: holding.seenAt,
             source: "the checksum database's log (record \(record.number) was in the log of \(holding.size) records seen \(ReleaseDating.format(holding.seenAt)))")
-        dating.remember(date, for: name)
-        return date
+        if let first = dating.history.first, holding == first {
+            // Older than goedge's first view of the log: the log says only "before then", and its
+            // publisher may say how long before (the one window a backdated release could pass).
+            if let publisher = await publisherTime(module, version), publisher < first.seenAt {
+                let date = ReleaseDate(
+                    latest: publisher,
+                    source: "its publisher's time (its checksum record precedes goedge's first view of the log, \(ReleaseDating.format(first.seenAt)))")
+                dating.remember(date, for: name)
+                return date
+            }
+        }
+        dating.remember(inTheLog, for: name)
+        return inTheLog
     }
 
     /// The first time goedge saw this version, kept beside its files (so an

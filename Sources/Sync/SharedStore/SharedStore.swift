@@ -174,7 +174,7 @@ public final class SharedStore: SharedTier {
     // MARK: Listing
 
     /// The objects under `prefix` (below the store's own prefix), a page of at most 1,000.
-    public func list(prefix: String, startAfter: String? = nil) async -> BucketListing? {
+    public func list(prefix: String, startAfter: String?) async -> BucketListing? {
         var query = "list-type=2&prefix=" + SharedStoreSettings.encode(settings.key(for: prefix))
         if let startAfter { query += "&start-after=" + SharedStoreSettings.encode(settings.key(for: startAfter)) }
         let request = signedRequest(settings.bucketURL + "?" + query, priority: .background, limit: 4 << 20)
@@ -186,7 +186,7 @@ public final class SharedStore: SharedTier {
     }
 
     /// A small object whole (at most `limit` bytes), with its `Last-Modified`; nil when absent or unreadable.
-    public func read(key path: String, limit: Int = 64 << 10) async -> (bytes: [UInt8], lastModified: String?)? {
+    public func read(key path: String, limit: Int) async -> (bytes: [UInt8], lastModified: String?)? {
         let request = signedRequest(settings.url(forKey: settings.key(for: path)), priority: .background, limit: Int64(limit))
         let result = await engine.perform(request)
         guard case .response(let head, let sink) = result.outcome, head.status == 200, let bytes = (sink as? MemorySink)?.bytes else {

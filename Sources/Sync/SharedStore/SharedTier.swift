@@ -21,6 +21,15 @@ public protocol SharedTier: Sendable {
 
     /// What `goedge status`, `/-/readyz` and the metrics say of it.
     var status: SharedStoreStatus { get }
+
+    /// Small objects of goedge's own beside the module files (the checksum
+    /// database's tree heads the fleet has seen): their keys and when the
+    /// store last modified each, a page at most.
+    func list(prefix: String, startAfter: String?) async -> BucketListing?
+    /// A small object whole, with the store's `Last-Modified`.
+    func read(key: String, limit: Int) async -> (bytes: [UInt8], lastModified: String?)?
+    /// Writes a small object unless one is there; whether one is there now.
+    func write(key: String, bytes: [UInt8]) async -> Bool
 }
 
 /// The shared store's state, for `goedge status` and `/-/readyz`.

@@ -119,7 +119,11 @@ package struct Agent {
             }
             readiness.indexLoaded()
             // The cooldown dates versions by the checksum database's log: see it as early as possible.
-            if policy.policy.minimumReleaseAge != nil { await proxy.recordChecksumDatabaseHead() }
+            if policy.policy.minimumReleaseAge != nil {
+                // A runner of a fleet learns the log's history from the fleet's store first.
+                await proxy.readFleetHistory()
+                await proxy.recordChecksumDatabaseHead()
+            }
             // Start-up's code (argument parsing, configuration, the index
             // load) is done with: let its pages go.
             ResidentMemory.trim()
