@@ -79,6 +79,7 @@ public final class SharedStore: SharedTier {
             return SourceAnswer(outcome: .failed(TransportError(kind: .timeout, message: "the shared store did not answer within \(deadline)")), from: from, duration: ContinuousClock.now - started)
         }
         let duration = ContinuousClock.now - started
+        counts.withLock { $0.waitedMilliseconds += duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
         switch result {
         case .body(let head, let relay, let ended):
             answered()

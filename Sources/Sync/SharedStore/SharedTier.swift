@@ -45,6 +45,8 @@ public struct SharedStoreStatus: Codable, Sendable, Equatable {
     /// Files it gave that failed their checks (and were fetched from the upstream instead).
     public var rejected = 0
     public var bytesRead: Int64 = 0
+    /// Time clients waited for the store's answers (until its head), in all.
+    public var waitedMilliseconds: Int64 = 0
     public var bytesWritten: Int64 = 0
     public var uploadsQueued = 0
     public var uploadsStored = 0
