@@ -43,11 +43,11 @@ extension Integration {
             samples[key] ?? 0
         }
 
-        /// The README lists every metric the agent exposes, with its labels.
+        /// docs/operating.md lists every metric the agent exposes, with its labels.
         @Test func theReadmeNamesEveryMetricAndItsLabels() throws {
             let agent = try AgentProcess(upstream: "http://127.0.0.1:9")
             #expect(try agent.get("/example.com/hello/@v/list").status == 502)
-            let readme = try String(contentsOfFile: Paths.packageRoot + "/README.md", encoding: .utf8)
+            let readme = try String(contentsOfFile: Paths.packageRoot + "/docs/operating.md", encoding: .utf8)
             let samples = try Self.samples(agent)
             var families: [String: Set<String>] = [:]
             for key in samples.keys {

@@ -7,12 +7,14 @@ extension Integration {
     /// sandbox: its own HOME, an agent of the test's, the README's example
     /// addresses pointed at it), must work: a newcomer copies them.
     @Suite struct ReadmeCommands {
-        /// The `goedge` lines of the README's shell blocks, without their comments.
+        /// The `goedge` lines of the shell blocks of the README and the docs, without their comments.
         static func commands() throws -> [String] {
-            let readme = try String(contentsOfFile: Paths.packageRoot + "/README.md", encoding: .utf8)
+            let docs = (try FileManager.default.contentsOfDirectory(atPath: Paths.packageRoot + "/docs")).filter { $0.hasSuffix(".md") }
+            let pages = ["README.md"] + docs.sorted().map { "docs/" + $0 }
+            let text = try pages.map { try String(contentsOfFile: Paths.packageRoot + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
             var commands: [String] = []
             var inShell = false
-            for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
                 if line.hasPrefix("```") {
                     inShell = line == "```sh"
                     continue
