@@ -81,8 +81,13 @@ extension ModuleProxy {
     private func fetchShared(
         _ resource: ProxyResource, key: CacheKey, request: SourceRequest, from shared: any SharedTier, expectedHash: String?
     ) async -> ProxyAnswer? {
+        // What the checksum database records, asked beside the store rather than after it.
+        let record = Self.recordLookup(resource, from: self)
         let fetched = await shared.fetch(request)
-        guard case .found(let head, let body) = fetched.outcome else { return nil }
+        guard case .found(let head, let body) = fetched.outcome else {
+            record?.cancel()
+            return nil
+        }
         if let length = head.contentLength, length > resource.maximumSize {
             body.close()
             return nil
@@ -107,7 +112,7 @@ extension ModuleProxy {
                     throw SharedRefusal(error.description)
                 }
             }
-            try await vouchFor(resource, fileAt: writer.temporaryPath, expectedHash: expectedHash)
+            try await vouchFor(resource, fileAt: writer.temporaryPath, expectedHash: expectedHash, record: record)
         } catch {
             body.close()
             writer.abandon()
@@ -131,7 +136,10 @@ extension ModuleProxy {
     /// What only someone other than the bucket's writers can say about a
     /// file from it: its `h1:` as the checksum database records it (and as
     /// a go.sum expects it, at prefetch); an `.info` must name its version.
-    private func vouchFor(_ resource: ProxyResource, fileAt path: String, expectedHash: String?) async throws {
+    private func vouchFor(
+        _ resource: ProxyResource, fileAt path: String, expectedHash: String?,
+        record lookup: Task<ChecksumDatabaseClient.Record, any Error>?
+    ) async throws {
         switch resource {
         case .info(_, let version):
             let bytes = try await BlockingIO.run { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
@@ -147,12 +155,12 @@ extension ModuleProxy {
             if let expectedHash, actual != expectedHash {
                 throw SharedRefusal("its hash \(actual) is not go.sum's \(expectedHash)")
             }
-            guard let client = checksumDatabase(covering: module) else { return }
+            guard let lookup else { return }
             let record: ChecksumDatabaseClient.Record
             do {
-                record = try await client.lookup(module, version)
+                record = try await lookup.value
             } catch {
-                throw SharedRefusal("the checksum database cannot vouch for it: \(error)")
+                throw SharedRefusal("the checksum database cannot vouch for \(module.path)@\(version.text): \(error)")
             }
             let recorded = resource.isZip ? record.zipHash : record.goModHash
             guard actual == recorded else {
@@ -160,6 +168,18 @@ extension ModuleProxy {
             }
         default:
             throw SharedRefusal("not a file the shared store holds")
+        }
+    }
+
+    /// The checksum database's record of a `.mod` or `.zip`'s version, when
+    /// a database covers its module: started at once, awaited when the file is in.
+    private static func recordLookup(_ resource: ProxyResource, from proxy: ModuleProxy) -> Task<ChecksumDatabaseClient.Record, any Error>? {
+        switch resource {
+        case .mod(let module, let version), .zip(let module, let version):
+            guard let client = proxy.checksumDatabase(covering: module) else { return nil }
+            return Task { try await client.lookup(module, version) }
+        default:
+            return nil
         }
     }
 
