@@ -43,8 +43,12 @@ extension Integration {
             #expect(refused.status != 0)
             #expect(refused.errorOutput.contains("401 Unauthorized"), "\(refused)")
 
-            // The line a CI job writes: the go command now authenticates.
-            try folder.write("netrc", "machine 127.0.0.1 login ci password \(token)\n")
+            // The lines a CI job writes: the go command now authenticates.
+            // Go 1.19-1.23 match the machine by host alone, Go 1.24+
+            // (GOAUTH=netrc) by host and port, so a job serving both writes both.
+            try folder.write(
+                "netrc",
+                "machine 127.0.0.1:\(agent.port) login ci password \(token)\nmachine 127.0.0.1 login ci password \(token)\n")
             let fetched = try go.run(["mod", "download", "-json", "example.com/hello@v1.3.0", "example.com/big@v1.0.0"], in: folder.path + "/app")
             #expect(fetched.status == 0, "\(fetched)")
             // Byte for byte what the upstream has; the big zip (2 MiB) went through TLS from the cache file too.
@@ -62,6 +66,58 @@ extension Integration {
             #expect(inURL.downloadedFiles() == direct.downloadedFiles())
 
             #expect(agent.log.split(separator: "\n").contains { $0.contains("big/@v/v1.0.0.zip 200") && $0.contains("cache=hit") && $0.contains(" user=ci") })
+            #expect(!agent.log.contains(token))
+            #expect(agent.terminate() == 0)
+        }
+
+        /// Go 1.24+: GOAUTH=netrc needs the port in the machine name when
+        /// the proxy has one (a host-only line is not used), and a GOAUTH
+        /// command's Authorization header reaches the agent.
+        @Test(.enabled(if: GoCommand.isAtLeast(minor: 24), "GOAUTH is Go 1.24+"))
+        func goAuthNetrcAndACommandPrintingAnAuthorizationHeader() throws {
+            let upstream = try GoProxyFixture()
+            let folder = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: folder)
+            let token = "goauth-token-91c3"
+            try folder.write("clients", "ci:\(token)\n")
+            let agent = try AgentProcess(
+                upstream: upstream.url,
+                arguments: ["--tls-certificate", certificate, "--tls-key", key, "--client-credentials-file", folder.path + "/clients"])
+            try folder.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
+
+            // GOAUTH=netrc (the default) with the machine named host:port.
+            var netrc = GoCommand(proxy: agent.url, home: folder.path + "/netrc-home")
+            netrc.extraEnvironment = ["SSL_CERT_FILE": certificate, "NETRC": folder.path + "/netrc", "GOAUTH": "netrc"]
+            try folder.write("netrc", "machine 127.0.0.1 login ci password \(token)\n")
+            let hostOnly = try netrc.run(["mod", "download", "example.com/hello@v1.3.0"], in: folder.path + "/app")
+            #expect(hostOnly.status != 0 && hostOnly.errorOutput.contains("401 Unauthorized"), "\(hostOnly)")
+            try folder.write("netrc", "machine 127.0.0.1:\(agent.port) login ci password \(token)\n")
+            let withPort = try netrc.run(["mod", "download", "example.com/hello@v1.3.0"], in: folder.path + "/app")
+            #expect(withPort.status == 0, "\(withPort)")
+
+            // A GOAUTH command: it is given the URL and prints the URL prefix,
+            // a blank line, the headers and a blank line (go help goauth).
+            let basic = Data("ci:\(token)".utf8).base64EncodedString()
+            try folder.write(
+                "goauth-helper",
+                "#!/bin/sh\nprintf '%s\\n\\nAuthorization: Basic %s\\n\\n' 'https://127.0.0.1:\(agent.port)' '\(basic)'\n")
+            #expect(chmod(folder.path + "/goauth-helper", 0o755) == 0)
+            var command = GoCommand(proxy: agent.url, home: folder.path + "/command-home")
+            command.extraEnvironment = ["SSL_CERT_FILE": certificate, "NETRC": "/dev/null", "GOAUTH": folder.path + "/goauth-helper"]
+            let viaCommand = try command.run(["mod", "download", "example.com/hello@v1.3.0", "example.com/big@v1.0.0"], in: folder.path + "/app")
+            #expect(viaCommand.status == 0, "\(viaCommand)")
+            #expect(command.downloadedFiles().keys.contains("example.com/big/@v/v1.0.0.zip"))
+            // The helper's credentials were checked, not ignored: with a wrong token it is refused.
+            try folder.write(
+                "goauth-wrong",
+                "#!/bin/sh\nprintf '%s\\n\\nAuthorization: Basic %s\\n\\n' 'https://127.0.0.1:\(agent.port)' '\(Data("ci:wrong".utf8).base64EncodedString())'\n")
+            #expect(chmod(folder.path + "/goauth-wrong", 0o755) == 0)
+            var wrong = GoCommand(proxy: agent.url, home: folder.path + "/wrong-home")
+            wrong.extraEnvironment = ["SSL_CERT_FILE": certificate, "NETRC": "/dev/null", "GOAUTH": folder.path + "/goauth-wrong"]
+            let refused = try wrong.run(["mod", "download", "example.com/hello@v1.3.0"], in: folder.path + "/app")
+            #expect(refused.status != 0 && refused.errorOutput.contains("401 Unauthorized"), "\(refused)")
+
+            #expect(agent.log.split(separator: "\n").contains { $0.contains("big/@v/v1.0.0.zip 200") && $0.contains(" user=ci") })
             #expect(!agent.log.contains(token))
             #expect(agent.terminate() == 0)
         }
