@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "Prefetch",
             dependencies: [
-                "ModuleProxy", "GoModules", "LRUCache",
+                "ModuleProxy", "ChecksumDatabase", "GoModules", "LRUCache",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Sources/Sync/Prefetch"
@@ -160,7 +160,7 @@ let package = Package(
             name: "goedge",
             dependencies: [
                 "GoedgeConfiguration", "AgentServer", "Prefetch", "CacheAdmin", "FolderWatch", "ModuleProxy", "ModulePolicy",
-                "SharedStore", "Upstream", "GoModules", "LRUCache",
+                "SharedStore", "ChecksumDatabase", "Upstream", "GoModules", "LRUCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

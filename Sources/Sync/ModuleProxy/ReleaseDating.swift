@@ -72,6 +72,13 @@ extension ModuleProxy {
         ChecksumDatabaseClient(key: setting.key, fetch: direct ?? ProxyChecksumDatabase(proxy: self, name: setting.key.name))
     }
 
+    /// Checksum database `name`, read through this proxy as the go command
+    /// reads it (answers cached like any other): for a prefetch that warms
+    /// what the go command will look up.
+    public func checksumDatabaseReader(named name: String) -> any ChecksumDatabaseFetching {
+        ProxyChecksumDatabase(proxy: self, name: name)
+    }
+
     /// The checksum database that covers `module`, when one does (it vouches for the shared store's files).
     func checksumDatabase(covering module: ModulePath) -> ChecksumDatabaseClient? {
         guard case .checksumDatabase(let setting, let notCovered, let direct) = releaseDating?.authority,

@@ -8,6 +8,8 @@ public struct PrefetchEvent: Sendable, Codable, Equatable {
         case file
         /// Something that could not be read or resolved (a go.mod that does not parse).
         case problem
+        /// Which Go toolchain the workspace's go command will switch to, warmed or not, and why.
+        case toolchain
         /// The end, with the summary.
         case done
     }
@@ -49,6 +51,8 @@ public struct PrefetchSummary: Sendable, Codable, Equatable {
     public var failed = 0
     /// One line per failure or problem: what, and why.
     public var failures: [String] = []
+    /// One line per toolchain decision: the toolchain warmed and why, or why none.
+    public var toolchains: [String]? = nil
 
     public init() {}
 }

@@ -28,6 +28,8 @@ public struct PrefetchJob: Sendable {
         let recorder = PrefetchRecorder(report: report)
         for problem in workspace.problems { recorder.problem("\(problem)") }
 
+        // The toolchain the go command switches to first: it downloads that before any module.
+        async let toolchains: Void = warmToolchains(workspace, facts: files.goCommand, recorder: recorder)
         await fetch(Self.listedInGoSum(workspace), recorder: recorder)
 
         // Requirements go.sum does not list yet (added by hand since the last
@@ -65,6 +67,7 @@ public struct PrefetchJob: Sendable {
             }
             await fetch(selected, recorder: recorder)
         }
+        await toolchains
         let summary = recorder.summary()
         report(PrefetchEvent(kind: .done, summary: summary))
         return summary

@@ -56,6 +56,12 @@ final class PrefetchRecorder: Sendable {
         report(PrefetchEvent(kind: .problem, message: message))
     }
 
+    /// A toolchain decision: what was warmed and why, or why nothing.
+    func toolchain(_ line: String) {
+        state.withLock { state in state.summary.toolchains = (state.summary.toolchains ?? []) + [line] }
+        report(PrefetchEvent(kind: .toolchain, message: line))
+    }
+
     func summary() -> PrefetchSummary {
         state.withLock { state in
             var summary = state.summary

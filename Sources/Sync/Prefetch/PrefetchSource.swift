@@ -1,3 +1,4 @@
+import ChecksumDatabase
 import GoModules
 import ModuleProxy
 
@@ -15,6 +16,10 @@ public protocol PrefetchSource: Sendable {
     /// A module's version list (for the graph walk's queries); nil when it
     /// cannot be had.
     func versions(of module: ModulePath) async -> [ModuleVersion]?
+
+    /// The checksum database `name` as the go command reads it through the
+    /// agent (`/sumdb/<name>/…`): what is read through it is cached there.
+    func checksumDatabase(named name: String) -> any ChecksumDatabaseFetching
 }
 
 /// What came of fetching one file.

@@ -1,3 +1,4 @@
+import ChecksumDatabase
 import GoModules
 import ModuleProxy
 
@@ -28,6 +29,10 @@ public struct ProxyPrefetchSource: PrefetchSource {
         }
         return .stored(
             fetchedNow: answer.cacheStatus == .miss, bytes: answer.contentLength ?? 0, body: keepBytes ? answer.bodyBytes : nil)
+    }
+
+    public func checksumDatabase(named name: String) -> any ChecksumDatabaseFetching {
+        proxy.checksumDatabaseReader(named: name)
     }
 
     public func versions(of module: ModulePath) async -> [ModuleVersion]? {

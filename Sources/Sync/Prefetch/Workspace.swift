@@ -24,10 +24,14 @@ public struct WorkspaceFiles: Sendable, Codable, Equatable {
     public var files: [File]
     /// Sent by `goedge watch`: the folders it watches, for `goedge status`.
     public var watchedFolders: [String]?
+    /// The go command the builds run, when the client could ask it: the
+    /// toolchain it will switch to is warmed too.
+    public var goCommand: GoCommandFacts?
 
-    public init(files: [File], watchedFolders: [String]? = nil) {
+    public init(files: [File], watchedFolders: [String]? = nil, goCommand: GoCommandFacts? = nil) {
         self.files = files
         self.watchedFolders = watchedFolders
+        self.goCommand = goCommand
     }
 }
 
@@ -60,15 +64,22 @@ package struct Workspace {
     var exclusions: Set<ModuleVersionKey> = []
     var sums: [GoSumFile] = []
     var problems: [GoFileError] = []
+    /// What the go command reads at start to choose its toolchain: the
+    /// go.work, or each go.mod sent (each its own build) without one.
+    var startFiles: [ToolchainSelection.StartFile] = []
+    /// A go.work made the main modules.
+    var isWorkspace = false
 
     /// With a go.work, its `use` folders are the main modules; otherwise every go.mod sent is one.
     package init(_ workspace: WorkspaceFiles) {
         let byPath = Dictionary(workspace.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var moduleFiles: [WorkspaceFiles.File] = []
         if let work = workspace.files.first(where: { $0.name == "go.work" }) {
+            isWorkspace = true
             do {
                 let parsed = try GoWorkFile(parsing: work.content, file: work.path)
                 replacements += parsed.replacements
+                startFiles.append(.init(path: work.path, goLine: parsed.goVersion, toolchainLine: parsed.toolchain))
                 for use in parsed.uses {
                     let folder = Self.join(work.folder, use)
                     if let goMod = byPath[folder + "/go.mod"] {
@@ -87,6 +98,7 @@ package struct Workspace {
             do {
                 let goMod = try GoModFile(parsing: file.content, file: file.path)
                 mainModules.append(goMod)
+                if !isWorkspace { startFiles.append(.init(path: file.path, goLine: goMod.goVersion, toolchainLine: goMod.toolchain)) }
                 replacements += goMod.replacements
                 exclusions.formUnion(goMod.exclusions)
             } catch {

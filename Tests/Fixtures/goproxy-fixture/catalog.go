@@ -11,6 +11,7 @@ import (
 	"log"
 	mathrand "math/rand"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -268,6 +269,7 @@ func coreCatalog() *catalog {
 		c.add(&version{path: path, version: "v1.0.0", time: day(40), goMod: goMod(path),
 			files: map[string]string{"big.go": "package big\n", "data.bin": incompressible(2 << 20)}})
 	}
+	addToolchains(c)
 	for i := 0; i < 6; i++ {
 		path := fmt.Sprintf("example.com/filler%d", i)
 		c.add(&version{path: path, version: "v1.0.0", time: day(50 + i), goMod: goMod(path),
@@ -407,4 +409,47 @@ func uniq(list []string) []string {
 		}
 	}
 	return out
+}
+
+// addToolchains adds Go toolchains as the go command (Go 1.21+) downloads
+// them: the module golang.org/toolchain at v0.0.1-goVERSION.GOOS-GOARCH.
+// go1.999testmod is cmd/go's own fake toolchain (its testdata
+// golang.org_toolchain_v0.0.1-go1.999testmod.*.txt, with the same files): bin/go
+// is a shell script that says which it is. go1.990.0 and go1.991.0 are the
+// same with 2 MiB that does not compress, and go1.992.0 with 5 MiB: the
+// size of a real toolchain (about 70 MB) scaled to a test's cache.
+func addToolchains(c *catalog) {
+	platforms := []string{"linux-amd64", "linux-arm64", "darwin-arm64", "windows-amd64"}
+	host := runtime.GOOS + "-" + runtime.GOARCH
+	if !contains(platforms, host) {
+		platforms = append(platforms, host)
+	}
+	toolchain := func(name, platform string, extra int, when time.Time) {
+		files := map[string]string{
+			"bin/go":                   "#!/bin/sh\necho " + name + " here!\n",
+			"bin/gofmt":                "echo i am unused\n",
+			"pkg/tool/fake":            "",
+			"lib/wasm/go_js_wasm_exec": "",
+		}
+		if extra > 0 {
+			files["pkg/tool/data.bin"] = noise(int64(len(name)*1000+extra), extra)
+		}
+		c.add(&version{path: "golang.org/toolchain", version: "v0.0.1-" + name + "." + platform, time: when,
+			goMod: "module golang.org/toolchain\n", files: files})
+	}
+	for _, platform := range platforms {
+		toolchain("go1.999testmod", platform, 0, day(60))
+	}
+	toolchain("go1.990.0", host, 2<<20, day(61))
+	toolchain("go1.991.0", host, 2<<20, day(62))
+	toolchain("go1.992.0", host, 5<<20, day(63))
+}
+
+func contains(list []string, s string) bool {
+	for _, item := range list {
+		if item == s {
+			return true
+		}
+	}
+	return false
 }

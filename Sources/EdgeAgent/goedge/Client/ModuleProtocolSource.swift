@@ -1,3 +1,4 @@
+import ChecksumDatabase
 import GoModules
 import Upstream
 import ModuleProxy
@@ -71,6 +72,10 @@ struct ModuleProtocolSource: PrefetchSource {
         }
         let fetchedNow = head.headers.contains { $0.name == "x-cache" && $0.value == "miss" }
         return .stored(fetchedNow: fetchedNow, bytes: download.count, body: keepBytes ? download.bytes : nil)
+    }
+
+    func checksumDatabase(named name: String) -> any ChecksumDatabaseFetching {
+        AgentChecksumDatabase(agent: agent, name: name)
     }
 
     func versions(of module: ModulePath) async -> [ModuleVersion]? {

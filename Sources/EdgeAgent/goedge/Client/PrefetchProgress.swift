@@ -53,6 +53,8 @@ final class PrefetchProgress: Sendable {
                 }
             case .problem:
                 output += clearBar(&state) + "problem: \(event.message ?? "?")\n"
+            case .toolchain:
+                return
             case .done:
                 output += clearBar(&state)
                 return

@@ -33,6 +33,7 @@ final class WatchSession {
         do {
             files = try WorkspaceReader.read([folder], from: "/")
             files.watchedFolders = watchedFolders
+            files.goCommand = GoCommandProbe.facts()
         } catch {
             // Deleted or renamed away since it was saved: nothing to do.
             logger.debug("nothing to prefetch", metadata: ["folder": "\(folder)", "reason": "\(error)"])
@@ -57,6 +58,7 @@ final class WatchSession {
                 fallbackLogged = true
             } onEvent: { _ in }
             let text = "prefetched \(folder): " + PrefetchProgress.describe(summary, duration: ContinuousClock.now - started)
+                + (summary.toolchains ?? []).map { "; toolchain: " + $0 }.joined()
             if summary.failures.isEmpty {
                 logger.notice("\(text)")
             } else {

@@ -23,7 +23,8 @@ struct PrefetchCommand: AsyncParsableCommand {
             would (saying so on standard error). PATH is a go.mod, go.work, \
             go.sum or go.work.sum, or a folder holding them (default: the current folder). Shows \
             progress on standard error (a bar on a terminal, a line every few seconds otherwise) and \
-            prints a summary. Exits 1 when anything failed, with the failures listed, and 2 when the \
+            prints a summary. The Go toolchain the go command on PATH will switch to (Go 1.21+: \
+            GOTOOLCHAIN and the go and toolchain lines) is warmed too, and the summary says which. Exits 1 when anything failed, with the failures listed, and 2 when the \
             agent cannot be reached.
             """
     )
@@ -46,12 +47,13 @@ struct PrefetchCommand: AsyncParsableCommand {
         var given = client.given
         if let cacheDir { given[Settings.cacheDir.name] = Settings.cacheDir.value(fromText: cacheDir) }
         let layers = try configurationFile.load(options: given)
-        let files: WorkspaceFiles
+        var files: WorkspaceFiles
         do {
             files = try WorkspaceReader.read(paths, from: FileManager.default.currentDirectoryPath)
         } catch {
             throw ValidationError("\(error)")
         }
+        files.goCommand = GoCommandProbe.facts()
         let progress = quiet ? nil : PrefetchProgress.forStandardError()
         var prefetch = WorkspacePrefetch(agent: ClientOptions.agentClient(layers))
         defer { prefetch.agent.shutdown() }
@@ -68,6 +70,10 @@ struct PrefetchCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print("prefetched " + PrefetchProgress.describe(summary, duration: ContinuousClock.now - started))
+        if files.goCommand == nil {
+            print("toolchain: none considered (no go command on PATH answered go env)")
+        }
+        for line in summary.toolchains ?? [] { print("toolchain: " + line) }
         guard summary.failures.isEmpty else {
             print("failures:")
             for failure in summary.failures { print("  " + failure) }
