@@ -287,10 +287,12 @@ extension Integration {
             let go = GoCommand(proxy: agent.url, home: workspace.path + "/home")
             let pinned = try go.run(["get", "example.com/fresh@v1.2.0"], in: workspace.path + "/app")
             #expect(pinned.status != 0)
+            // (The record's number is the catalog's size: it grows with the fixture.)
             #expect(
                 pinned.errorOutput.contains(
-                    "goedge policy: example.com/fresh@v1.2.0 denied: released less than 7d ago (min-release-age), dated by the checksum database's log (record 28 was added after goedge's last view of the log)"),
+                    "goedge policy: example.com/fresh@v1.2.0 denied: released less than 7d ago (min-release-age), dated by the checksum database's log (record "),
                 "\(pinned)")
+            #expect(pinned.errorOutput.contains(" was added after goedge's last view of the log)"), "\(pinned)")
             #expect(try upstream.requests(for: "/example.com/fresh/@v/v1.2.0.zip") == 0)
             let latest = try go.run(["get", "example.com/fresh@latest"], in: workspace.path + "/app")
             #expect(latest.status == 0, "\(latest)")

@@ -138,7 +138,9 @@ extension Integration {
 
             let workspace = TemporaryDirectory()
             try workspace.write("app/go.mod", "module example.com/app\n\ngo 1.17\n")
-            try workspace.write("netrc", "machine 127.0.0.1 login ci password systemd-token-9d\n")
+            // Host and port for Go 1.24+ (GOAUTH=netrc), host alone for older go commands.
+            try workspace.write(
+                "netrc", "machine 127.0.0.1:\(port) login ci password systemd-token-9d\nmachine 127.0.0.1 login ci password systemd-token-9d\n")
             var go = GoCommand(proxy: "https://127.0.0.1:\(port)", home: workspace.path + "/home")
             go.extraEnvironment = ["SSL_CERT_FILE": certificate, "NETRC": workspace.path + "/netrc"]
             let download = try go.run(["mod", "download", "example.com/hello@v1.3.0"], in: workspace.path + "/app")

@@ -61,6 +61,34 @@ extension Integration {
             #expect(try upstream.requestCounts() == [:], "the switch reached the upstream")
         }
 
+        /// `goedge watch`: saving a go.mod that names a newer toolchain warms
+        /// it, so the switch the next go command makes stays on this host.
+        @Test func savingAGoModWithANewerToolchainWarmsIt() throws {
+            let upstream = try GoProxyFixture()
+            let agent = try AgentProcess(upstream: upstream.url)
+            let root = TemporaryDirectory()
+            let goFolder = URL(fileURLWithPath: GoCommand.executable!).deletingLastPathComponent().path
+            let watch = try Watch.start(
+                agent: agent, [root.path],
+                extraEnvironment: [
+                    "PATH": goFolder + ":/usr/bin:/bin", "HOME": root.path + "/watch-home", "GOTOOLCHAIN": "auto",
+                    "GOSUMDB": upstream.sumdbKey, "GOENV": "off", "GOTELEMETRY": "off",
+                ])
+            try FileManager.default.createDirectory(atPath: root.path + "/app", withIntermediateDirectories: true)
+            try Watch.saveByRename("module example.org/app\n\ngo 1.21\n\ntoolchain go1.999testmod\n", to: root.path + "/app/go.mod")
+            #expect(
+                eventually(timeout: .seconds(30)) { watch.errorOutput.contains("toolchain: warmed go1.999testmod for \(Self.platform)") },
+                "\(watch.errorOutput)")
+
+            try upstream.resetCounts()
+            let switched = try Self.goCommand(agent, upstream, home: root.path + "/home").run(["version"], in: root.path + "/app")
+            #expect(switched.status == 0 && switched.output.contains("go1.999testmod here!"), "\(switched)")
+            #expect(try upstream.requestCounts() == [:], "the switch reached the upstream")
+            watch.signal(SIGTERM)
+            #expect(watch.waitForExit() != nil)
+            #expect(agent.terminate() == 0)
+        }
+
         /// Without a prefetch the switch goes through goedge too, and a
         /// second runner's switch is served from goedge's cache.
         @Test func theSwitchIsServedAndCachedLikeAnyModule() throws {

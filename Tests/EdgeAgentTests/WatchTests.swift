@@ -7,9 +7,12 @@ extension Integration {
     /// place, gets everything the next build needs onto this host.
     @Suite struct Watch {
         /// Starts `goedge watch` on `folders` and waits until it watches.
-        static func start(agent: AgentProcess, _ folders: [String], wrapper: [String] = []) throws -> ChildProcess {
+        static func start(
+            agent: AgentProcess, _ folders: [String], wrapper: [String] = [], extraEnvironment: [String: String] = [:]
+        ) throws -> ChildProcess {
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "JOURNAL_STREAM")
+            environment.merge(extraEnvironment) { $1 }
             let command = [Paths.goedge, "watch", "--config", "/dev/null", "--agent", agent.url] + folders
             let watch = try ChildProcess(
                 wrapper.first ?? command[0], Array((wrapper.isEmpty ? command.dropFirst() : wrapper.dropFirst() + command)),
