@@ -30,7 +30,7 @@ import Testing
             let log = self.log
             let context = HTTPServer.Context(
                 proxy: harness.proxy, endpoints: endpoints, statistics: ServerStatistics(), activity: ActivityTracker(),
-                logger: Logger(label: "test", factory: { _ in log }), controlHosts: controlHosts)
+                logger: Logger(label: "test", factory: { _ in log }), admission: Admission(controlHosts: controlHosts))
             channel = NIOAsyncTestingChannel()
             reads = ReadCounter()
             try await channel.pipeline.addHandler(reads)
@@ -308,10 +308,9 @@ final class TestEndpoints: AgentEndpointServing {
     private let read = Atomic(0)
     var bodiesRead: Int { read.load(ordering: .relaxed) }
 
-    func admit(path: String, method: HTTPMethod, caller: AgentEndpoints.Caller) -> AgentEndpoints.Admission {
-        guard caller.trusted else { return AgentEndpoints.forbidden }
-        return .serve(bodyLimit: 1 << 20)
-    }
+    func access(path: String) -> Admission.Access? { .control }
+
+    func accept(path: String, method: HTTPMethod) -> AgentEndpoints.Acceptance { .serve(bodyLimit: 1 << 20) }
 
     func reply(path: String, head: RequestHead, body: RequestBody) async -> AgentReply {
         let bytes = await body.collect()

@@ -158,8 +158,10 @@ package struct Agent {
             listeners: listeners, group: group,
             context: HTTPServer.Context(
                 proxy: proxy, endpoints: endpoints, statistics: statistics, activity: ActivityTracker(), logger: logger,
-                controlHosts: configuration.controlHosts, clientHosts: configuration.clientHosts,
-                clientCredentials: configuration.clientCredentials, controlToken: controlToken, limits: configuration.limits,
+                admission: Admission(
+                    clientHosts: configuration.clientHosts, controlHosts: configuration.controlHosts,
+                    clientCredentials: configuration.clientCredentials, controlToken: controlToken),
+                limits: configuration.limits,
                 maximumConnections: configuration.maximumConnections, tls: configuration.tls),
             busy: { proxy.background.jobsRunning > 0 },
             shutdownTimeout: configuration.shutdownTimeout, idleTimeout: idleTimeout, readiness: readiness,

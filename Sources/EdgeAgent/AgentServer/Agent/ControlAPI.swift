@@ -43,7 +43,7 @@ struct ControlAPI: Sendable {
         path == "cache/remove" || path == "cache/prune" || path == "cache/verify" || path.hasPrefix("cache/import/")
     }
 
-    func admit(path: String, method: HTTPMethod) -> AgentEndpoints.Admission {
+    func accept(path: String, method: HTTPMethod) -> AgentEndpoints.Acceptance {
         switch path {
         case "status":
             return method == .GET || method == .HEAD ? .serve(bodyLimit: 0) : AgentEndpoints.methodNotAllowed("GET, HEAD")

@@ -34,10 +34,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     let routes: RouteMemo
     let endpoints: any AgentEndpointServing
     let statistics: ServerStatistics
-    let controlHosts: [HostPattern]
-    let clientHosts: [HostPattern]?
-    let clientCredentials: ClientCredentials?
-    let controlToken: String?
+    let admission: Admission
     let activity: ActivityTracker
     let limits: ConnectionLimits
     let logger: Logger
@@ -57,8 +54,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var client = "?"
     /// The user the current request authenticated as, for the access log.
     var user: String?
-    /// The peer's user id over the unix socket (from the kernel).
-    var peerUID: UInt32?
+    /// The peer, for admission (its address, and its user id over the unix socket).
+    var peer = Admission.Peer()
     /// The answer being waited for, to cancel when its time is up.
     var work: (task: Task<Void, Never>, deadline: Scheduled<Void>)?
     var headDeadline: Scheduled<Void>?
@@ -92,10 +89,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.routes = routes
         self.endpoints = context.endpoints
         self.statistics = context.statistics
-        self.controlHosts = context.controlHosts
-        self.clientHosts = context.clientHosts
-        self.clientCredentials = context.clientCredentials
-        self.controlToken = context.controlToken
+        self.admission = context.admission
         self.activity = context.activity
         self.limits = context.limits
         self.logger = context.logger
@@ -109,12 +103,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         channelIsWritable = context.channel.isWritable
         _ = machine.writabilityChanged(writable: channelIsWritable)
         allocator = context.channel.allocator
-        peerUID = ClientIdentity.peerUID(context.channel)
-        client = ClientIdentity.describe(context.channel, peerUID: peerUID)
+        peer = Admission.Peer(address: context.channel.remoteAddress, unixUser: ClientIdentity.peerUID(context.channel))
+        client = ClientIdentity.describe(context.channel, peerUID: peer.unixUser)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         channelIsActive = true
+        // Known once connected (a handler may be added before).
+        peer.address = context.channel.remoteAddress
         // The first request head has its time from the moment of connecting.
         startHeadDeadline(context: context)
         context.fireChannelActive()
@@ -303,22 +299,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 return
             }
             // A control host outside client-hosts got this far; its module requests are refused still.
-            if let clientHosts, !PeerCheck.isTrusted(context.channel.remoteAddress, hosts: clientHosts) {
-                RefusalMetrics.count(.clientHosts)
-                respond(
-                    with: .text(403, "this address may not fetch modules; the agent's client-hosts setting lists who may", outcome: .error),
-                    context: context)
+            switch admission.admit(.modules, from: peer, authorization: head.authorization) {
+            case .refuse(let refusal):
+                refuse(refusal, context: context)
                 return
-            }
-            if let clientCredentials {
-                guard let authenticated = clientCredentials.user(authorizing: head.authorization) else {
-                    RefusalMetrics.count(.credentials)
-                    let message = head.authorization == nil ? "credentials needed (HTTP Basic)" : "wrong credentials"
-                    respond(
-                        with: .text(401, message, outcome: .error, extraHeaders: [(name: "WWW-Authenticate", value: "Basic realm=\"goedge\", charset=\"UTF-8\"")]),
-                        context: context)
-                    return
-                }
+            case .allow(let authenticated):
                 user = authenticated
             }
             if let answer = proxy.cachedClientAnswer(for: request) {
@@ -328,20 +313,24 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             let proxy = self.proxy
             answerLater(context: context) { AgentReply(await proxy.answer(request)) }
         case .agent(let path):
-            let trusted = PeerCheck.isTrusted(context.channel.remoteAddress, hosts: controlHosts)
-            let mayChange: Bool
-            if let peerUID {
-                mayChange = peerUID == 0 || peerUID == getuid()
-            } else {
-                mayChange = trusted && controlToken.map { ControlToken.matches(head.authorization, token: $0) } == true
-            }
-            let admission = endpoints.admit(path: path, method: head.method, caller: .init(trusted: trusted, mayChange: mayChange))
-            guard case .serve(let bodyLimit) = admission else {
+            guard let access = endpoints.access(path: path) else {
                 begin(head, kind: .agent, started: started, bodyAccepted: false)
-                if case .refuse(let status, let message, let allow) = admission {
+                respond(with: .text(404, "no agent endpoint /-/\(path)"), context: context)
+                return
+            }
+            // What the endpoint takes (its methods) is no secret; who may use it is decided next.
+            let acceptance = endpoints.accept(path: path, method: head.method)
+            guard case .serve(let bodyLimit) = acceptance else {
+                begin(head, kind: .agent, started: started, bodyAccepted: false)
+                if case .refuse(let status, let message, let allow) = acceptance {
                     let allowHeader = allow.map { [(name: "Allow", value: $0)] } ?? []
                     respond(with: .text(status, message, extraHeaders: allowHeader), context: context)
                 }
+                return
+            }
+            if case .refuse(let refusal) = admission.admit(access, from: peer, authorization: head.authorization) {
+                begin(head, kind: .agent, started: started, bodyAccepted: false)
+                refuse(refusal, context: context)
                 return
             }
             guard head.contentLength <= bodyLimit else {
@@ -355,6 +344,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             let endpoints = self.endpoints
             answerLater(context: context) { await endpoints.reply(path: path, head: head, body: body) }
         }
+    }
+
+    /// Answers a request ``Admission`` refused, and counts it.
+    private func refuse(_ refusal: Admission.Refusal, context: ChannelHandlerContext) {
+        if let metric = refusal.metric { RefusalMetrics.count(metric) }
+        respond(with: .text(refusal.status, refusal.message, outcome: .error, extraHeaders: refusal.headers), context: context)
     }
 
     private func begin(_ head: RequestHead, kind: RequestKind, started: NIODeadline, bodyAccepted: Bool) {

@@ -42,14 +42,8 @@ final class HTTPServer: Sendable {
         let statistics: ServerStatistics
         let activity: ActivityTracker
         let logger: Logger
-        /// Who may use the control API (`control-hosts`).
-        var controlHosts: [HostPattern] = []
-        /// Who may use the module protocol (`client-hosts`); nil: anyone who can connect.
-        var clientHosts: [HostPattern]?
-        /// Who may fetch modules by HTTP Basic credentials (`client-credentials-file`); nil: not asked.
-        var clientCredentials: ClientCredentials?
-        /// What a TCP client sends to change the cache (``ControlToken``); nil: only the unix socket's privileged peers may.
-        var controlToken: String?
+        /// Who may connect, fetch modules and use the control API.
+        var admission = Admission()
         /// Keep-alive connections with no request for this long are closed.
         var keepAliveTimeout: Duration = .seconds(75)
         var limits = ConnectionLimits()
@@ -118,12 +112,11 @@ final class HTTPServer: Sendable {
                             }
                             // The counter saw this connection already: it is one of the open ones.
                             // Decided on the peer's address alone, before a byte is read.
-                            if let clients = context.clientHosts, let peer = channel.remoteAddress,
-                                !PeerCheck.isTrusted(peer, hosts: clients), !PeerCheck.isTrusted(peer, hosts: context.controlHosts)
-                            {
+                            let peer = channel.remoteAddress
+                            if !context.admission.admitsConnection(from: Admission.Peer(address: peer)) {
                                 try channel.pipeline.syncOperations.addHandler(
                                     ConnectionRefusal(
-                                        .clientNotAllowed(peer.ipAddress ?? "\(peer)"), logger: context.logger,
+                                        .clientNotAllowed(peer?.ipAddress ?? peer.map { "\($0)" } ?? "?"), logger: context.logger,
                                         timeout: context.limits.headTimeout))
                                 return
                             }
