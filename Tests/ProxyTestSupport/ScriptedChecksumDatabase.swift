@@ -50,6 +50,15 @@ public final class ScriptedChecksumDatabase: Sendable {
         serve(on: upstream)
     }
 
+    /// The lookup answer the database gives for `module@version` now (its
+    /// number, its record, the signed tree), as a fleet's bucket would keep it.
+    public func lookupAnswer(_ module: String, _ version: String) -> [UInt8]? {
+        let all = records.withLock { $0 }
+        guard let number = all.firstIndex(where: { $0.module == module && $0.version == version }) else { return nil }
+        let note = self.note(size: all.count, root: Self.treeHash(all.map { Self.leaf($0.data) }[...]))
+        return Array("\(number)\n".utf8) + all[number].data + [0x0A] + note
+    }
+
     /// Serves the tree as it is now through `upstream` (another agent's).
     public func serve(on upstream: ScriptedUpstream) {
         let all = records.withLock { $0 }

@@ -19,6 +19,7 @@ import TestSupport
         let harness: ProxyHarness
         let shared: ScriptedSharedStore
         let zip: [UInt8]
+        let database: ScriptedChecksumDatabase
     }
 
     /// A proxy whose checksum database records example.com/m v1.0.0's real hashes, with a scripted store in front.
@@ -34,7 +35,7 @@ import TestSupport
         harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: goMod))
         harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
         harness.upstream.script("example.com/m/@v/v1.0.0.info", .init(body: Array(#"{"Version":"v1.0.0"}"#.utf8)))
-        return Setup(harness: harness, shared: shared, zip: zip)
+        return Setup(harness: harness, shared: shared, zip: zip, database: database)
     }
 
     @Test func whatTheFleetHasIsServedFromItOnceItVerifies() async throws {
@@ -48,8 +49,8 @@ import TestSupport
         #expect(setup.harness.upstream.requestCount("example.com/m/@v/v1.0.0.zip") == 0)
         #expect(setup.harness.upstream.requestCount("example.com/m/@v/v1.0.0.mod") == 0)
         #expect(setup.shared.rejectedPaths.isEmpty)
-        // What came from the fleet is not written back to it.
-        #expect(setup.shared.offered.isEmpty)
+        // What came from the fleet is not written back to it (the database's lookup, from the database, is).
+        #expect(Array(setup.shared.offered.keys) == ["sumdb/local.test/lookup/example.com/m@v1.0.0"])
         // Cached here now: the store is not asked again.
         let asked = setup.shared.asked.count
         #expect(await setup.harness.proxy.answer(.zip(module, version)).cacheStatus == .hit)
@@ -94,7 +95,12 @@ import TestSupport
         #expect(await setup.harness.proxy.answer(.zip(module, version)).status == 200)
         #expect(await setup.harness.proxy.answer(.mod(module, version)).status == 200)
         #expect(await setup.harness.proxy.answer(.list(module)).status == 200)
-        #expect(setup.shared.offered == ["example.com/m/@v/v1.0.0.zip": setup.zip, "example.com/m/@v/v1.0.0.mod": goMod])
+        // With the checksum database's lookup, asked beside the store's miss.
+        #expect(
+            setup.shared.offered == [
+                "example.com/m/@v/v1.0.0.zip": setup.zip, "example.com/m/@v/v1.0.0.mod": goMod,
+                "sumdb/local.test/lookup/example.com/m@v1.0.0": setup.database.lookupAnswer("example.com/m", "v1.0.0")!,
+            ])
         #expect(!setup.shared.asked.contains("example.com/m/@v/list"))
     }
 
@@ -107,5 +113,57 @@ import TestSupport
         let mod = await setup.harness.proxy.answer(.mod(privateModule, version))
         #expect(mod.status == 200 && mod.bodyBytes == privateMod)
         #expect(setup.harness.upstream.requestCount("example.com/private/@v/v1.0.0.mod") == 0)
+    }
+
+    /// The checksum database's lookups are kept in the fleet's store too: a
+    /// later runner takes one from there once it proves against the
+    /// database's key, and asks the database only for the tiles of the proof.
+    @Test func checksumDatabaseLookupsComeFromTheFleetOnceTheyProve() async throws {
+        let setup = try setup()
+        // A log of more than one record: the proof needs tiles.
+        setup.database.append("example.com/other", ["v1.0.0", "v1.1.0", "v1.2.0"], on: setup.harness.upstream)
+        let lookup = "sumdb/local.test/lookup/example.com/m@v1.0.0"
+        setup.shared.script("example.com/m/@v/v1.0.0.zip", .object(setup.zip))
+        setup.shared.script(lookup, .object(try #require(setup.database.lookupAnswer("example.com/m", "v1.0.0"))))
+        let zip = await setup.harness.proxy.answer(.zip(module, version))
+        #expect(zip.status == 200 && zip.bodyBytes == setup.zip)
+        #expect(setup.harness.upstream.requestCount(lookup) == 0)
+        #expect(setup.harness.upstream.requestCount("example.com/m/@v/v1.0.0.zip") == 0)
+        #expect(setup.harness.upstream.requests.contains { $0.path.hasPrefix("sumdb/local.test/tile/") })
+        #expect(setup.shared.rejectedPaths.isEmpty, "\(setup.shared.rejectedPaths)")
+    }
+
+    /// A lookup in the bucket that does not prove (its record changed to
+    /// vouch for another zip) is refused: the database itself is asked, and
+    /// the zip is checked against what it says.
+    @Test func aForgedLookupInTheFleetIsRefused() async throws {
+        let setup = try setup()
+        let lookup = "sumdb/local.test/lookup/example.com/m@v1.0.0"
+        let real = String(decoding: try #require(setup.database.lookupAnswer("example.com/m", "v1.0.0")), as: UTF8.self)
+        let zipHash = try #require(real.split(separator: "\n")[1].split(separator: " ").last)
+        let forged = real.replacingOccurrences(of: String(zipHash), with: "h1:" + String(repeating: "A", count: 43) + "=")
+        #expect(forged != real)
+        let backdoored = try ZipMaker.module("example.com/m", "v1.0.0", files: [("go.mod", String(decoding: goMod, as: UTF8.self)), ("m.go", "package m\n\nfunc Backdoor() {}\n")])
+        setup.shared.script("example.com/m/@v/v1.0.0.zip", .object(backdoored))
+        setup.shared.script(lookup, .object(Array(forged.utf8)))
+        let zip = await setup.harness.proxy.answer(.zip(module, version))
+        #expect(zip.status == 200 && zip.bodyBytes == setup.zip)
+        #expect(setup.shared.rejectedPaths[lookup]?.contains("does not vouch for it") == true, "\(setup.shared.rejectedPaths)")
+        #expect(setup.shared.rejectedPaths["example.com/m/@v/v1.0.0.zip"] != nil)
+        #expect(setup.harness.upstream.requestCount(lookup) == 1)
+    }
+
+    /// A lookup the database answered is written behind, like a module file;
+    /// another database's, which goedge cannot prove, is not kept in the bucket.
+    @Test func lookupsFromTheDatabaseAreWrittenBehind() async throws {
+        let setup = try setup()
+        let request = try #require(SumdbRequest(path: "local.test/lookup/example.com/m@v1.0.0"))
+        #expect(await setup.harness.proxy.answer(.sumdb(request)).status == 200)
+        #expect(setup.shared.offered["sumdb/local.test/lookup/example.com/m@v1.0.0"] == setup.database.lookupAnswer("example.com/m", "v1.0.0"))
+        setup.harness.upstream.script("sumdb/other.test/lookup/example.com/m@v1.0.0", .init(body: Array("not ours".utf8)))
+        let other = try #require(SumdbRequest(path: "other.test/lookup/example.com/m@v1.0.0"))
+        _ = await setup.harness.proxy.answer(.sumdb(other))
+        #expect(!setup.shared.asked.contains("sumdb/other.test/lookup/example.com/m@v1.0.0"))
+        #expect(setup.shared.offered["sumdb/other.test/lookup/example.com/m@v1.0.0"] == nil)
     }
 }

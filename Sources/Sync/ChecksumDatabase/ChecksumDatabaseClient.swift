@@ -50,6 +50,14 @@ public struct ChecksumDatabaseClient: Sendable {
         case .notFound: throw .notFound("the checksum database \(key.name) has no record of \(name)")
         case .failed(let reason): throw .unavailable("cannot ask the checksum database \(key.name) about \(name): \(reason)")
         }
+        return try await verify(lookup: bytes, module, version)
+    }
+
+    /// A lookup answer for `module@version`, from wherever it came (a fleet's
+    /// bucket keeps them too), checked as ``lookup(_:_:)`` checks one: its
+    /// tree signed by the database's key, its record proved in that tree.
+    public func verify(lookup bytes: [UInt8], _ module: ModulePath, _ version: ModuleVersion) async throws(Failure) -> Record {
+        let name = "\(module.path)@\(version.text)"
         // "N\n", the record's lines, a blank line, the signed tree.
         guard let firstNewline = bytes.firstIndex(of: 0x0A),
             let number = Int64(String(decoding: bytes[..<firstNewline], as: UTF8.self)), number >= 0,

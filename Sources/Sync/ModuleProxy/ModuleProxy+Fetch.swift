@@ -23,7 +23,7 @@ extension ModuleProxy {
             if let lastModified = record.lastModified { conditions.append(("If-Modified-Since", lastModified)) }
         }
         let request = SourceRequest(path: resource.upstreamPath, conditions: conditions, priority: priority, promotion: promotion)
-        if let shared, resource.isSharable, let fromFleet = await fetchShared(resource, key: key, request: request, from: shared, expectedHash: expectedHash) {
+        if let shared, isSharable(resource), let fromFleet = await fetchShared(resource, key: key, request: request, from: shared, expectedHash: expectedHash) {
             return fromFleet
         }
         let fetched = await upstream.fetch(request)
@@ -33,7 +33,7 @@ extension ModuleProxy {
         case .found(let head, let body):
             if lifetime == .immutable {
                 answer = await take(resource, key: key, head: head, body: body, from: fetched.from, priority: priority, expectedHash: expectedHash)
-                if let shared, resource.isSharable, answer.cacheStatus == .miss, case .file(let hit) = answer.body,
+                if let shared, isSharable(resource), answer.cacheStatus == .miss, case .file(let hit) = answer.body,
                     let copy = store.duplicate(hit)
                 {
                     // Written behind: the client never waits for it.
@@ -166,6 +166,16 @@ extension ModuleProxy {
             guard actual == recorded else {
                 throw SharedRefusal("its hash \(actual) is not the checksum database's \(recorded)")
             }
+        case .sumdb(let request):
+            guard case .lookup(let module, let version) = request.endpoint, let client = checksumDatabase(covering: module) else {
+                throw SharedRefusal("not a file the shared store holds")
+            }
+            let bytes = try await BlockingIO.run { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+            do {
+                _ = try await client.verify(lookup: bytes, module, version)
+            } catch {
+                throw SharedRefusal("the checksum database's key does not vouch for it: \(error)")
+            }
         default:
             throw SharedRefusal("not a file the shared store holds")
         }
@@ -180,6 +190,27 @@ extension ModuleProxy {
             return Task { try await client.lookup(module, version) }
         default:
             return nil
+        }
+    }
+
+    /// What the fleet's shared store holds: the immutable files of a module
+    /// version, and the checksum database's lookups for the database goedge
+    /// checks with (each proved against its key before it is used, so a
+    /// later runner asks the database's own server for a few tiles rather
+    /// than for every version).
+    func isSharable(_ resource: ProxyResource) -> Bool {
+        switch resource {
+        case .mod, .zip: true
+        case .info(_, let version): version.isCanonical
+        case .sumdb(let request):
+            if case .lookup(let module, _) = request.endpoint, request.name == releaseDating?.databaseName,
+                checksumDatabase(covering: module) != nil
+            {
+                true
+            } else {
+                false
+            }
+        default: false
         }
     }
 
@@ -389,11 +420,4 @@ struct SharedRefusal: Error {
 
 extension ProxyResource {
     /// What the shared store holds: the files that never change.
-    var isSharable: Bool {
-        switch self {
-        case .mod, .zip: true
-        case .info(_, let version): version.isCanonical
-        default: false
-        }
-    }
 }
