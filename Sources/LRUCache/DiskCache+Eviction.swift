@@ -76,7 +76,7 @@ extension DiskCache {
     /// Marks a group removed from the index as leaving: a commit into it
     /// waits until its files are deleted.
     private func takeOut(_ group: CacheIndex.Group, _ state: inout State) -> Victim {
-        if state.leaving[group.key] == nil { state.leaving[group.key] = [] }
+        if state.leaving[group.key] == nil { state.leaving[group.key] = Settlement() }
         state.deletionsUnderWay += 1
         return Victim(group: group.key, usage: group.diskUsage, files: group.files.map(\.name))
     }
@@ -84,13 +84,12 @@ extension DiskCache {
     /// Returns once no evicted folder is left to delete (the disk then
     /// agrees with the accounts), without holding a thread.
     public func deletionsFinished() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let settled = state.withLock { state in
-                if state.deletionsUnderWay > 0 { state.settledWaiters.append(continuation) }
-                return state.deletionsUnderWay == 0
-            }
-            if settled { continuation.resume() }
+        let done: Settlement<Void>? = state.withLock { state in
+            guard state.deletionsUnderWay > 0 else { return nil }
+            if state.deletionsDone == nil { state.deletionsDone = Settlement() }
+            return state.deletionsDone
         }
+        await done?.value
     }
 
     /// Deletes victims' folders on the blocking-work pool.
@@ -112,15 +111,15 @@ extension DiskCache {
                 close(fd)
                 unlinkat(dataDirectory, folder, AT_REMOVEDIR)
             }
-            let (commits, settled): ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) = state.withLock {
-                state in
-                let commits = state.leaving.removeValue(forKey: victim.group) ?? []
+            let (gone, done): (Settlement<Void>?, Settlement<Void>?) = state.withLock { state in
+                let gone = state.leaving.removeValue(forKey: victim.group)
                 state.deletionsUnderWay -= 1
-                guard state.deletionsUnderWay == 0 else { return (commits, []) }
-                defer { state.settledWaiters.removeAll() }
-                return (commits, state.settledWaiters)
+                guard state.deletionsUnderWay == 0 else { return (gone, nil) }
+                defer { state.deletionsDone = nil }
+                return (gone, state.deletionsDone)
             }
-            for waiter in commits + settled { waiter.resume() }
+            gone?.settle(())
+            done?.settle(())
         }
     }
 }

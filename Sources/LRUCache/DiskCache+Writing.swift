@@ -138,20 +138,13 @@ extension DiskCache {
     /// its way out of data/ (the commit would land in it).
     private func enterCommit(_ group: String) async {
         while true {
-            let entered = state.withLock { state in
-                guard state.leaving[group] == nil else { return false }
+            let leaving: Settlement<Void>? = state.withLock { state in
+                if let leaving = state.leaving[group] { return leaving }
                 state.commitsInFlight[group, default: 0] += 1
-                return true
+                return nil
             }
-            if entered { return }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let gone = state.withLock { state in
-                    guard state.leaving[group] != nil else { return true }
-                    state.leaving[group]!.append(continuation)
-                    return false
-                }
-                if gone { continuation.resume() }
-            }
+            guard let leaving else { return }
+            await leaving.value
         }
     }
 

@@ -73,6 +73,8 @@ public final class DiskCache: Sendable {
     let state: Mutex<State>
     let resolution: Int64
     let diskFull = Atomic<Bool>(false)
+    /// Settled once the index is loaded, for writes that wait for it.
+    let indexInstalled = Settlement<Void>()
 
     struct State {
         var index = CacheIndex()
@@ -89,16 +91,16 @@ public final class DiskCache: Sendable {
         let temporaryPrefix = "\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
 
         var indexLoaded = false
-        var indexWaiters: [CheckedContinuation<Void, Never>] = []
         var report: RebuildReport?
         /// Commits in flight, by group: a group is never evicted under one.
         var commitsInFlight: [String: Int] = [:]
         /// Groups evicted whose folders are still being moved out of data/,
-        /// with the commits waiting for that.
-        var leaving: [String: [CheckedContinuation<Void, Never>]] = [:]
-        /// Evicted folders not yet deleted, and whoever waits for none to be left.
+        /// each settled once its folder is gone, for the commits into it.
+        var leaving: [String: Settlement<Void>] = [:]
+        /// Evicted folders not yet deleted, and, while someone waits for
+        /// none to be left, what settles then.
         var deletionsUnderWay = 0
-        var settledWaiters: [CheckedContinuation<Void, Never>] = []
+        var deletionsDone: Settlement<Void>?
 
         var totalUsage: Int64 { index.diskUsage + structureUsage + reserved }
 
@@ -181,25 +183,17 @@ public final class DiskCache: Sendable {
 
     /// Returns once the index is loaded, without holding a thread.
     public func waitForIndex() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let loaded = state.withLock { state in
-                if !state.indexLoaded { state.indexWaiters.append(continuation) }
-                return state.indexLoaded
-            }
-            if loaded { continuation.resume() }
-        }
+        await indexInstalled.value
     }
 
     private func install(_ rebuild: IndexRebuild.Result, started: ContinuousClock.Instant) -> RebuildReport {
-        let waiters = state.withLock { state in
+        state.withLock { state in
             for group in rebuild.groups.sorted(by: { $0.lastUsed < $1.lastUsed }) {
                 state.index.insert(group)
             }
             state.shardUsage = rebuild.shardUsage
             state.structureUsage += rebuild.shardUsage.reduce(0) { $0 + ($1 ?? 0) } + rebuild.foreignUsage
             state.indexLoaded = true
-            defer { state.indexWaiters.removeAll() }
-            return state.indexWaiters
         }
         let evicted = evict(downTo: configuration.maxSize)
         let statistics = statistics()
@@ -208,7 +202,7 @@ public final class DiskCache: Sendable {
             removedLeftovers: rebuild.removedLeftovers, foreignEntries: rebuild.foreignEntries, evictedGroups: evicted,
             duration: ContinuousClock.now - started)
         state.withLock { $0.report = report }
-        for waiter in waiters { waiter.resume() }
+        indexInstalled.settle(())
         return report
     }
 

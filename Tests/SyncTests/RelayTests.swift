@@ -58,6 +58,33 @@ import Testing
         reader.close()
         #expect(offer(relay, [2]) == .refused)
     }
+
+    /// A reader waiting for bytes whose task is cancelled (its client's time
+    /// ran out) stops at once, and the window no longer waits for it.
+    @Test(.timeLimit(.minutes(1))) func aWaitingReaderWhoseTaskIsCancelledLeavesAtOnce() async throws {
+        let relay = Relay(length: nil, capacity: 4)
+        let leaving = try #require(relay.makeReader())
+        let staying = try #require(relay.makeReader())
+        let waiting = Task { try await leaving.next() }
+        // Not yet anything to read: the task waits until it is cancelled.
+        for _ in 0..<100 { await Task.yield() }
+        waiting.cancel()
+        await #expect(throws: RelayFailure.self) { _ = try await waiting.value }
+        #expect(offer(relay, [1, 2, 3, 4]) == .accepted)
+        #expect(try await staying.next() == [1, 2, 3, 4])
+        // The leaver held nothing back: the window is free again.
+        #expect(offer(relay, [5, 6, 7, 8]) == .accepted)
+    }
+
+    /// A reader closed from elsewhere while it waits ends, as at the body's end.
+    @Test(.timeLimit(.minutes(1))) func aWaitingReaderClosedFromElsewhereEnds() async throws {
+        let relay = Relay(length: nil)
+        let reader = try #require(relay.makeReader())
+        let waiting = Task { try await reader.next() }
+        for _ in 0..<100 { await Task.yield() }
+        reader.close()
+        #expect(try await waiting.value == nil)
+    }
 }
 
 private final class ResumeCount: @unchecked Sendable {

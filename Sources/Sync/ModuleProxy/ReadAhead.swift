@@ -43,8 +43,8 @@ public final class ReadAhead: Sendable {
         /// Keys read ahead and not yet asked for (bounded).
         var unused: Set<CacheKey> = []
         var statistics = Statistics(filesReadAhead: 0, filesUsed: 0)
-        /// Waiting for ``settled()``.
-        var settledWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Settled when nothing is outstanding any more, for ``settled()``.
+        var quiet: Settlement<Void>?
     }
     private let state = Mutex(State())
     /// `state.unused.count`, readable without the lock.
@@ -157,7 +157,7 @@ public final class ReadAhead: Sendable {
                 requirementsFetched(
                     text, module: module, version: version, depth: depth, belowUnpruned: requirements == .all, proxy: proxy)
             }
-            let settled: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            let quiet: Settlement<Void>? = state.withLock { state in
                 state.outstanding -= 1
                 if answer.cacheStatus == .miss, answer.status == 200 {
                     state.statistics.filesReadAhead += 1
@@ -165,25 +165,23 @@ public final class ReadAhead: Sendable {
                     state.unused.remove(key)
                     unusedCount.store(state.unused.count, ordering: .relaxed)
                 }
-                guard state.outstanding == 0 else { return [] }
-                defer { state.settledWaiters.removeAll() }
-                return state.settledWaiters
+                guard state.outstanding == 0 else { return nil }
+                defer { state.quiet = nil }
+                return state.quiet
             }
             if answer.cacheStatus == .miss, answer.status == 200 { filesReadAheadCounter.increment() }
-            for waiter in settled { waiter.resume() }
+            quiet?.settle(())
         }
     }
 
     /// Returns once no read-ahead fetch is outstanding (at once if none is).
     public func settled() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state in
-                guard state.outstanding > 0 else { return true }
-                state.settledWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
+        let quiet: Settlement<Void>? = state.withLock { state in
+            guard state.outstanding > 0 else { return nil }
+            if state.quiet == nil { state.quiet = Settlement() }
+            return state.quiet
         }
+        await quiet?.value
     }
 
     private static func text(of answer: ProxyAnswer) -> String? {

@@ -52,12 +52,11 @@ final class SingleFlight<Key: Hashable & Sendable>: Sendable {
     ) async -> (answer: ProxyAnswer?, joined: Bool) {
         let role: FlightRole = flights.withLock { flights in
             if let flight = flights[key] {
-                let waiter = flight.register()
                 if priority == .client && !flight.promotion.isRaised {
                     flight.promotion.raise()
                     promoted()
                 }
-                return .joined(flight, waiter)
+                return .joined(flight)
             }
             // A fetch may have finished between the caller's first look and now.
             if let answer = recheck() { return .cached(answer) }
@@ -77,17 +76,16 @@ final class SingleFlight<Key: Hashable & Sendable>: Sendable {
                 }
                 return copy
             })
-            let waiter = flight.register()
             if priority == .client { flight.promotion.raise() }
             flights[key] = flight
-            return .leader(flight, waiter)
+            return .leader(flight)
         }
         switch role {
         case .cached(let answer):
             return (answer, false)
-        case .joined(let flight, let waiter):
-            return (await flight.wait(waiter), true)
-        case .leader(let flight, let waiter):
+        case .joined(let flight):
+            return (await flight.wait(), true)
+        case .leader(let flight):
             // Outlives this request: the others waiting need it even if this client goes.
             background.submit { [self] in
                 let answer = await fetch(flight.promotion)
@@ -95,7 +93,7 @@ final class SingleFlight<Key: Hashable & Sendable>: Sendable {
                 flights.withLock { _ = $0.removeValue(forKey: key) }
                 flight.finish(answer)
             }
-            return (await flight.wait(waiter), false)
+            return (await flight.wait(), false)
         }
     }
 }
@@ -104,32 +102,17 @@ final class SingleFlight<Key: Hashable & Sendable>: Sendable {
 /// in flight, or lead a new one.
 private enum FlightRole {
     case cached(ProxyAnswer)
-    case joined(Flight, Waiter)
-    case leader(Flight, Waiter)
+    case joined(Flight)
+    case leader(Flight)
 }
 
-/// One waiter's place in a ``Flight``.
-struct Waiter: Hashable, Sendable {
-    let number: Int
-}
-
-/// One fetch in flight and the requests waiting for it. A waiter's answer
-/// is nil when the fetch's answer could not be shared with it (a relay
-/// that moved on): it starts over.
-///
-/// Requests register (under the single-flight lock, so none is missed)
-/// before they wait; each gets its own copy of the answer, whether it waits
-/// before or after the fetch ends, and when the last registered request has
-/// collected its copy or left, the original is released.
+/// One fetch in flight and the requests waiting for it. Each waiter takes
+/// its own copy of the fetch's answer (its own descriptor and pin), nil
+/// when the answer could not be shared with it (a relay that moved on): it
+/// starts over. The fetch's own answer goes with the flight, once the
+/// fetch and every waiter are done with it.
 final class Flight: Sendable {
-    private struct State {
-        var nextWaiter = 0
-        /// Registered and not yet collected or gone.
-        var outstanding: Set<Waiter> = []
-        var answer: ProxyAnswer?
-        var waiting: [Waiter: CheckedContinuation<ProxyAnswer?, Never>] = [:]
-    }
-    private let state = Mutex(State())
+    private let ended = Settlement<ProxyAnswer?>()
     private let copy: @Sendable (ProxyAnswer) -> ProxyAnswer?
     /// Raised once a client waits for this fetch.
     let promotion = Promotion()
@@ -141,62 +124,13 @@ final class Flight: Sendable {
         self.copy = copy
     }
 
-    func register() -> Waiter {
-        state.withLock { state in
-            state.nextWaiter += 1
-            let waiter = Waiter(number: state.nextWaiter)
-            state.outstanding.insert(waiter)
-            return waiter
-        }
-    }
-
     /// The answer, once the fetch ends; `abandoned` at once if the task is cancelled.
-    func wait(_ waiter: Waiter) async -> ProxyAnswer? {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready: ProxyAnswer?? = state.withLock { state in
-                    guard state.outstanding.contains(waiter) else { return .some(Self.abandoned) }
-                    guard let answer = state.answer else {
-                        state.waiting[waiter] = continuation
-                        return .none
-                    }
-                    return .some(collect(answer, for: waiter, &state))
-                }
-                if let ready { continuation.resume(returning: ready) }
-            }
-        } onCancel: {
-            leave(waiter)
-        }
+    func wait() async -> ProxyAnswer? {
+        guard let answer = await ended.value(orWhenCancelled: nil) else { return Self.abandoned }
+        return copy(answer)
     }
 
     func finish(_ answer: ProxyAnswer) {
-        let handed: [(CheckedContinuation<ProxyAnswer?, Never>, ProxyAnswer?)] = state.withLock { state in
-            state.answer = answer
-            let waiting = state.waiting
-            state.waiting.removeAll()
-            // Nobody to hand it to (they all left): it is nobody's.
-            if waiting.isEmpty && state.outstanding.isEmpty { answer.release() }
-            return waiting.map { ($0.value, collect(answer, for: $0.key, &state)) }
-        }
-        for (waiter, answer) in handed { waiter.resume(returning: answer) }
-    }
-
-    /// A waiter whose client stopped waiting: it takes no copy, and the
-    /// original is released if it was the last.
-    private func leave(_ waiter: Waiter) {
-        let continuation: CheckedContinuation<ProxyAnswer?, Never>? = state.withLock { state in
-            guard state.outstanding.remove(waiter) != nil else { return nil }
-            if let answer = state.answer, state.outstanding.isEmpty { answer.release() }
-            return state.waiting.removeValue(forKey: waiter)
-        }
-        continuation?.resume(returning: Self.abandoned)
-    }
-
-    private func collect(_ answer: ProxyAnswer, for waiter: Waiter, _ state: inout State) -> ProxyAnswer? {
-        let mine = copy(answer)
-        state.outstanding.remove(waiter)
-        // The last copy is made: the original has served its purpose.
-        if state.outstanding.isEmpty { answer.release() }
-        return mine
+        ended.settle(answer)
     }
 }

@@ -1,3 +1,4 @@
+import LRUCache
 import Synchronization
 
 /// A body passed from an upstream to clients as it arrives, through a
@@ -22,11 +23,18 @@ public final class Relay: ResponseBodySink, Sendable {
         /// Each reader's offset into the body.
         var readers: [Int: Int64] = [:]
         var nextReader = 0
-        /// Readers waiting for bytes beyond the window's end.
-        var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Settled when the window grows or the body ends, for readers
+        /// waiting beyond its end; a new one for each change.
+        var moved = Settlement<Void>()
         var ending: Ending?
         var paused = false
         var everTrimmed = false
+
+        /// The settlement readers wait on now, replaced by a fresh one for the next change.
+        mutating func takeMoved() -> Settlement<Void> {
+            defer { moved = Settlement() }
+            return moved
+        }
     }
     private let state = Mutex(State())
     private let capacity: Int
@@ -63,7 +71,7 @@ public final class Relay: ResponseBodySink, Sendable {
     // MARK: The transfer's side
 
     public func receive(_ bytes: UnsafeRawBufferPointer) -> SinkVerdict {
-        enum Outcome { case nobodyReads, full, taken([CheckedContinuation<Void, Never>]) }
+        enum Outcome { case nobodyReads, full, taken(Settlement<Void>) }
         let outcome: Outcome = state.withLock { state in
             // Every reader went away: the rest of the body is nobody's.
             if state.readers.isEmpty && state.nextReader > 0 { return .nobodyReads }
@@ -73,26 +81,24 @@ public final class Relay: ResponseBodySink, Sendable {
                 return .full
             }
             state.window.append(contentsOf: bytes)
-            defer { state.waiting.removeAll() }
-            return .taken(Array(state.waiting.values))
+            return .taken(state.takeMoved())
         }
         switch outcome {
         case .nobodyReads: return .refused
         case .full: return .pause
-        case .taken(let woken):
-            for reader in woken { reader.resume() }
+        case .taken(let moved):
+            moved.settle(())
             return .accepted
         }
     }
 
     /// The transfer ended: readers get what is left, then the ending.
     public func finish(_ ending: Ending) {
-        let woken = state.withLock { state in
+        let moved = state.withLock { state in
             if state.ending == nil { state.ending = ending }
-            defer { state.waiting.removeAll() }
-            return Array(state.waiting.values)
+            return state.takeMoved()
         }
-        for reader in woken { reader.resume() }
+        moved.settle(())
     }
 
     // MARK: The readers' side
@@ -113,7 +119,7 @@ public final class Relay: ResponseBodySink, Sendable {
     /// end as if the body were whole.
     func next(for id: Int) async throws(RelayFailure) -> [UInt8]? {
         while true {
-            enum Step { case bytes([UInt8]), end, failed(String), wait }
+            enum Step { case bytes([UInt8]), end, failed(String), wait(Settlement<Void>) }
             let step: Step = state.withLock { state in
                 guard let offset = state.readers[id] else { return .end }
                 let end = state.start + Int64(state.window.count)
@@ -126,7 +132,7 @@ public final class Relay: ResponseBodySink, Sendable {
                 switch state.ending {
                 case .complete: return .end
                 case .failed(let reason): return .failed(reason)
-                case nil: return .wait
+                case nil: return .wait(state.moved)
                 }
             }
             switch step {
@@ -139,15 +145,12 @@ public final class Relay: ResponseBodySink, Sendable {
             case .failed(let reason):
                 leave(id)
                 throw RelayFailure(reason: reason)
-            case .wait:
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let ready = state.withLock { state in
-                        let end = state.start + Int64(state.window.count)
-                        guard (state.readers[id] ?? end) >= end, state.ending == nil else { return true }
-                        state.waiting[id] = continuation
-                        return false
-                    }
-                    if ready { continuation.resume() }
+            case .wait(let moved):
+                // A reader whose client left is woken by the cancellation, and leaves.
+                await moved.value(orWhenCancelled: ())
+                if Task.isCancelled {
+                    leave(id)
+                    throw RelayFailure(reason: "the client went away")
                 }
             }
         }
@@ -155,10 +158,12 @@ public final class Relay: ResponseBodySink, Sendable {
 
     /// A reader that goes away (its client left) no longer holds the window back.
     func leave(_ id: Int) {
-        state.withLock { state in
+        let moved = state.withLock { state in
             state.readers.removeValue(forKey: id)
-            if let waiting = state.waiting.removeValue(forKey: id) { waiting.resume() }
+            return state.takeMoved()
         }
+        // Its own wait, if it is waiting, ends: the next step finds it gone.
+        moved.settle(())
         trim()
     }
 

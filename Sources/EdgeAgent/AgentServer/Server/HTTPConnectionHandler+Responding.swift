@@ -172,22 +172,26 @@ extension HTTPConnectionHandler {
                 guard let chunk = next else { break }
                 if chunk.isEmpty { continue }
                 sent += Int64(chunk.count)
-                let open = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                    loop.execute {
-                        let (handler, context) = bound.value
-                        guard context.channel.isActive else { return continuation.resume(returning: false) }
-                        var buffer = context.channel.allocator.buffer(capacity: chunk.count + 16)
-                        if chunked { buffer.writeString(String(chunk.count, radix: 16) + "\r\n") }
-                        buffer.writeBytes(chunk)
-                        if chunked { buffer.writeStaticString("\r\n") }
-                        handler.watchSend(context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer))), context: context)
-                        if context.channel.isWritable {
-                            continuation.resume(returning: true)
-                        } else {
-                            handler.writabilityWaiters.append { continuation.resume(returning: true) }
-                        }
+                // Settled true once the client can take more, false once it is gone.
+                let taken = Settlement<Bool>()
+                loop.execute {
+                    let (handler, context) = bound.value
+                    guard context.channel.isActive else {
+                        taken.settle(false)
+                        return
+                    }
+                    var buffer = context.channel.allocator.buffer(capacity: chunk.count + 16)
+                    if chunked { buffer.writeString(String(chunk.count, radix: 16) + "\r\n") }
+                    buffer.writeBytes(chunk)
+                    if chunked { buffer.writeStaticString("\r\n") }
+                    handler.watchSend(context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(buffer))), context: context)
+                    if context.channel.isWritable {
+                        taken.settle(true)
+                    } else {
+                        handler.writabilityWaiters.append { _ = taken.settle(true) }
                     }
                 }
+                let open = await taken.value(orWhenCancelled: false)
                 // The client went away: nobody takes the rest (closing the chunks stops their producer).
                 if !open { break }
             }

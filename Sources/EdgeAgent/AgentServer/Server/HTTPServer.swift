@@ -211,16 +211,10 @@ final class HTTPServer: Sendable {
 
     /// Whether `future` completed before `timeout` passed.
     private static func completes(_ future: EventLoopFuture<Void>, within timeout: Duration, on loop: any EventLoop) async -> Bool {
-        let outcome = Mutex<Bool?>(nil)
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let resumeOnce: @Sendable (Bool) -> Void = { completed in
-                if outcome.withLock({ value in defer { value = value ?? completed }; return value == nil }) {
-                    continuation.resume(returning: completed)
-                }
-            }
-            future.whenComplete { _ in resumeOnce(true) }
-            loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { resumeOnce(false) }
-        }
+        let outcome = Settlement<Bool>()
+        future.whenComplete { _ in outcome.settle(true) }
+        loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { outcome.settle(false) }
+        return await outcome.value
     }
 }
 

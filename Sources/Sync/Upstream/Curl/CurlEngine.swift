@@ -1,4 +1,5 @@
 import CCurl
+import LRUCache
 import Synchronization
 
 #if canImport(Glibc)
@@ -59,21 +60,21 @@ public final class CurlEngine: Sendable {
         if let problem = goedge_curl_load() {
             return TransferResult(outcome: .failed(TransportError(kind: .other, message: String(cString: problem))), duration: .zero)
         }
-        return await withCheckedContinuation { continuation in
-            let transfer = CurlTransfer(request: request, continuation: continuation)
-            transfer.resume = { [weak self] transfer in self?.resume(transfer) }
-            let accepted = queues.withLock { queues in
-                guard !queues.stopping else { return false }
-                queues.transfers.enqueue(transfer, background: request.priority == .background)
-                return true
-            }
-            if accepted {
-                // The first transfer starts the engine; its loop picks up what is queued.
-                goedge_curl_multi_wakeup(multiHandle().handle)
-            } else {
-                transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
-            }
+        let ended = Settlement<TransferResult>()
+        let transfer = CurlTransfer(request: request, ended: ended)
+        transfer.resume = { [weak self] transfer in self?.resume(transfer) }
+        let accepted = queues.withLock { queues in
+            guard !queues.stopping else { return false }
+            queues.transfers.enqueue(transfer, background: request.priority == .background)
+            return true
         }
+        if accepted {
+            // The first transfer starts the engine; its loop picks up what is queued.
+            goedge_curl_multi_wakeup(multiHandle().handle)
+        } else {
+            transfer.fail(TransportError(kind: .shutdown, message: "goedge is shutting down"))
+        }
+        return await ended.value
     }
 
     /// Asks for a paused transfer to go on, from any thread.

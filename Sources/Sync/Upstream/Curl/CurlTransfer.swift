@@ -1,11 +1,12 @@
 import CCurl
+import LRUCache
 #if canImport(Glibc)
 import Glibc
 #endif
 import Synchronization
 
 /// One HTTP GET on a libcurl easy handle: its options, the callbacks that
-/// collect the head and feed the body sink, and the continuation to resume.
+/// collect the head and feed the body sink, and the result it settles.
 /// Lives on the engine's thread from ``configure(_:)`` to ``finish(_:)``.
 final class CurlTransfer: @unchecked Sendable {
     let request: TransferRequest
@@ -16,7 +17,7 @@ final class CurlTransfer: @unchecked Sendable {
     /// Bytes of an upload sent so far (libcurl's thread only).
     private var uploaded: Int64 = 0
     private var sink: (any ResponseBodySink)?
-    private var continuation: CheckedContinuation<TransferResult, Never>?
+    private let ended: Settlement<TransferResult>
     private let started = ContinuousClock.now
     /// When the last header or body bytes arrived (or the transfer started).
     private(set) var lastProgress = ContinuousClock.now
@@ -24,10 +25,10 @@ final class CurlTransfer: @unchecked Sendable {
     /// Transfers alive now: a test's way to see that none is kept once it ended.
     package static let alive = Atomic<Int>(0)
 
-    init(request: TransferRequest, continuation: CheckedContinuation<TransferResult, Never>) {
+    init(request: TransferRequest, ended: Settlement<TransferResult>) {
         Self.alive.add(1, ordering: .relaxed)
         self.request = request
-        self.continuation = continuation
+        self.ended = ended
         self.handle = goedge_curl_easy_init()
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
@@ -184,8 +185,7 @@ final class CurlTransfer: @unchecked Sendable {
         case .failed(let error): sink?.transferEnded(failure: error.message)
         }
         let result = TransferResult(outcome: outcome, duration: ContinuousClock.now - started)
-        continuation?.resume(returning: result)
-        continuation = nil
+        ended.settle(result)
     }
 
     private func set(_ option: CURLoption, _ value: Int) {
