@@ -9,9 +9,11 @@ import Synchronization
 ///
 /// While a hit is alive its group is pinned: eviction passes it by, so the
 /// space it occupies stays accounted and the file stays whole while it is
-/// sent. Call ``release()`` when done (the deinitializer does it as a safety
-/// net). A reader that wants to own the descriptor (to give it to sendfile)
-/// takes it with ``takeDescriptor()`` and closes it itself.
+/// sent. The hit is the one owner of its descriptor and its pin, and gives
+/// both back when it goes (its last reference dropped): no code gives them
+/// back by hand, so no path can forget to. A reader that wants to own the
+/// descriptor (to give it to sendfile) takes it with ``takeDescriptor()``
+/// and closes it itself.
 public final class CacheHit: Sendable {
     public let key: CacheKey
     /// Length of the content in bytes.
@@ -24,8 +26,7 @@ public final class CacheHit: Sendable {
 
     private struct State {
         var descriptor: Int32?
-        /// The store whose pin on the group this hit holds, until released,
-        /// and that pin.
+        /// The store whose pin on the group this hit holds, and that pin.
         var pin: (store: DiskCache, pin: CacheIndex.GroupPin)?
     }
     private let state: Mutex<State>
@@ -41,7 +42,11 @@ public final class CacheHit: Sendable {
         self.state = Mutex(State(descriptor: descriptor, pin: pin))
     }
 
-    deinit { release() }
+    deinit {
+        let (descriptor, pin) = state.withLock { ($0.descriptor, $0.pin) }
+        if let descriptor { close(descriptor) }
+        if let pin { pin.store.unpin(pin.pin) }
+    }
 
     /// Hands the descriptor over; the caller closes it. Nil if already taken or released.
     public func takeDescriptor() -> Int32? {
@@ -51,7 +56,10 @@ public final class CacheHit: Sendable {
         }
     }
 
-    func duplicateDescriptor() -> Int32? {
+    /// Another descriptor on the same file, which the caller owns and
+    /// closes (it pins nothing: the file stays readable through it even if
+    /// its group is evicted meanwhile).
+    public func duplicateDescriptor() -> Int32? {
         state.withLock { state in
             guard let descriptor = state.descriptor else { return nil }
             let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
@@ -60,7 +68,7 @@ public final class CacheHit: Sendable {
     }
 
     /// Reads up to `maximum` bytes at `offset`; fewer only at the file's
-    /// end. Empty once the descriptor was taken or released.
+    /// end. Empty once the descriptor was taken.
     public func read(at offset: Int64, maximum: Int) throws -> [UInt8] {
         guard let fd = state.withLock({ $0.descriptor }) else { return [] }
         var bytes = [UInt8](repeating: 0, count: maximum)
@@ -99,16 +107,4 @@ public final class CacheHit: Sendable {
         return Array(bytes[0..<offset])
     }
 
-    /// Closes the descriptor unless it was taken, and unpins the group. Idempotent.
-    public func release() {
-        let (descriptor, pin) = state.withLock { state in
-            defer {
-                state.descriptor = nil
-                state.pin = nil
-            }
-            return (state.descriptor, state.pin)
-        }
-        if let descriptor { close(descriptor) }
-        if let pin { pin.store.unpin(pin.pin) }
-    }
 }

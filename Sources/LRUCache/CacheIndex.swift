@@ -88,6 +88,9 @@ struct CacheIndex {
     private(set) var fileCount = 0
     var groupCount: Int { slotByKey.count }
 
+    /// Pins held on all groups (a walk over the index: for checks, not the hot path).
+    var pinCount: Int { nodes.reduce(0) { $0 + ($1.group?.pins ?? 0) } }
+
     func group(_ key: String) -> Group? {
         slotByKey[key].flatMap { nodes[$0].group }
     }

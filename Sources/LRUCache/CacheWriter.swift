@@ -21,8 +21,8 @@ public final class CacheWriter: @unchecked Sendable {
     let temporaryName: String
     private let store: DiskCache
     private var descriptor: Int32
-    /// Bytes reserved in the store for this file; the store zeroes it when the commit turns it into usage.
-    var reserved: Int64 = 0
+    /// Room held in the store for this file, until the commit makes it the file's usage.
+    var reservation: SpaceReservation
     /// Set while the store's index is not loaded: room is reserved at the commit.
     var reservationDeferred = false
     /// False once the store could not make room for this file.
@@ -37,6 +37,7 @@ public final class CacheWriter: @unchecked Sendable {
         self.store = store
         self.descriptor = descriptor
         self.temporaryName = temporaryName
+        self.reservation = SpaceReservation(in: store)
     }
 
     deinit { abandon() }
@@ -45,8 +46,8 @@ public final class CacheWriter: @unchecked Sendable {
     public var temporaryPath: String { store.configuration.directory + "/tmp/" + temporaryName }
 
     func reserveInitially(_ bytes: Int64) {
-        switch store.reserve(bytes) {
-        case .granted: reserved = bytes
+        switch reservation.grow(by: bytes) {
+        case .granted: break
         case .noRoom: isStoring = false
         case .unknown: reservationDeferred = true
         }
@@ -55,16 +56,12 @@ public final class CacheWriter: @unchecked Sendable {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished, "write after commit or abandon")
         let needed = DiskCache.usageEstimate(forSize: bytesWritten + Int64(bytes.count))
+        let reserved = reservation.bytes
         if isStoring && !reservationDeferred && needed > reserved {
             // Grow generously for long downloads, exactly when that fails.
             let generous = max(needed, min(reserved * 2, reserved + 8 << 20))
-            if case .granted = store.reserve(generous - reserved) {
-                reserved = generous
-            } else if case .granted = store.reserve(needed - reserved) {
-                reserved = needed
-            } else {
-                store.releaseReservation(reserved)
-                reserved = 0
+            if !reservation.grow(by: generous - reserved).isGranted && !reservation.grow(by: needed - reserved).isGranted {
+                reservation.giveBack()
                 isStoring = false
             }
         }
@@ -84,8 +81,7 @@ public final class CacheWriter: @unchecked Sendable {
     /// Keeps the bytes out of the store: ``commit()`` will hand them back
     /// unstored (a file that failed its check, a body of unknown end).
     public func stopStoring() {
-        store.releaseReservation(reserved)
-        reserved = 0
+        reservation.giveBack()
         reservationDeferred = false
         isStoring = false
     }
@@ -113,8 +109,7 @@ public final class CacheWriter: @unchecked Sendable {
         do {
             return try await store.commit(self)
         } catch {
-            store.releaseReservation(reserved)
-            reserved = 0
+            reservation.giveBack()
             if !temporaryFileGone { store.discardTemporaryFile(temporaryName) }
             throw error
         }
@@ -127,7 +122,6 @@ public final class CacheWriter: @unchecked Sendable {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
         store.discardTemporaryFile(temporaryName)
-        store.releaseReservation(reserved)
-        reserved = 0
+        reservation.giveBack()
     }
 }

@@ -34,6 +34,10 @@ extension DiskCache {
         case noRoom
         /// The index is not loaded yet: nobody can tell.
         case unknown
+
+        var isGranted: Bool {
+            if case .granted = self { true } else { false }
+        }
     }
 
     /// Reserves `bytes`, evicting least recently used unpinned groups to make
@@ -98,7 +102,7 @@ extension DiskCache {
         if writer.reservationDeferred {
             writer.reservationDeferred = false
             let needed = Self.usageEstimate(forSize: size) + Self.blockSize
-            if case .granted = reserve(needed) { writer.reserved = needed } else { writer.isStoring = false }
+            if !writer.reservation.grow(by: needed).isGranted { writer.isStoring = false }
         }
         guard writer.isStoring else { return try await BlockingIO.run { try self.passThrough(writer, size: size) } }
         await enterCommit(key.group)
@@ -120,8 +124,7 @@ extension DiskCache {
             let file = CacheIndex.File(name: key.name, size: size, diskUsage: placed.diskUsage, storedAt: now)
             state.index.store(file, inGroup: key.group, directoryUsage: placed.directoryUsage, now: now)
             // The reservation has become the file's usage.
-            state.reserved -= writer.reserved
-            writer.reserved = 0
+            writer.reservation.becomeUsage(&state)
             let pin = state.index.pin(key.group)
             // The estimate may have been short by a block: restore the bound.
             let excess = state.totalUsage - configuration.maxSize

@@ -226,6 +226,9 @@ public final class DiskCache: Sendable {
         }
     }
 
+    /// Pins readers hold on groups now: none once every answer is done with.
+    public var pinsHeld: Int { state.withLock { $0.index.pinCount } }
+
     /// Every group, most recently used first.
     public func groups() -> [StoredGroup] {
         state.withLock { state in

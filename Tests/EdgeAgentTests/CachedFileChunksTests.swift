@@ -14,7 +14,7 @@ import TestSupport
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 16 << 20))
         let writer = try cache.makeWriter(for: key, expectedSize: Int64(bytes.count))
         try writer.write(bytes)
-        try await writer.commit().release()
+        _ = try await writer.commit()
         return cache
     }
 

@@ -24,12 +24,13 @@ import Testing
         let log = CapturedLog()
 
         init(
-            controlHosts: [HostPattern] = [], endpoints: any AgentEndpointServing = TestEndpoints(), encrypted: Bool = false
+            controlHosts: [HostPattern] = [], endpoints: any AgentEndpointServing = TestEndpoints(), encrypted: Bool = false,
+            harness: ProxyHarness? = nil
         ) async throws {
-            harness = try ProxyHarness()
+            self.harness = try harness ?? ProxyHarness()
             let log = self.log
             let context = HTTPServer.Context(
-                proxy: harness.proxy, endpoints: endpoints, statistics: ServerStatistics(), activity: ActivityTracker(),
+                proxy: self.harness.proxy, endpoints: endpoints, statistics: ServerStatistics(), activity: ActivityTracker(),
                 logger: Logger(label: "test", factory: { _ in log }), admission: Admission(controlHosts: controlHosts))
             channel = NIOAsyncTestingChannel()
             reads = ReadCounter()

@@ -25,7 +25,7 @@ import TestSupport
 
         let committed = try await writer.commit()
         #expect(committed.isStored)
-        committed.release()
+        _ = consume committed
         let hit = try #require(cache.lookup(key))
         #expect(try hit.readAll() == Array("hello".utf8))
         #expect(hit.size == 5)
@@ -59,12 +59,12 @@ import TestSupport
         let limit: Int64 = 160 * 1024
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: limit))
         for index in 0..<4 {
-            try await store(cache, key("m\(index)"), bytes: 20_000).release()
+            _ = try await store(cache, key("m\(index)"), bytes: 20_000)
         }
         // m0 is used again, so m1 is now the least recently used.
-        cache.lookup(key("m0"))?.release()
+        _ = cache.lookup(key("m0"))
         for index in 4..<12 {
-            try await store(cache, key("m\(index)"), bytes: 20_000).release()
+            _ = try await store(cache, key("m\(index)"), bytes: 20_000)
             #expect(cache.statistics().diskUsage <= limit)
             await cache.deletionsFinished()
             #expect(folder.diskUsage() <= limit)
@@ -82,10 +82,10 @@ import TestSupport
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024))
         for name in ["info", "mod", "zip"] {
-            try await store(cache, key("a@v1", name), bytes: 3000).release()
+            _ = try await store(cache, key("a@v1", name), bytes: 3000)
         }
-        try await store(cache, key("b@v1"), bytes: 3000).release()
-        try await store(cache, key("c@v1"), bytes: 60_000).release()
+        _ = try await store(cache, key("b@v1"), bytes: 3000)
+        _ = try await store(cache, key("c@v1"), bytes: 60_000)
         let groups = cache.groups().map(\.name)
         #expect(!groups.contains("a@v1"))
         #expect(groups.contains("c@v1"))
@@ -95,30 +95,30 @@ import TestSupport
     @Test func aGroupBeingReadIsNotEvicted() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 80 * 1024))
-        try await store(cache, key("old"), bytes: 20_000, fill: 1).release()
-        try await store(cache, key("newer"), bytes: 20_000, fill: 2).release()
+        _ = try await store(cache, key("old"), bytes: 20_000, fill: 1)
+        _ = try await store(cache, key("newer"), bytes: 20_000, fill: 2)
         let reading = try #require(cache.lookup(key("old")))
-        cache.lookup(key("newer"))?.release()
+        _ = cache.lookup(key("newer"))
         // "old" is now the most recently used anyway; use "newer" last so "old" would be the victim if unpinned.
-        cache.lookup(key("newer"))?.release()
-        try await store(cache, key("third"), bytes: 30_000, fill: 3).release()
+        _ = cache.lookup(key("newer"))
+        _ = try await store(cache, key("third"), bytes: 30_000, fill: 3)
         let groups = Set(cache.groups().map(\.name))
         #expect(groups.contains("old"))
         #expect(cache.statistics().diskUsage <= 80 * 1024)
         #expect(try reading.readAll() == [UInt8](repeating: 1, count: 20_000))
-        reading.release()
+        _ = consume reading
     }
 
     @Test func aFileTooLargeForTheStoreIsPassedThroughNotStored() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 64 * 1024))
-        try await store(cache, key("small"), bytes: 1000).release()
+        _ = try await store(cache, key("small"), bytes: 1000)
         let hit = try await store(cache, key("huge"), bytes: 200_000, fill: 9)
         // The small file was not evicted in vain.
         #expect(cache.lookup(key("small")) != nil)
         #expect(!hit.isStored)
         #expect(try hit.readAll() == [UInt8](repeating: 9, count: 200_000))
-        hit.release()
+        _ = consume hit
         #expect(cache.lookup(key("huge")) == nil)
         #expect(folder.files(under: "tmp").isEmpty)
         #expect(cache.statistics().reserved == 0)
@@ -128,18 +128,18 @@ import TestSupport
     @Test func aRemovedFileStaysReadableForAReaderWhoHasItOpen() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
-        try await store(cache, key("g"), bytes: 10_000, fill: 4).release()
+        _ = try await store(cache, key("g"), bytes: 10_000, fill: 4)
         let hit = try #require(cache.lookup(key("g")))
         #expect(cache.remove(group: "g"))
         #expect(cache.lookup(key("g")) == nil)
         #expect(try hit.readAll() == [UInt8](repeating: 4, count: 10_000))
         // Storing the group again while the old reader still holds it, then
         // letting go of the old one, leaves the new group's pins alone.
-        try await store(cache, key("g"), bytes: 10, fill: 5).release()
+        _ = try await store(cache, key("g"), bytes: 10, fill: 5)
         let fresh = try #require(cache.lookup(key("g")))
-        hit.release()
+        _ = consume hit
         #expect(try fresh.readAll() == [UInt8](repeating: 5, count: 10))
-        fresh.release()
+        _ = consume fresh
         #expect(cache.lookup(key("g")) != nil)
     }
 
@@ -153,7 +153,7 @@ import TestSupport
         }
         let hit = try await writer.commit()
         #expect(hit.isStored && hit.size == 48 * 65_536)
-        hit.release()
+        _ = consume hit
         #expect(cache.statistics().reserved == 0)
         #expect(cache.statistics().diskUsage == folder.diskUsage())
     }
@@ -161,8 +161,8 @@ import TestSupport
     @Test func replacingAFileKeepsAccountsRight() async throws {
         let folder = TemporaryDirectory()
         let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
-        try await store(cache, key("m", "list"), bytes: 9000, fill: 1).release()
-        try await store(cache, key("m", "list"), bytes: 100, fill: 2).release()
+        _ = try await store(cache, key("m", "list"), bytes: 9000, fill: 1)
+        _ = try await store(cache, key("m", "list"), bytes: 100, fill: 2)
         #expect(try cache.lookup(key("m", "list"))?.readAll() == [UInt8](repeating: 2, count: 100))
         #expect(cache.statistics().files == 1)
         #expect(cache.statistics().diskUsage == folder.diskUsage())
@@ -185,7 +185,7 @@ import TestSupport
             let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
             let writer = try cache.makeWriter(for: key("early"), expectedSize: 5)
             try writer.write(Array("early".utf8))
-            try await writer.commit().release()
+            _ = try await writer.commit()
         }
         let cache = try DiskCache(configuration: .init(directory: folder.path, maxSize: 1 << 20))
         #expect(!cache.isIndexLoaded)
@@ -199,7 +199,7 @@ import TestSupport
         let committing = Task { try await writer.commit() }
         #expect(!cache.isIndexLoaded)
         cache.loadIndex()
-        try await committing.value.release()
+        _ = try await committing.value
         #expect(Set(cache.groups().map(\.name)) == ["early", "late"])
         #expect(cache.statistics().reserved == 0)
         #expect(cache.statistics().diskUsage == folder.diskUsage())
@@ -219,12 +219,12 @@ import TestSupport
             for name in ["a", "b", "c", "d"] {
                 let writer = try cache.makeWriter(for: key(name), expectedSize: 1000)
                 try writer.write([UInt8](repeating: 1, count: 1000))
-                try await writer.commit().release()
+                _ = try await writer.commit()
             }
             // Uses a millisecond apart: their order must survive the restart.
             for name in ["b", "d", "a"] {
                 clock.advance(byNanoseconds: 1_000_000)
-                cache.lookup(key(name))?.release()
+                _ = cache.lookup(key(name))
             }
             order = cache.groups().map(\.name)
             #expect(order == ["a", "d", "b", "c"])
@@ -250,7 +250,7 @@ import TestSupport
             for name in ["future", "past"] {
                 let writer = try cache.makeWriter(for: key(name), expectedSize: 10)
                 try writer.write([UInt8](repeating: 1, count: 10))
-                try await writer.commit().release()
+                _ = try await writer.commit()
             }
         }
         for (name, seconds) in [("future", 32_503_680_000), ("past", -30_610_224_000)] {
@@ -272,7 +272,7 @@ import TestSupport
             let cache = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 1 << 20))
             let writer = try cache.makeWriter(for: key("kept"), expectedSize: 10)
             try writer.write(Array("0123456789".utf8))
-            try await writer.commit().release()
+            _ = try await writer.commit()
         }
         let data = folder.path + "/data"
         let shard = try #require(try FileManager.default.contentsOfDirectory(atPath: data).first)
@@ -332,7 +332,7 @@ import TestSupport
             for index in 0..<10 {
                 let writer = try cache.makeWriter(for: key("g\(index)"), expectedSize: 20_000)
                 try writer.write([UInt8](repeating: 1, count: 20_000))
-                try await writer.commit().release()
+                _ = try await writer.commit()
             }
         }
         let smaller = try DiskCache.open(configuration: .init(directory: folder.path, maxSize: 100 * 1024, lockWait: .seconds(10)))
@@ -351,7 +351,7 @@ import TestSupport
     private func stored(_ cache: DiskCache, _ key: CacheKey, _ bytes: [UInt8]) async throws {
         let writer = try cache.makeWriter(for: key, expectedSize: Int64(bytes.count))
         try writer.write(bytes)
-        try await writer.commit().release()
+        _ = try await writer.commit()
     }
 
     private func path(_ folder: TemporaryDirectory, _ key: CacheKey) -> String {

@@ -60,7 +60,6 @@ public final class ScriptedSharedStore: SharedTier {
 
     public func offer(path: String, file: CacheHit) {
         let bytes = (try? file.readAll()) ?? []
-        file.release()
         state.withLock { $0.offered[path] = bytes }
     }
 

@@ -81,7 +81,6 @@ import Upstream
                 for _ in 0..<5 {
                     group.addTask {
                         let answer = await proxy.answer(ProxyRequest(resource))
-                        defer { answer.release() }
                         return answer.status == 200 ? answer.bodyBytes : nil
                     }
                 }
@@ -141,10 +140,10 @@ import Upstream
         harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
         let first = await answer(harness, .zip(module, version))
         #expect(first.cacheStatus == .miss && first.failure == nil)
-        first.release()
+        _ = consume first
         let again = await answer(harness, .zip(module, version))
         #expect(again.cacheStatus == .hit && again.bodyBytes == zip)
-        again.release()
+        _ = consume again
         #expect(harness.upstream.requests.count == 1)
     }
 
@@ -162,7 +161,7 @@ import Upstream
                 return
             }
             #expect(reason.contains("outside.txt"))
-            answer.release()
+            _ = consume answer
         }
         #expect(harness.upstream.requests.count == 2)
         #expect(harness.store.lookup(ProxyRequest(.zip(module, version)).cacheKey!) == nil)
@@ -175,7 +174,7 @@ import Upstream
         harness.upstream.script("example.com/m/@v/v1.0.0.mod", .init(body: Array("module example.com/m\n".utf8), majorVersion: 1))
         let answer = await answer(harness, .mod(module, version))
         #expect(answer.status == 200 && answer.cacheStatus == .passThrough)
-        answer.release()
+        _ = consume answer
         #expect(harness.store.lookup(ProxyRequest(.mod(module, version)).cacheKey!) == nil)
         // With a length, the same body is kept.
         harness.upstream.script(

@@ -58,10 +58,11 @@ import TestSupport
             var received = 0
             while let chunk = try await reader.next() { received += chunk.count }
             #expect(received > 64 << 10)
-            answer.release()
+            _ = consume answer
         }
         let alive = await settles(from: before)
-        #expect(alive == (0, 0))
+        // At most as many as before: other suites' relays may have gone meanwhile.
+        #expect(alive.transfers <= 0 && alive.relays <= 0, "\(alive) more alive than before")
     }
 
     @Test func aPathTooLongToStoreLeavesNothingAlive() async throws {
@@ -76,9 +77,10 @@ import TestSupport
             if case .relay(let reader) = answer.body {
                 while try await reader.next() != nil {}
             }
-            answer.release()
+            _ = consume answer
         }
         let alive = await settles(from: before)
-        #expect(alive == (0, 0))
+        // At most as many as before: other suites' relays may have gone meanwhile.
+        #expect(alive.transfers <= 0 && alive.relays <= 0, "\(alive) more alive than before")
     }
 }

@@ -128,12 +128,12 @@ public struct CacheAdministration: Sendable {
             writer.abandon()
             throw error
         }
-        try await writer.commit().release()
+        _ = try await writer.commit()
         if let actualZipHash, let hashKey = resource.zipHashKey, store.info(hashKey) == nil {
             let hashWriter = try store.makeWriter(for: hashKey, expectedSize: Int64(actualZipHash.utf8.count))
             do {
                 try hashWriter.write(Array(actualZipHash.utf8))
-                try await hashWriter.commit().release()
+                _ = try await hashWriter.commit()
             } catch {
                 hashWriter.abandon()
             }

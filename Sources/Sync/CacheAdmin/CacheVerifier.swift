@@ -46,12 +46,8 @@ public struct CacheVerifier: Sendable {
             guard let key = try? CacheKey(group: group.name, name: name), let hit = store.lookup(key) else {
                 return "\(name) is in the index but cannot be opened"
             }
-            defer { hit.release() }
-            guard let copy = store.duplicate(hit), let fd = copy.takeDescriptor() else { return "\(name) cannot be opened" }
-            defer {
-                close(fd)
-                copy.release()
-            }
+            guard let fd = hit.duplicateDescriptor() else { return "\(name) cannot be opened" }
+            defer { close(fd) }
             var status = stat()
             guard fstat(fd, &status) == 0 else { return "\(name) cannot be read" }
             guard Int64(status.st_size) == hit.size else {

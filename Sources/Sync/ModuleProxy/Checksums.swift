@@ -66,11 +66,8 @@ extension ModuleProxy {
         if let key = resource.zipHashKey, let kept = store.content(key, limit: 256) {
             return String(decoding: kept.bytes, as: UTF8.self)
         }
-        guard case .file(let hit) = answer.body, let copy = store.duplicate(hit), let fd = copy.takeDescriptor() else {
-            return nil
-        }
-        copy.release()
-        // The open descriptor: the file may be evicted meanwhile.
+        // A descriptor of its own, pinning nothing: the file may be evicted meanwhile.
+        guard case .file(let hit) = answer.body, let fd = hit.duplicateDescriptor() else { return nil }
         guard let hash = try? await BlockingIO.run({ try DirHash.zipHash(ModuleZip(taking: fd)) }) else { return nil }
         await storeZipHash(hash, for: resource)
         return hash
@@ -82,7 +79,7 @@ extension ModuleProxy {
         }
         do {
             try writer.write(Array(hash.utf8))
-            try await writer.commit().release()
+            _ = try await writer.commit()
         } catch {
             writer.abandon()
         }

@@ -54,7 +54,6 @@ extension ModuleProxy {
             guard let denial = policy.cooldown(module: module.path, version: version, date: date, now: clock.now()) else {
                 return answer
             }
-            answer.release()
             return refused(denial)
         case .list:
             guard let lines = Self.listLines(answer) else { return answer }

@@ -47,7 +47,6 @@ extension ModuleProxy {
             guard let bytes = answer.bodyBytes, let version = Self.resolvedVersion(bytes),
                 let denial = policy.decide(module: module.path, version: version).denial
             else { return answer }
-            answer.release()
             return refused(denial)
         default:
             return answer
@@ -71,11 +70,10 @@ extension ModuleProxy {
         String(line.split(separator: " ").first ?? "")
     }
 
-    /// `answer`, a list, with only `lines` (its own file, if any, released).
+    /// `answer`, a list, with only `lines`.
     static func keeping(_ lines: [Substring], of answer: ProxyAnswer) -> ProxyAnswer {
         var filtered = answer
         filtered.body = .bytes(Array(lines.map { $0 + "\n" }.joined().utf8))
-        answer.release()
         return filtered
     }
 

@@ -14,7 +14,6 @@ extension ModuleProxy {
             stored = small
         } else {
             guard let hit = store.lookup(key) else { return nil }
-            defer { hit.release() }
             stored = ((try? hit.readAll()) ?? [], hit.storedAt)
         }
         guard let record = CachedRecord(decoding: stored.bytes) else {
@@ -30,7 +29,7 @@ extension ModuleProxy {
         do {
             let writer = try store.makeWriter(for: key, expectedSize: Int64(bytes.count))
             try writer.write(bytes)
-            try await writer.commit().release()
+            _ = try await writer.commit()
         } catch {
             logger.error("cannot store an answer", metadata: ["key": "\(key)", "error": "\(error)"])
         }

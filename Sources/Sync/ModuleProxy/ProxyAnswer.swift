@@ -5,7 +5,7 @@ import Upstream
 /// cached file (sent with sendfile) or a small body.
 public struct ProxyAnswer: Sendable {
     public enum Body: Sendable {
-        /// A complete file, opened and pinned; the receiver releases it.
+        /// A complete file, opened and pinned until the last copy of the answer goes.
         case file(CacheHit)
         case bytes([UInt8])
         /// The upstream's body as it arrives, not stored (no room in the
@@ -77,15 +77,6 @@ public struct ProxyAnswer: Sendable {
         case .bytes(let bytes): bytes
         case .file(let hit): try? hit.readAll()
         case .relay: nil
-        }
-    }
-
-    /// Gives up the answer's file or relay, if any.
-    public func release() {
-        switch body {
-        case .file(let hit): hit.release()
-        case .relay(let reader): reader.close()
-        case .bytes: break
         }
     }
 

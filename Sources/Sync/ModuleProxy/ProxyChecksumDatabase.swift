@@ -18,7 +18,6 @@ struct ProxyChecksumDatabase: ChecksumDatabaseFetching {
             return .failed("not a checksum database path: \(endpoint)")
         }
         let answer = await proxy.answer(ProxyRequest(.sumdb(request)), priority: .client)
-        defer { answer.release() }
         switch answer.status {
         case 200:
             guard let bytes = await answer.collect(limit: Self.answerLimit) else { return .failed("the answer was cut or too large") }

@@ -148,7 +148,6 @@ public final class ReadAhead: Sendable {
         guard admitted else { return }
         proxy.background.submit { [self] in
             let answer = await proxy.answer(request, priority: .background)
-            defer { answer.release() }
             // What this go.mod brings is started before this fetch counts as
             // ended: no moment shows nothing outstanding while more is coming.
             if case .mod(let module, let version) = resource, requirements != .none, answer.status == 200,

@@ -167,7 +167,6 @@ extension ModuleProxy {
         if let time = ReleaseTime.ofPseudoVersion(version) { return time }
         guard let parsed = try? ModuleVersion(version) else { return nil }
         let info = await unpolicedAnswer(ProxyRequest(.info(module, parsed)), priority: .client, verify: nil)
-        defer { info.release() }
         guard info.status == 200, let bytes = info.bodyBytes else { return nil }
         return ReleaseTime.ofInfo(bytes)
     }

@@ -14,7 +14,6 @@ public struct ProxyPrefetchSource: PrefetchSource {
 
     public func fetch(_ resource: ProxyResource, expectedHash: String?, keepBytes: Bool) async -> PrefetchFetch {
         let answer = await proxy.answer(ProxyRequest(resource), priority: .background, verify: expectedHash)
-        defer { answer.release() }
         // goedge's own verdict (a checksum mismatch, a damaged file passed on
         // unstored, an unreachable upstream) says what happened.
         if let failure = answer.failure { return .failed("\(failure)") }
@@ -37,7 +36,6 @@ public struct ProxyPrefetchSource: PrefetchSource {
 
     public func versions(of module: ModulePath) async -> [ModuleVersion]? {
         let answer = await proxy.answer(ProxyRequest(.list(module)), priority: .background)
-        defer { answer.release() }
         guard answer.status == 200, let bytes = answer.bodyBytes else { return nil }
         return ModuleVersion.listed(in: bytes)
     }

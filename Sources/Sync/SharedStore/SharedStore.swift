@@ -118,12 +118,8 @@ public final class SharedStore: SharedTier {
     // MARK: Writing
 
     public func offer(path: String, file: CacheHit) {
-        guard settings.mode == .readWrite else {
-            file.release()
-            return
-        }
+        guard settings.mode == .readWrite else { return }
         guard !breaker.withLock({ $0.isFailing }), uploads.enqueue(UploadQueue.Job(key: settings.key(for: path), file: file)) else {
-            file.release()
             counts.withLock { $0.uploadsDropped += 1 }
             Counter(label: "goedge_shared_store_uploads_total", dimensions: [("result", "dropped")]).increment()
             return
@@ -132,7 +128,8 @@ public final class SharedStore: SharedTier {
 
     /// Uploads one file, unless an object is there already (`If-None-Match: *`: the first writer wins).
     func upload(_ job: UploadQueue.Job) async {
-        defer { job.file.release() }
+        // The file's group stays pinned until the upload ended.
+        defer { withExtendedLifetime(job) {} }
         guard let descriptor = job.file.takeDescriptor() else {
             finishUpload("failed")
             return

@@ -50,10 +50,7 @@ final class UploadQueue: Sendable {
                         await group.next()
                         running -= 1
                     }
-                    guard let store else {
-                        job.file.release()
-                        return
-                    }
+                    guard let store else { return }
                     running += 1
                     group.addTask { [weak self] in
                         await store.upload(job)

@@ -10,7 +10,7 @@ import Upstream
 /// many strings was copied and destroyed at each step of every cache hit.
 package final class AgentReply: Sendable {
     package enum Body: Sendable {
-        /// A complete file, opened and pinned; sent with sendfile, then released.
+        /// A complete file, opened and pinned; sent with sendfile.
         case file(CacheHit)
         case bytes([UInt8])
         /// Produced as it goes, sent chunked, written as the client takes it.
@@ -92,15 +92,6 @@ package final class AgentReply: Sendable {
         case .bytes(let bytes): Int64(bytes.count)
         case .stream: nil
         case .relay(let reader): reader.length
-        }
-    }
-
-    /// Gives up the reply's file or relay, if any.
-    func release() {
-        switch body {
-        case .file(let hit): hit.release()
-        case .relay(let reader): reader.close()
-        case .bytes, .stream: break
         }
     }
 }

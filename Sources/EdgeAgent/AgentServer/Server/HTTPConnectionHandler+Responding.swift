@@ -14,7 +14,6 @@ import Synchronization
 extension HTTPConnectionHandler {
     func respond(with reply: AgentReply, context: ChannelHandlerContext) {
         guard current.number > 0, channelIsActive, machine.state != .closed else {
-            reply.release()
             machine.closed()
             return
         }
@@ -42,7 +41,6 @@ extension HTTPConnectionHandler {
                     return
                 }
                 write(head, keepAlive: keepAlive, context: context)
-                hit.release()
                 finished(reply, bytes: 0)
                 return
             }
@@ -66,7 +64,8 @@ extension HTTPConnectionHandler {
             sent!.whenComplete { _ in
                 watch?.cancel()
                 try? file.close()
-                hit.release()
+                // The group stays pinned (its space accounted) until the last byte left.
+                withExtendedLifetime(hit) {}
             }
             finished(reply, bytes: hit.size)
             endResponse(after: sent!, keepAlive: keepAlive, context: context)
@@ -270,7 +269,8 @@ struct Chunks: Sendable {
             offset.withLock { $0 = start + Int64(piece.count) }
             return piece
         }
-        stop = { hit.release() }
+        // The hit goes with these chunks: nothing to give back by hand.
+        stop = {}
     }
 
     func next() async throws -> [UInt8]? { try await take() }

@@ -399,7 +399,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             let (handler, context) = bound.value
             guard handler.current.number == number, handler.work != nil else {
                 // Answered already (a 504 went out): this one is nobody's.
-                reply.release()
                 return
             }
             handler.work?.deadline.cancel()
