@@ -33,8 +33,14 @@ wait_for_line() { # file text: waits (at most 30 s) for a line containing text
 }
 
 build() {
-  echo "== building (release, static Swift runtime, as the .deb ships it)"
-  goedge=$(scripts/build-release 2> >(tail -1 >&2))
+  if [ -n "${BENCH_GOEDGE:-}" ]; then
+    # Another build (an earlier commit's, for a before-and-after): measured the same way.
+    echo "== goedge from BENCH_GOEDGE: $BENCH_GOEDGE"
+    goedge=$BENCH_GOEDGE
+  else
+    echo "== building (release, static Swift runtime, as the .deb ships it)"
+    goedge=$(scripts/build-release 2> >(tail -1 >&2))
+  fi
   (cd Tests/Fixtures/goproxy-fixture && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= go build -o "$out/goproxy-fixture" .)
 }
 

@@ -46,7 +46,7 @@ extension HTTPConnectionHandler {
             }
             let file = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
             // The head goes out in a segment of its own. TCP_CORK (nginx's tcp_nopush) would join
-            // them, but in A/B runs its two setsockopt calls per zip cost more than that saved.
+            // them at the price of two setsockopt calls per zip (docs/measurements.md: not worth it).
             context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
             // In pieces, each written as one sendfile region: each piece that
             // leaves is progress the send deadline sees, however large the file.
