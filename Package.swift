@@ -54,6 +54,10 @@ let package = Package(
         .systemLibrary(
             name: "CDynamicLinker"
         ),
+        // preadv2 with RWF_NOWAIT: reading what the page cache holds without waiting for the disk.
+        .systemLibrary(
+            name: "CFileRead"
+        ),
         .systemLibrary(
             name: "CInflate",
             pkgConfig: "zlib",
@@ -62,6 +66,8 @@ let package = Package(
         .target(
             name: "LRUCache",
             dependencies: [
+                "CFileRead",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio")
             ]
         ),

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOPosix
 
 /// The one home for file work that may block (fsync, rename, reading a
@@ -19,6 +20,14 @@ public enum BlockingIO {
     /// Runs `work` on the pool and returns its result.
     public static func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         try await pool.runIfActive(work)
+    }
+
+    /// Runs `work` on the pool, its result completing on `loop`: for work
+    /// an event loop hands off and goes on with.
+    public static func run<Result: Sendable>(
+        completingOn loop: any EventLoop, _ work: @escaping @Sendable () throws -> Result
+    ) -> EventLoopFuture<Result> {
+        pool.runIfActive(eventLoop: loop, work)
     }
 
     /// Runs `work` on the pool; nobody waits for it.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CFileRead
 import Synchronization
 
 /// An open, complete cache file handed to a reader.
@@ -67,16 +68,41 @@ public final class CacheHit: Sendable {
         }
     }
 
-    /// Reads up to `maximum` bytes at `offset`; fewer only at the file's
-    /// end. Empty once the descriptor was taken.
-    public func read(at offset: Int64, maximum: Int) throws -> [UInt8] {
-        guard let fd = state.withLock({ $0.descriptor }) else { return [] }
-        var bytes = [UInt8](repeating: 0, count: maximum)
-        var filled = 0
-        while filled < maximum {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                pread(fd, buffer.baseAddress! + filled, maximum - filled, off_t(offset) + off_t(filled))
+    /// What a read that must not wait found.
+    public enum ImmediateRead: Sendable, Equatable {
+        /// This many bytes, at least one.
+        case read(Int)
+        /// The file ends here.
+        case end
+        /// The bytes are not in memory, or the file system cannot tell:
+        /// read them where waiting for the disk is allowed.
+        case wouldWait
+    }
+
+    /// Reads into `buffer` at `offset` what the page cache holds now,
+    /// never waiting for the disk (preadv2's RWF_NOWAIT): for a reader on
+    /// an event loop. At the end once the descriptor was taken.
+    public func readWithoutWaiting(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> ImmediateRead {
+        guard let fd = state.withLock({ $0.descriptor }) else { return .end }
+        while true {
+            let count = goedge_pread_cached(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            if count > 0 { return .read(count) }
+            if count == 0 { return .end }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EOPNOTSUPP: return .wouldWait
+            default: throw SystemCallError(call: "preadv2", path: key.description, errno: errno)
             }
+        }
+    }
+
+    /// Reads into `buffer` at `offset`, waiting for the disk (on the
+    /// blocking pool): fewer bytes than it holds only at the file's end.
+    public func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let fd = state.withLock({ $0.descriptor }) else { return 0 }
+        var filled = 0
+        while filled < buffer.count {
+            let count = pread(fd, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
             if count < 0 {
                 if errno == EINTR { continue }
                 throw SystemCallError(call: "read", path: key.description, errno: errno)
@@ -84,8 +110,7 @@ public final class CacheHit: Sendable {
             if count == 0 { break }
             filled += count
         }
-        bytes.removeSubrange(filled...)
-        return bytes
+        return filled
     }
 
     /// Reads the whole content (for small files such as version lists).

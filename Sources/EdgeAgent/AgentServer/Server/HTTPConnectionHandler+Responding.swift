@@ -35,9 +35,7 @@ extension HTTPConnectionHandler {
             // TLS encrypts in user space: no sendfile, and nothing to send for an empty file.
             guard sendsBody, hit.size > 0, !encrypted, let descriptor = hit.takeDescriptor() else {
                 if sendsBody && encrypted && hit.size > 0 {
-                    stream(
-                        Chunks(hit, store: proxy.store, logger: logger), length: hit.size, version: version, sendsBody: true,
-                        reply: reply, keepAlive: keepAlive, context: context)
+                    sendEncrypted(hit, head: head, reply: reply, keepAlive: keepAlive, context: context)
                     return
                 }
                 write(head, keepAlive: keepAlive, context: context)
@@ -98,7 +96,7 @@ extension HTTPConnectionHandler {
         }
     }
 
-    private func endResponse(after written: EventLoopFuture<Void>, keepAlive: Bool, context: ChannelHandlerContext) {
+    func endResponse(after written: EventLoopFuture<Void>, keepAlive: Bool, context: ChannelHandlerContext) {
         if keepAlive {
             perform(machine.responseEnded(), context: context)
             return
@@ -160,11 +158,7 @@ extension HTTPConnectionHandler {
                     loop.execute {
                         let (handler, context) = bound.value
                         handler.logger.warning("a relayed body failed midway: cutting the connection", metadata: ["error": "\(error)"])
-                        handler.finished(reply, bytes: total)
-                        handler.machine.closed()
-                        // A reset, not an orderly end: even a body without a length must not look whole.
-                        _ = (context.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-                        context.close(promise: nil)
+                        handler.cutMidway(reply, bytes: total, context: context)
                     }
                     return
                 }
@@ -252,33 +246,8 @@ struct Chunks: Sendable {
         stop = { reader.close() }
     }
 
-    /// A cached file read a piece at a time, off the event loop (for TLS,
-    /// where sendfile cannot be used). A file that turns out shorter than
-    /// the index says is damage: removed, and the body fails midway.
-    init(_ hit: CacheHit, store: DiskCache, logger: Logger) {
-        let offset = Mutex<Int64>(0)
-        take = {
-            let start = offset.withLock { $0 }
-            guard start < hit.size else { return nil }
-            let piece = try await BlockingIO.run { try hit.read(at: start, maximum: Int(min(hit.size - start, 64 << 10))) }
-            guard !piece.isEmpty else {
-                logger.warning("a cached file shrank while it was sent: removed", metadata: ["file": "\(hit.key)"])
-                store.removeDamaged(hit.key)
-                throw CachedFileShrank()
-            }
-            offset.withLock { $0 = start + Int64(piece.count) }
-            return piece
-        }
-        // The hit goes with these chunks: nothing to give back by hand.
-        stop = {}
-    }
-
     func next() async throws -> [UInt8]? { try await take() }
     func close() { stop() }
-}
-
-struct CachedFileShrank: Error, CustomStringConvertible {
-    var description: String { "the cached file is shorter than its index entry" }
 }
 
 /// An async iterator used by one task at a time (the stream's writer).

@@ -75,6 +75,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var bodyStall: Scheduled<Void>?
     /// Work waiting for the channel to become writable again (a streamed body's next chunk).
     var writabilityWaiters: [() -> Void] = []
+    /// A cached file being sent over TLS.
+    var fileBody: FileBody?
     /// Our side is shut; what the client still sends is read and dropped until it closes too.
     var lingering = false
     /// The channel's state and allocator, kept from its events: asking the
