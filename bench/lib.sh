@@ -107,7 +107,8 @@ stop() { # pid
 # below them), with the go.mod and go.sum `go mod tidy` gives, made against
 # the fixture (catalog $1, graph:150 unless said) without delay; $2 is the
 # go.mod's go version (1.19 unless said: before 1.17 the module graph is not
-# pruned, and go.sum lists the go.mod of every version the graph names).
+# pruned, and go.sum lists the go.mod of every version the graph names); $3,
+# when given, the go version tidy keeps go.sum compatible with (-compat).
 # Sets $workspace.
 make_workspace() {
   workspace=$out/workspace
@@ -126,7 +127,7 @@ make_workspace() {
     for i in $(seq -f %03g 0 9); do printf 'm%s.N() + ' "$i"; done
     printf '0) }\n'
   } >"$workspace/main.go"
-  (cd "$workspace" && go_env "$upstream" "$out/gopath-tidy" go mod tidy 2>"$out/tidy.log")
+  (cd "$workspace" && go_env "$upstream" "$out/gopath-tidy" go mod tidy ${3:+-compat=$3} 2>"$out/tidy.log")
   chmod -R u+w "$out/gopath-tidy" && rm -rf "$out/gopath-tidy"
   stop "$fixture_pid"
 }

@@ -1,8 +1,18 @@
 # bench/run prefetch (sourced by bench/run, with bench/lib.sh).
 
+# The application twice: at go 1.16, whose go.sum names the go.mod of every
+# version in its (unpruned) graph, and at go 1.17 tidied for go 1.17 alone, whose
+# graph is pruned and whose go.sum lists only that (as a module at go 1.18 or
+# later has it): there the walk must find what go.sum does not list.
 prefetch() {
-  echo "== goedge watch: save go.mod and go.sum (an application's 150 modules, 30 ms upstream), prefetch, then the build's download"
-  make_workspace app:150 1.16
+  prefetch_application 1.16
+  prefetch_application 1.17
+}
+
+prefetch_application() { # go version of the application's go.mod (and of its tidy's -compat)
+  local go_version=$1
+  echo "== goedge watch: save go.mod and go.sum (an application's 150 modules at go $go_version, 30 ms upstream), prefetch, then the build's download"
+  make_workspace app:150 "$go_version" "$go_version"
   start_fixture app:150 30ms
   # What the go command needs: go mod download all, then go build, straight from the upstream.
   curl -sf "$upstream/_fixture/reset"
@@ -86,7 +96,7 @@ files = lambda name: {p for p, n in json.load(open(f"{out}/{name}.json")).items(
 needed, prefetched, after = files("needed"), files("prefetched"), files("after-prefetch")
 ratio = statistics.median(w / c for w, c in zip(warm, cold))
 last = statistics.median(lasts)
-print(f"  save to the last upstream fetch       median {last:>6} ms  runs {lasts}  (target <= 2000 ms: {'met' if last <= 2000 else 'NOT MET'})")
+print(f"  save to the last upstream fetch       median {last:>6} ms  runs {lasts}  (target <= 1000 ms: {'met' if last <= 1000 else 'NOT MET'})")
 print(f"  save to the watcher's 'prefetched'    median {statistics.median(saves):>6} ms  runs {saves}")
 print(f"  files prefetched {len(prefetched)}; go mod download all and go build need {len(needed)}, "
       f"of which prefetched {len(needed & prefetched)}")
