@@ -98,6 +98,12 @@ rps() { # url: requests per second of a wrk run over the path list
 
 now_ms() { date +%s%3N; }
 
+# Every path in the list, as the upstream serves it, under dir: what nginx serves as static files.
+mirror_paths() { # paths-file dir
+  local path
+  for path in $(cat "$1"); do curl -sf --create-dirs -o "$2$path" "$upstream$path"; done
+}
+
 stop() { # pid
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true

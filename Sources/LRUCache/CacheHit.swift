@@ -115,21 +115,9 @@ public final class CacheHit: Sendable {
 
     /// Reads the whole content (for small files such as version lists).
     public func readAll() throws -> [UInt8] {
-        guard let fd = state.withLock({ $0.descriptor }) else { return [] }
         var bytes = [UInt8](repeating: 0, count: Int(size))
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                pread(fd, buffer.baseAddress! + offset, buffer.count - offset, off_t(offset))
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SystemCallError(call: "read", path: key.description, errno: errno)
-            }
-            if count == 0 { break }
-            offset += count
-        }
-        return Array(bytes[0..<offset])
+        let count = try bytes.withUnsafeMutableBytes { try read(at: 0, into: $0) }
+        bytes.removeSubrange(count...)
+        return bytes
     }
-
 }

@@ -9,9 +9,7 @@ hot() {
   for i in $(seq -f %03g 0 149); do
     for ext in info mod zip; do echo "/example.com/graph/m$i/@v/v1.0.0.$ext" >>"$out/paths.txt"; done
   done
-  for path in $(cat "$out/paths.txt"); do
-    curl -sf --create-dirs -o "$out/www$path" "$upstream$path"
-  done
+  mirror_paths "$out/paths.txt" "$out/www"
   local nginx_port nginx_logged_port
   nginx_port=$(free_port)
   nginx_logged_port=$(free_port)

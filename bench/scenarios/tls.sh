@@ -30,10 +30,7 @@ tls() {
       for ext in info mod zip; do echo "/$module/@v/v1.0.0.$ext" >>"$dir/$set-paths.txt"; done
     done
     rm -rf "$dir/www-$set" "$dir/cache-$set"
-    local path
-    for path in $(cat "$dir/$set-paths.txt"); do
-      curl -sf --create-dirs -o "$dir/www-$set$path" "$upstream$path"
-    done
+    mirror_paths "$dir/$set-paths.txt" "$dir/www-$set"
     local nginx_port goedge_port
     nginx_port=$(free_port)
     cat >"$dir/nginx-$set.conf" <<NGINX
@@ -68,6 +65,7 @@ NGINX
     pids+=("$goedge_tls")
     wait_for_line "$dir/goedge-$set.log" listening
     sleep 0.3
+    local path
     # Fill goedge's cache, and check both serve every file byte for byte.
     for path in $(cat "$dir/$set-paths.txt"); do
       cmp -s <(curl -sfk "https://127.0.0.1:$nginx_port$path") <(curl -sfk "https://127.0.0.1:$goedge_port$path") \

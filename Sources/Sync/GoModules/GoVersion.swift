@@ -60,18 +60,11 @@ public struct GoVersion: Sendable, Hashable, Comparable, CustomStringConvertible
     /// gover.Compare: numbers as numbers, then "" < alpha < beta < rc (< any other word).
     public static func compare(_ lhs: Self, _ rhs: Self) -> Int {
         for (left, right) in [(lhs.major, rhs.major), (lhs.minor, rhs.minor), (lhs.patch, rhs.patch)] {
-            let order = compareNumbers(left, right)
+            let order = DecimalText.compare(left, right)
             if order != 0 { return order }
         }
         if lhs.kind != rhs.kind { return lhs.kind < rhs.kind ? -1 : 1 }
-        return compareNumbers(lhs.prerelease, rhs.prerelease)
-    }
-
-    /// Decimal strings without leading zeros, compared by length, then text ("" is least).
-    private static func compareNumbers(_ left: Substring, _ right: Substring) -> Int {
-        if left == right { return 0 }
-        if left.count != right.count { return left.count < right.count ? -1 : 1 }
-        return left < right ? -1 : 1
+        return DecimalText.compare(lhs.prerelease, rhs.prerelease)
     }
 
     // MARK: Parsing (a port of gover.Parse)
@@ -97,7 +90,7 @@ public struct GoVersion: Sendable, Hashable, Comparable, CustomStringConvertible
         guard let minor = cutNumber(&rest) else { return nil }
         guard let next = rest.first else {
             // Before Go 1.21 a missing patch is 0; from 1.21 it is a language version.
-            let patch: Substring = compareNumbers(minor, "21") < 0 ? "0" : ""
+            let patch: Substring = DecimalText.compare(minor, "21") < 0 ? "0" : ""
             return GoVersion(text: text, major: major, minor: minor, patch: patch, kind: "", prerelease: "")
         }
         if next == "." {

@@ -47,8 +47,8 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 
     /// -1, 0 or +1 as semver.Compare: build suffixes do not count.
     public static func compare(_ lhs: Self, _ rhs: Self) -> Int {
-        if let order = [compareNumbers(lhs.major, rhs.major), compareNumbers(lhs.minor, rhs.minor),
-            compareNumbers(lhs.patch, rhs.patch)].first(where: { $0 != 0 }) {
+        if let order = [DecimalText.compare(lhs.major, rhs.major), DecimalText.compare(lhs.minor, rhs.minor),
+            DecimalText.compare(lhs.patch, rhs.patch)].first(where: { $0 != 0 }) {
             return order
         }
         return comparePrereleases(lhs.prerelease, rhs.prerelease)
@@ -124,12 +124,6 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
             let numeric = part.allSatisfy { (0x30...0x39).contains($0) }
             return !(rejectLeadingZeros && numeric && part.count > 1 && part.first == UInt8(ascii: "0"))
         }
-    }
-
-    private static func compareNumbers(_ lhs: Substring, _ rhs: Substring) -> Int {
-        if lhs == rhs { return 0 }
-        if lhs.count != rhs.count { return lhs.count < rhs.count ? -1 : 1 }
-        return lhs < rhs ? -1 : 1
     }
 
     private static func comparePrereleases(_ lhs: Substring, _ rhs: Substring) -> Int {

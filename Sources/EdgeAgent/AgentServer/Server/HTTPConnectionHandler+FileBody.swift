@@ -18,8 +18,6 @@ struct FileBody {
     var sent: Int64 = 0
     /// A piece is being read on the blocking pool (its bytes were not in memory).
     var readingOnPool = false
-    /// Waiting for the client to take what it has.
-    var waitingForClient = false
     var lastWrite: EventLoopFuture<Void>?
 }
 
@@ -45,7 +43,6 @@ extension HTTPConnectionHandler {
     /// take more, or once a piece read on the pool is in.
     func sendFileBody(context: ChannelHandlerContext) {
         guard var body = fileBody, !body.readingOnPool else { return }
-        body.waitingForClient = false
         guard channelIsActive else {
             // The client went away: what it was sent is logged, and the file let go.
             fileBody = nil
@@ -71,8 +68,7 @@ extension HTTPConnectionHandler {
                 }
             } catch {
                 fileBody = nil
-                logger.warning("a cached file could not be read while it was sent", metadata: ["file": "\(body.hit.key)", "error": "\(error)"])
-                cutMidway(body.reply, bytes: body.sent, context: context)
+                unreadable(body, error, context: context)
                 return
             }
             switch outcome {
@@ -98,7 +94,6 @@ extension HTTPConnectionHandler {
             endResponse(after: body.lastWrite ?? context.eventLoop.makeSucceededVoidFuture(), keepAlive: body.keepAlive, context: context)
             return
         }
-        body.waitingForClient = true
         fileBody = body
         writabilityWaiters.append { [self] in sendFileBody(context: context) }
     }
@@ -126,20 +121,22 @@ extension HTTPConnectionHandler {
             switch result {
             case .success(let buffer) where buffer.readableBytes > 0:
                 body.sent += Int64(buffer.readableBytes)
+                if handler.channelIsActive { body.lastWrite = handler.writePiece(buffer, context: context) }
                 handler.fileBody = body
-                guard handler.channelIsActive else { return handler.sendFileBody(context: context) }
-                handler.fileBody?.lastWrite = handler.writePiece(buffer, context: context)
                 handler.sendFileBody(context: context)
             case .success:
                 handler.fileBody = nil
                 handler.shrank(body, context: context)
             case .failure(let error):
                 handler.fileBody = nil
-                handler.logger.warning(
-                    "a cached file could not be read while it was sent", metadata: ["file": "\(body.hit.key)", "error": "\(error)"])
-                handler.cutMidway(body.reply, bytes: body.sent, context: context)
+                handler.unreadable(body, error, context: context)
             }
         }
+    }
+
+    private func unreadable(_ body: FileBody, _ error: any Error, context: ChannelHandlerContext) {
+        logger.warning("a cached file could not be read while it was sent", metadata: ["file": "\(body.hit.key)", "error": "\(error)"])
+        cutMidway(body.reply, bytes: body.sent, context: context)
     }
 
     /// The file is shorter than its index entry: damage. It leaves the
