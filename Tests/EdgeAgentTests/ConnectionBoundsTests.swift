@@ -91,6 +91,40 @@ extension Integration {
             #expect(agent.terminate() == 0)
         }
 
+        /// The same over TLS, where a cached file is read piece by piece as
+        /// the client takes it: a client that takes nothing more loses its
+        /// connection within the head timeout, and the file is let go.
+        @Test(.enabled(if: which("openssl") != nil && which("curl") != nil, "needs openssl and curl"))
+        func aTLSClientThatStopsReadingLosesItsConnectionAndTheFile() throws {
+            let upstream = try GoProxyFixture()
+            let cache = TemporaryDirectory()
+            let folder = TemporaryDirectory()
+            let (certificate, key) = try makeCertificate(in: folder)
+            let agent = try AgentProcess(
+                upstream: upstream.url, cacheDirectory: cache.path,
+                arguments: ["--tls-certificate", certificate, "--tls-key", key, "--request-head-timeout", "2s"])
+            let fetched = try ChildProcess.run(
+                which("curl")!, ["-sS", "--cacert", certificate, "-o", "/dev/null", "-w", "%{http_code}", agent.url + "/example.com/huge/@v/v1.0.0.zip"])
+            #expect(fetched.output == "200", "\(fetched)")
+            // A client with a small receive buffer that asks for the 16 MiB zip and reads nothing of it.
+            let script = """
+                import socket, ssl, sys, time
+                raw = socket.socket()
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                raw.connect(("127.0.0.1", int(sys.argv[1])))
+                tls = ssl.create_default_context(cafile=sys.argv[2]).wrap_socket(raw, server_hostname="127.0.0.1")
+                tls.sendall(b"GET /example.com/huge/@v/v1.0.0.zip HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                time.sleep(60)
+                """
+            let client = try ChildProcess(which("python3")!, ["-c", script, String(agent.port), certificate])
+            defer { client.kill() }
+            let cachedFiles = { ProcessFacts.openFiles(agent.process.pid).filter { $0.hasPrefix(cache.path + "/data/") } }
+            #expect(eventually(timeout: .seconds(5)) { !cachedFiles().isEmpty }, "the zip was never opened for the client")
+            #expect(eventually(timeout: .seconds(15)) { cachedFiles().isEmpty }, "still open: \(cachedFiles())")
+            #expect(agent.log.contains("took none of its answer"), "\(agent.log)")
+            #expect(agent.terminate() == 0)
+        }
+
         /// With TLS, a peer outside client-hosts that never starts its
         /// handshake was held forever, and such peers could fill
         /// max-connections. Now each is closed within the head timeout, and
