@@ -21,6 +21,7 @@ public final class ScriptedSharedStore: SharedTier {
         var asked: [String] = []
         var rejected: [String: String] = [:]
         var small: [String: (bytes: [UInt8], lastModified: String)] = [:]
+        var held: [String: Settlement<Void>] = [:]
     }
     private let state = Mutex(State())
 
@@ -30,15 +31,24 @@ public final class ScriptedSharedStore: SharedTier {
         state.withLock { $0.answers[path] = answer }
     }
 
+    /// Answers for `path` wait until the returned settlement is settled.
+    public func hold(_ path: String) -> Settlement<Void> {
+        let gate = Settlement<Void>()
+        state.withLock { $0.held[path] = gate }
+        return gate
+    }
+
     public var offered: [String: [UInt8]] { state.withLock { $0.offered } }
     public var asked: [String] { state.withLock { $0.asked } }
     public var rejectedPaths: [String: String] { state.withLock { $0.rejected } }
 
     public func fetch(_ request: SourceRequest) async -> SourceAnswer {
-        let answer = state.withLock { state in
+        let gate = state.withLock { state in
             state.asked.append(request.path)
-            return state.answers[request.path]
+            return state.held[request.path]
         }
+        await gate?.value
+        let answer = state.withLock { $0.answers[request.path] }
         switch answer {
         case nil:
             return SourceAnswer(outcome: .answered(ResponseHead(status: 404, reason: "Not Found", majorVersion: 2), []), from: "the shared store")

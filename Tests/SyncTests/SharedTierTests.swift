@@ -166,4 +166,88 @@ import TestSupport
         #expect(!setup.shared.asked.contains("sumdb/other.test/lookup/example.com/m@v1.0.0"))
         #expect(setup.shared.offered["sumdb/other.test/lookup/example.com/m@v1.0.0"] == nil)
     }
+    /// Modules at go 1.17, each requiring the next ones given, scripted on
+    /// the upstream and recorded in the checksum database; a proxy reading ahead.
+    func prunedGraph(_ requirements: [String: [String]]) throws -> (harness: ProxyHarness, shared: ScriptedSharedStore, goMods: [String: [UInt8]]) {
+        let database = ScriptedChecksumDatabase()
+        let shared = ScriptedSharedStore()
+        let harness = try ProxyHarness(
+            readAhead: true, dating: .checksumDatabase(database.setting, notCovered: ModulePrefixPatterns(""), direct: nil), shared: shared)
+        var goMods: [String: [UInt8]] = [:]
+        for (path, required) in requirements.sorted(by: { $0.key < $1.key }) {
+            var text = "module \(path)\n\ngo 1.17\n"
+            if !required.isEmpty { text += "\nrequire (\n" + required.map { "\t\($0) v1.0.0\n" }.joined() + ")\n" }
+            goMods[path] = Array(text.utf8)
+            database.append(
+                path, "v1.0.0", zipHash: "h1:" + String(repeating: "A", count: 43) + "=", goModHash: DirHash.goModHash(Array(text.utf8)),
+                on: harness.upstream)
+            harness.upstream.script("\(path)/@v/v1.0.0.mod", .init(body: Array(text.utf8)))
+        }
+        return (harness, shared, goMods)
+    }
+
+    /// Below a pruned go.mod the go command may or may not ask for a
+    /// requirement's go.mod, so read-ahead asks the upstream for none of
+    /// them; with a fleet's store it takes what the store has (checked as
+    /// any file from it), and the go command, loading the graph two go.mod
+    /// files at a time, finds them here instead of waiting a round trip each.
+    @Test func belowAPrunedModuleReadAheadTakesWhatTheStoreHasAndNothingElse() async throws {
+        let (harness, shared, goMods) = try prunedGraph([
+            "example.com/m": ["example.com/a", "example.com/b"], "example.com/a": ["example.com/c"], "example.com/b": [], "example.com/c": [],
+        ])
+        shared.script("example.com/a/@v/v1.0.0.mod", .object(goMods["example.com/a"]!))
+        shared.script("example.com/c/@v/v1.0.0.mod", .object(goMods["example.com/c"]!))
+        #expect(await harness.proxy.answer(.mod(try ModulePath("example.com/m"), version)).status == 200)
+        await harness.proxy.readAhead.settled()
+        for path in ["example.com/a", "example.com/c"] {
+            #expect(harness.store.info(try #require(ProxyResource.mod(try ModulePath(path), version).cacheKey)) != nil, "\(path)")
+            #expect(harness.upstream.requestCount("\(path)/@v/v1.0.0.mod") == 0, "\(path)")
+        }
+        #expect(shared.asked.contains("example.com/b/@v/v1.0.0.mod"))
+        #expect(harness.upstream.requestCount("example.com/b/@v/v1.0.0.mod") == 0)
+        // Nor does a file the fleet lacks cost a checksum database lookup.
+        #expect(harness.upstream.requestCount("sumdb/local.test/lookup/example.com/b@v1.0.0") == 0)
+        #expect(shared.rejectedPaths.isEmpty, "\(shared.rejectedPaths)")
+        let a = await harness.proxy.answer(.mod(try ModulePath("example.com/a"), version))
+        #expect(a.cacheStatus == .hit && a.bodyBytes == goMods["example.com/a"])
+        // What the store lacked is fetched when a client asks: never a 404 remembered from read-ahead.
+        let b = await harness.proxy.answer(.mod(try ModulePath("example.com/b"), version))
+        #expect(b.status == 200 && b.cacheStatus == .miss && b.bodyBytes == goMods["example.com/b"])
+        #expect(harness.upstream.requestCount("example.com/b/@v/v1.0.0.mod") == 1)
+    }
+
+    /// A go.mod in the store that the checksum database does not vouch for
+    /// is refused by read-ahead as by a client, and read-ahead goes no further below it.
+    @Test func readAheadFromTheStoreRefusesWhatDoesNotVerify() async throws {
+        let (harness, shared, goMods) = try prunedGraph(["example.com/m": ["example.com/a"], "example.com/a": ["example.com/c"], "example.com/c": []])
+        shared.script("example.com/a/@v/v1.0.0.mod", .object(Array("module example.com/a\n\ngo 1.17\n\nrequire example.com/evil v1.0.0\n".utf8)))
+        shared.script("example.com/c/@v/v1.0.0.mod", .object(goMods["example.com/c"]!))
+        #expect(await harness.proxy.answer(.mod(try ModulePath("example.com/m"), version)).status == 200)
+        await harness.proxy.readAhead.settled()
+        #expect(shared.rejectedPaths["example.com/a/@v/v1.0.0.mod"]?.contains("is not the checksum database's") == true, "\(shared.rejectedPaths)")
+        #expect(harness.store.info(try #require(ProxyResource.mod(try ModulePath("example.com/a"), version).cacheKey)) == nil)
+        #expect(!shared.asked.contains("example.com/evil/@v/v1.0.0.mod"))
+        #expect(!shared.asked.contains("example.com/c/@v/v1.0.0.mod"))
+        #expect(harness.upstream.requestCount("example.com/a/@v/v1.0.0.mod") == 0)
+    }
+
+    /// A client asking for a file that read-ahead is asking the store for
+    /// joins that fetch: when the store has not got it, the fetch goes on to
+    /// the upstream for the client, and the store is asked once.
+    @Test func aClientJoiningReadAheadFromTheStoreGetsTheFileFromTheUpstream() async throws {
+        let (harness, shared, goMods) = try prunedGraph(["example.com/m": ["example.com/b"], "example.com/b": []])
+        let path = "example.com/b/@v/v1.0.0.mod"
+        let gate = shared.hold(path)
+        #expect(await harness.proxy.answer(.mod(try ModulePath("example.com/m"), version)).status == 200)
+        #expect(eventually { shared.asked.contains(path) })
+        let promotions = harness.upstream.promotions
+        let b = try ModulePath("example.com/b")
+        let client = Task { await harness.proxy.answer(.mod(b, version)) }
+        #expect(eventually { harness.upstream.promotions > promotions })
+        _ = gate.settle(())
+        let answer = await client.value
+        #expect(answer.status == 200 && answer.bodyBytes == goMods["example.com/b"])
+        #expect(shared.asked.filter { $0 == path }.count == 1)
+        #expect(harness.upstream.requestCount(path) == 1)
+    }
 }

@@ -9,9 +9,10 @@ import Upstream
 /// unstored (no room, a full disk), or refuse it. The sources only answer;
 /// every decision is made here.
 extension ModuleProxy {
+    /// `askingSharedStore` false: the shared store was asked already (read-ahead from it alone, which a client then joined).
     func fetch(
         _ resource: ProxyResource, key: CacheKey, priority: TransferRequest.Priority, promotion: Promotion,
-        expectedHash: String?
+        expectedHash: String?, askingSharedStore: Bool = true
     ) async -> ProxyAnswer {
         let lifetime = resource.lifetime
         // What is stored, even if stale: for a conditional request and for stale-if-error.
@@ -23,7 +24,9 @@ extension ModuleProxy {
             if let lastModified = record.lastModified { conditions.append(("If-Modified-Since", lastModified)) }
         }
         let request = SourceRequest(path: resource.upstreamPath, conditions: conditions, priority: priority, promotion: promotion)
-        if let shared, isSharable(resource), let fromFleet = await fetchShared(resource, key: key, request: request, from: shared, expectedHash: expectedHash) {
+        if askingSharedStore, let shared, isSharable(resource),
+            let fromFleet = await fetchShared(resource, key: key, request: request, from: shared, expectedHash: expectedHash)
+        {
             return fromFleet
         }
         let fetched = await upstream.fetch(request)
@@ -78,16 +81,23 @@ extension ModuleProxy {
     /// record. Anyone who can write the bucket can put anything there, so
     /// nothing from it is trusted more than the upstream. Nil: ask the
     /// upstream (a miss, a failure, a file refused, or no room to check it).
-    private func fetchShared(
-        _ resource: ProxyResource, key: CacheKey, request: SourceRequest, from shared: any SharedTier, expectedHash: String?
+    ///
+    /// A client's file has its checksum database record asked beside the
+    /// store, so that the two round trips overlap; read-ahead from the
+    /// store alone (`lookingUpFirst` false) asks for the record only once
+    /// the store has the file, so that a file the fleet lacks costs the
+    /// checksum database nothing.
+    func fetchShared(
+        _ resource: ProxyResource, key: CacheKey, request: SourceRequest, from shared: any SharedTier, expectedHash: String?,
+        lookingUpFirst: Bool = true
     ) async -> ProxyAnswer? {
-        // What the checksum database records, asked beside the store rather than after it.
-        let record = Self.recordLookup(resource, from: self)
+        var record = lookingUpFirst ? Self.recordLookup(resource, from: self) : nil
         let fetched = await shared.fetch(request)
         guard case .found(let head, let body) = fetched.outcome else {
             record?.cancel()
             return nil
         }
+        if !lookingUpFirst { record = Self.recordLookup(resource, from: self) }
         if let length = head.contentLength, length > resource.maximumSize {
             body.close()
             return nil

@@ -46,6 +46,10 @@ public struct ProxyAnswer: Sendable {
     /// What went wrong, when something did: what callers decide on, never
     /// the body's text.
     public var failure: ProxyFailure?
+    /// An answer for the request that led the fetch alone (read-ahead's
+    /// "the shared store has not got it"): a request that joined the fetch
+    /// starts over instead of taking it.
+    var isForLeaderOnly = false
 
     public init(
         status: Int, reason: String, contentType: String, body: Body, cacheStatus: CacheStatus, warning: String? = nil,

@@ -18,6 +18,10 @@ import Upstream
 /// pruned, and its requirements' go.mod files are not read at all (a pruned
 /// main module lists what it needs itself). A go 1.16 main module, which
 /// reads everything, gets its go.mod files on demand below pruned modules.
+/// With a fleet's shared store, the go.mod files below a pruned module are
+/// read ahead from the store alone (see ``ModuleProxy/answerFromSharedStore(_:)``):
+/// there they cost no upstream request, and the go command, which loads a
+/// graph two go.mod files at a time, finds them here.
 /// All of it runs as
 /// background work: it never delays a client, and a client asking for a file
 /// in flight joins that fetch.
@@ -96,7 +100,7 @@ public final class ReadAhead: Sendable {
             // level ahead of the go command's graph loading, and goes no
             // further than what the go command really reads.
             if let text = Self.text(of: answer) {
-                requirementsFetched(text, module: module, version: version, depth: 0, belowUnpruned: false, proxy: proxy)
+                requirementsFetched(text, module: module, version: version, depth: 0, itself: .byItsOwnRule, proxy: proxy)
             }
         default:
             break
@@ -107,25 +111,36 @@ public final class ReadAhead: Sendable {
     private enum Requirements {
         /// None (a version's own .info and .zip).
         case none
-        /// Its requirements' go.mod files if it is unpruned (go < 1.17).
+        /// Its requirements' go.mod files if it is unpruned (go < 1.17);
+        /// if it is pruned, from the shared store alone.
         case byItsOwnRule
         /// All of them: it is reached through an unpruned module, and below
         /// one the go command reads everything.
         case all
+        /// All of them, from the shared store alone: it is reached through
+        /// a pruned module, and the go command may not ask for it.
+        case fromSharedStore
     }
 
-    /// Reads ahead the go.mod files of `text`'s requirements that the go
-    /// command will read: all of them below an unpruned module, none below
-    /// a pruned one.
+    /// Reads ahead the go.mod files of `text`'s requirements: those the go
+    /// command will read (all of them below an unpruned module), and below
+    /// a pruned one, those the shared store has.
     private func requirementsFetched(
-        _ text: String, module: ModulePath, version: ModuleVersion, depth: Int, belowUnpruned: Bool, proxy: ModuleProxy
+        _ text: String, module: ModulePath, version: ModuleVersion, depth: Int, itself: Requirements, proxy: ModuleProxy
     ) {
-        guard let goMod = try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false) else {
-            return
+        guard itself != .none,
+            let goMod = try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false)
+        else { return }
+        let next: Requirements
+        switch itself {
+        case .all: next = .all
+        case .byItsOwnRule where !goMod.isPruned: next = .all
+        case .byItsOwnRule, .fromSharedStore: next = .fromSharedStore
+        case .none: return
         }
-        guard belowUnpruned || !goMod.isPruned else { return }
+        if next == .fromSharedStore && proxy.shared == nil { return }
         for requirement in goMod.requirements {
-            start(.mod(requirement.module, requirement.version), depth: depth + 1, proxy: proxy, requirements: .all)
+            start(.mod(requirement.module, requirement.version), depth: depth + 1, proxy: proxy, requirements: next)
         }
     }
 
@@ -147,14 +162,16 @@ public final class ReadAhead: Sendable {
         }
         guard admitted else { return }
         proxy.background.submit { [self] in
-            let answer = await proxy.answer(request, priority: .background)
+            let answer: ProxyAnswer
+            if requirements == .fromSharedStore {
+                answer = await proxy.answerFromSharedStore(request) ?? .text(404, "not in the shared store", cacheStatus: .passThrough)
+            } else {
+                answer = await proxy.answer(request, priority: .background)
+            }
             // What this go.mod brings is started before this fetch counts as
             // ended: no moment shows nothing outstanding while more is coming.
-            if case .mod(let module, let version) = resource, requirements != .none, answer.status == 200,
-                let text = Self.text(of: answer)
-            {
-                requirementsFetched(
-                    text, module: module, version: version, depth: depth, belowUnpruned: requirements == .all, proxy: proxy)
+            if case .mod(let module, let version) = resource, answer.status == 200, let text = Self.text(of: answer) {
+                requirementsFetched(text, module: module, version: version, depth: depth, itself: requirements, proxy: proxy)
             }
             let quiet: Settlement<Void>? = state.withLock { state in
                 state.outstanding -= 1

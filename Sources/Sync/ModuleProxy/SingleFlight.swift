@@ -84,7 +84,7 @@ final class SingleFlight<Key: Hashable & Sendable>: Sendable {
         case .cached(let answer):
             return (answer, false)
         case .joined(let flight):
-            return (await flight.wait(), true)
+            return (await flight.wait(asLeader: false), true)
         case .leader(let flight):
             // Outlives this request: the others waiting need it even if this client goes.
             background.submit { [self] in
@@ -93,7 +93,7 @@ final class SingleFlight<Key: Hashable & Sendable>: Sendable {
                 flights.withLock { _ = $0.removeValue(forKey: key) }
                 flight.finish(answer)
             }
-            return (await flight.wait(), false)
+            return (await flight.wait(asLeader: true), false)
         }
     }
 }
@@ -108,8 +108,8 @@ private enum FlightRole {
 
 /// One fetch in flight and the requests waiting for it. Each waiter takes
 /// its own copy of the fetch's answer (its own descriptor and pin), nil
-/// when the answer could not be shared with it (a relay that moved on): it
-/// starts over. The fetch's own answer goes with the flight, once the
+/// when the answer could not be shared with it (a relay that moved on, an
+/// answer for the leader alone): it starts over. The fetch's own answer goes with the flight, once the
 /// fetch and every waiter are done with it.
 final class Flight: Sendable {
     private let ended = Settlement<ProxyAnswer?>()
@@ -124,9 +124,12 @@ final class Flight: Sendable {
         self.copy = copy
     }
 
-    /// The answer, once the fetch ends; `abandoned` at once if the task is cancelled.
-    func wait() async -> ProxyAnswer? {
+    /// The answer, once the fetch ends; `abandoned` at once if the task is
+    /// cancelled; nil for a waiter that joined when the answer is the
+    /// leader's alone.
+    func wait(asLeader: Bool) async -> ProxyAnswer? {
         guard let answer = await ended.value(orWhenCancelled: nil) else { return Self.abandoned }
+        if answer.isForLeaderOnly && !asLeader { return nil }
         return copy(answer)
     }
 

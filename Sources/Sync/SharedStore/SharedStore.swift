@@ -79,7 +79,10 @@ public final class SharedStore: SharedTier {
             return SourceAnswer(outcome: .failed(TransportError(kind: .timeout, message: "the shared store did not answer within \(deadline)")), from: from, duration: ContinuousClock.now - started)
         }
         let duration = ContinuousClock.now - started
-        counts.withLock { $0.waitedMilliseconds += duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
+        // Read-ahead's waits are nobody's: only a client's count.
+        if request.priority == .client || request.promotion?.isRaised == true {
+            counts.withLock { $0.waitedMilliseconds += duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
+        }
         switch result {
         case .body(let head, let relay, let ended):
             answered()
