@@ -161,6 +161,31 @@ download_ms() { # proxy: milliseconds of a `go mod download all` of $workspace w
   echo $(($(now_ms) - started))
 }
 
+start_nginx_static() { # name root: nginx serving the files under root as they are. Sets $nginx_url and $nginx_pid.
+  local port
+  port=$(free_port)
+  cat >"$out/nginx-$1.conf" <<NGINX
+worker_processes 2;
+daemon off;
+user $(id -un) $(id -gn);
+pid $out/nginx-$1.pid;
+error_log $out/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  types { application/json info; text/plain mod; application/zip zip; }
+  server { listen 127.0.0.1:$port; root $2; }
+}
+NGINX
+  taskset -c 0 nginx -c "$out/nginx-$1.conf" &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+  nginx_url=http://127.0.0.1:$port
+}
+
 start_nginx_cache() { # name: nginx proxy_cache in front of $upstream, with an empty cache. Sets $nginx_url and $nginx_pid.
   local port cache
   cache=$(scratch_dir "nginx-cache-$1")

@@ -41,18 +41,23 @@ readahead_with() { # label: the measurements with the go command go_bin names
   filled=$(scratch_dir gopath-filled)
   (cd "$workspace" && go_env "$goedge_url" "$filled" go mod download all 2>"$out/download.log") \
     || { echo "go mod download all through goedge failed:" >&2; cat "$out/download.log" >&2; exit 1; }
+  # And nginx serving that folder as it is: what any HTTP server costs this go command.
+  start_nginx_static readahead-static "$filled/mod/cache/download"
+  local static_ms=()
   local cpu_before cpu_after
   cpu_before=$(cpu_ms "$goedge_pid")
   for round in $(seq "${BENCH_ROUNDS:-3}"); do
     warm_ms+=("$(download_ms "$goedge_url")")
     file_ms+=("$(download_ms "file://$filled/mod/cache/download")")
+    static_ms+=("$(download_ms "$nginx_url")")
   done
   cpu_after=$(cpu_ms "$goedge_pid")
   stop "$goedge_pid"
+  stop "$nginx_pid"
   local counts
   counts=$(grep -o 'files_read_ahead=[0-9]* read_ahead_used=[0-9]*' "$out/readahead.log" || true)
   python3 - "${nginx_ms[*]}" "${goedge_ms[*]}" "${plain_ms[*]}" "$counts" "${nginx_requests[*]}" "${goedge_requests[*]}" \
-    "${warm_ms[*]}" "${file_ms[*]}" "$(( (cpu_after - cpu_before) / ${BENCH_ROUNDS:-3} ))" <<'PY'
+    "${warm_ms[*]}" "${file_ms[*]}" "$(( (cpu_after - cpu_before) / ${BENCH_ROUNDS:-3} ))" "${static_ms[*]}" <<'PY'
 import statistics, sys
 runs = lambda text: [int(x) for x in text.split()]
 nginx, goedge, plain = runs(sys.argv[1]), runs(sys.argv[2]), runs(sys.argv[3])
@@ -69,6 +74,9 @@ warm, floor = runs(sys.argv[7]), runs(sys.argv[8])
 warm_ratio = statistics.median(w / f for w, f in zip(warm, floor))
 print(f"  warm goedge                  median {statistics.median(warm):>6} ms  runs {warm}")
 print(f"  GOPROXY=file://              median {statistics.median(floor):>6} ms  runs {floor}")
+static = runs(sys.argv[10])
+print(f"  nginx static, same files     median {statistics.median(static):>6} ms  runs {static}: "
+      f"{statistics.median(s / f for s, f in zip(static, floor)):.2f}x file:// (the go command's own cost of HTTP)")
 print(f"  warm goedge / file:// {warm_ratio:.2f} (target <= 1.05: {'met' if warm_ratio <= 1.05 else 'NOT MET'}); "
       f"goedge's own CPU per warm download {sys.argv[9]} ms (the rest is the go command's)")
 PY
