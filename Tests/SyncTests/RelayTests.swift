@@ -41,6 +41,30 @@ import Testing
         #expect(try await slowRest == Array(10..<40))
     }
 
+    /// The window keeps the transfer's pieces as they came: a reader takes
+    /// them one at a time (shared, not copied), and a piece is dropped only
+    /// once every reader has had it, so a reader that joins while the first
+    /// piece is held still gets the body from its first byte.
+    @Test func piecesGoOutAsTheyCameAndLeaveOnceEveryReaderHadThem() async throws {
+        let relay = Relay(length: 30, capacity: 64)
+        let a = try #require(relay.makeReader())
+        let b = try #require(relay.makeReader())
+        #expect(offer(relay, Array(0..<10)) == .accepted)
+        #expect(offer(relay, Array(10..<25)) == .accepted)
+        #expect(try await a.next() == Array(0..<10))
+        #expect(try await a.next() == Array(10..<25))
+        let c = try #require(relay.makeReader())
+        #expect(try await b.next() == Array(0..<10))
+        #expect(offer(relay, Array(25..<30)) == .accepted)
+        relay.finish(.complete)
+        #expect(try await readAll(c) == Array(0..<30))
+        #expect(try await readAll(b) == Array(10..<30))
+        #expect(try await readAll(a) == Array(25..<30))
+        #expect(relay.received == 30)
+        // Every piece had by every reader: none is held.
+        #expect(relay.makeReader() == nil)
+    }
+
     @Test func aFailureMidwayReachesEveryReader() async throws {
         let relay = Relay(length: 100)
         let reader = try #require(relay.makeReader())

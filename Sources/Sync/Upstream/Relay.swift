@@ -17,8 +17,13 @@ public final class Relay: ResponseBodySink, Sendable {
     }
 
     private struct State {
-        /// The window: bytes from `start` on.
-        var window: [UInt8] = []
+        /// The window: bytes from `start` on, in the pieces the transfer
+        /// gave them (each kept as it came: a reader takes a piece without
+        /// a copy, and what every reader had is dropped a piece at a time,
+        /// with nothing moved).
+        var pieces: [[UInt8]] = []
+        /// Bytes in `pieces`.
+        var buffered = 0
         var start: Int64 = 0
         /// Each reader's offset into the body.
         var readers: [Int: Int64] = [:]
@@ -66,7 +71,7 @@ public final class Relay: ResponseBodySink, Sendable {
     }
 
     /// Bytes of the body taken so far.
-    public var received: Int64 { state.withLock { $0.start + Int64($0.window.count) } }
+    public var received: Int64 { state.withLock { $0.start + Int64($0.buffered) } }
 
     // MARK: The transfer's side
 
@@ -76,11 +81,12 @@ public final class Relay: ResponseBodySink, Sendable {
             // Every reader went away: the rest of the body is nobody's.
             if state.readers.isEmpty && state.nextReader > 0 { return .nobodyReads }
             // The slowest reader is a window behind: wait for it (libcurl offers these bytes again).
-            if !state.window.isEmpty && state.window.count + bytes.count > capacity {
+            if state.buffered > 0 && state.buffered + bytes.count > capacity {
                 state.paused = true
                 return .full
             }
-            state.window.append(contentsOf: bytes)
+            state.pieces.append(Array(bytes))
+            state.buffered += bytes.count
             return .taken(state.takeMoved())
         }
         switch outcome {
@@ -122,12 +128,18 @@ public final class Relay: ResponseBodySink, Sendable {
             enum Step { case bytes([UInt8]), end, failed(String), wait(Settlement<Void>) }
             let step: Step = state.withLock { state in
                 guard let offset = state.readers[id] else { return .end }
-                let end = state.start + Int64(state.window.count)
-                if offset < end {
-                    let from = Int(offset - state.start)
-                    let chunk = Array(state.window[from...].prefix(256 << 10))
-                    state.readers[id] = offset + Int64(chunk.count)
-                    return .bytes(chunk)
+                if offset < state.start + Int64(state.buffered) {
+                    // The rest of the piece the reader is in: all of it, shared, when it starts there.
+                    var pieceStart = state.start
+                    for piece in state.pieces {
+                        let pieceEnd = pieceStart + Int64(piece.count)
+                        if offset < pieceEnd {
+                            let chunk = offset == pieceStart ? piece : Array(piece[Int(offset - pieceStart)...])
+                            state.readers[id] = pieceEnd
+                            return .bytes(chunk)
+                        }
+                        pieceStart = pieceEnd
+                    }
                 }
                 switch state.ending {
                 case .complete: return .end
@@ -170,15 +182,19 @@ public final class Relay: ResponseBodySink, Sendable {
     /// Drops what every reader has had, and resumes a paused transfer once half the window is free.
     private func trim() {
         let resume: Bool = state.withLock { state in
-            let slowest = state.readers.values.min() ?? (state.start + Int64(state.window.count))
-            let consumed = Int(slowest - state.start)
-            if consumed > 0 {
-                state.window.removeFirst(consumed)
-                state.start = slowest
+            let slowest = state.readers.values.min() ?? (state.start + Int64(state.buffered))
+            var done = 0
+            while done < state.pieces.count, state.start + Int64(state.pieces[done].count) <= slowest {
+                state.start += Int64(state.pieces[done].count)
+                state.buffered -= state.pieces[done].count
+                done += 1
+            }
+            if done > 0 {
+                state.pieces.removeFirst(done)
                 state.everTrimmed = true
             }
             // Half the window free before going on: no pause and resume for every chunk.
-            guard state.paused, state.window.count <= capacity / 2 else { return false }
+            guard state.paused, state.buffered <= capacity / 2 else { return false }
             state.paused = false
             return true
         }
