@@ -349,4 +349,27 @@ import Upstream
             "example.com/p/@v/v1.0.0.mod", "example.com/q/@v/v1.0.0.mod",
         ])
     }
+    /// The go command reads the go.mod of versions it does not select (below
+    /// an unpruned module, all of them) but downloads only the one it
+    /// selects, at least the highest any go.mod it read requires: a version
+    /// a go.mod read lately supersedes gets no .info or .zip read ahead.
+    @Test func aVersionTheGraphSupersedesGetsNoZipReadAhead() async throws {
+        let harness = try ProxyHarness(readAhead: true)
+        try scriptVersion(harness, "example.com/m", "v1.0.0", goMod: "module example.com/m\n\ngo 1.17\n\nrequire example.com/r v1.2.0\n")
+        try scriptVersion(harness, "example.com/r", "v1.1.0", goMod: "module example.com/r\n\ngo 1.17\n")
+        try scriptVersion(harness, "example.com/r", "v1.2.0", goMod: "module example.com/r\n\ngo 1.17\n")
+        #expect(await answer(harness, .mod(module, version)).status == 200)
+        await harness.proxy.readAhead.settled()
+        // What an unpruned module below would make the go command read: the older go.mod alone.
+        let older = await answer(harness, .mod(try ModulePath("example.com/r"), try ModuleVersion("v1.1.0")))
+        #expect(older.status == 200 && older.cacheStatus == .miss)
+        let selected = await answer(harness, .mod(try ModulePath("example.com/r"), try ModuleVersion("v1.2.0")))
+        #expect(selected.status == 200 && selected.cacheStatus == .miss)
+        await harness.upstream.waitForRequests(7)
+        await harness.proxy.readAhead.settled()
+        #expect(harness.upstream.requestCount("example.com/r/@v/v1.1.0.zip") == 0)
+        #expect(harness.upstream.requestCount("example.com/r/@v/v1.1.0.info") == 0)
+        #expect(harness.upstream.requestCount("example.com/r/@v/v1.2.0.zip") == 1)
+        #expect(harness.upstream.requestCount("example.com/r/@v/v1.2.0.info") == 1)
+    }
 }

@@ -8,7 +8,10 @@ import Upstream
 ///
 /// A cold `go mod download` or `go build` is bound by round trips: the go
 /// command asks for one file at a time. When a client asks for the `.info`
-/// or `.mod` of a version, that version's other files are fetched at once;
+/// or `.mod` of a version, that version's other files are fetched at once
+/// (for a `.mod`, unless a go.mod read lately requires a higher version of
+/// its module: the go command reads the go.mod files of versions it does
+/// not select, but downloads only the one it selects);
 /// when a client gets a `.mod` that had to be fetched (or was read ahead and
 /// is now used for the first time), the `.mod` files the go command's graph
 /// loading will read next are fetched too. It follows the go command's own
@@ -49,11 +52,16 @@ public final class ReadAhead: Sendable {
         var statistics = Statistics(filesReadAhead: 0, filesUsed: 0)
         /// Settled when nothing is outstanding any more, for ``settled()``.
         var quiet: Settlement<Void>?
+        /// The highest version of each module that a go.mod read lately
+        /// requires (bounded), and when it was seen.
+        var highestRequired: [ModulePath: (version: SemanticVersion, seen: ContinuousClock.Instant)] = [:]
     }
     private let state = Mutex(State())
     /// `state.unused.count`, readable without the lock.
     private let unusedCount = Atomic<Int>(0)
     private static let rememberedKeys = 100_000
+    /// How long a requirement seen in a go.mod says which version a build selects: about one build's graph loading.
+    private static let requirementMemory = Duration.seconds(600)
     private let filesReadAheadCounter = Counter(label: "goedge_read_ahead_files_total")
     private let filesUsedCounter = Counter(label: "goedge_read_ahead_used_total")
 
@@ -93,8 +101,14 @@ public final class ReadAhead: Sendable {
             start(.mod(module, version), depth: 0, proxy: proxy, requirements: .byItsOwnRule)
             start(.zip(module, version), depth: 0, proxy: proxy)
         case .mod:
-            start(.info(module, version), depth: 0, proxy: proxy)
-            start(.zip(module, version), depth: 0, proxy: proxy)
+            // The go command reads the go.mod files of versions it does not
+            // select (below an unpruned module, all of them), but downloads
+            // only the one it selects, which is at least the highest any
+            // go.mod it read requires.
+            if !isSuperseded(module, version) {
+                start(.info(module, version), depth: 0, proxy: proxy)
+                start(.zip(module, version), depth: 0, proxy: proxy)
+            }
             // A go.mod fetched just now, or read ahead and now used: its
             // requirements' go.mod files come next. So read-ahead stays a
             // level ahead of the go command's graph loading, and goes no
@@ -128,9 +142,11 @@ public final class ReadAhead: Sendable {
     private func requirementsFetched(
         _ text: String, module: ModulePath, version: ModuleVersion, depth: Int, itself: Requirements, proxy: ModuleProxy
     ) {
-        guard itself != .none,
-            let goMod = try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false)
-        else { return }
+        guard let goMod = try? GoModFile(parsing: text, file: "\(module.path)@\(version.text)/go.mod", strict: false) else {
+            return
+        }
+        noteRequirements(of: goMod)
+        guard itself != .none else { return }
         let next: Requirements
         switch itself {
         case .all: next = .all
@@ -187,6 +203,34 @@ public final class ReadAhead: Sendable {
             }
             if answer.cacheStatus == .miss, answer.status == 200 { filesReadAheadCounter.increment() }
             quiet?.settle(())
+        }
+    }
+
+    /// Remembers the highest version of each module `goMod` requires.
+    private func noteRequirements(of goMod: GoModFile) {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            // Bounded: past the limit, what was remembered is let go (read-ahead fetches more, never less).
+            if state.highestRequired.count >= Self.rememberedKeys { state.highestRequired.removeAll() }
+            for requirement in goMod.requirements {
+                guard let version = SemanticVersion(requirement.version.text) else { continue }
+                if let known = state.highestRequired[requirement.module],
+                    now - known.seen < Self.requirementMemory, !(known.version < version)
+                {
+                    continue
+                }
+                state.highestRequired[requirement.module] = (version, now)
+            }
+        }
+    }
+
+    /// Whether a go.mod read lately requires a higher version of `module`
+    /// than `version`: then the go command will not download this one.
+    private func isSuperseded(_ module: ModulePath, _ version: ModuleVersion) -> Bool {
+        guard let asked = SemanticVersion(version.text) else { return false }
+        return state.withLock { state in
+            guard let known = state.highestRequired[module], ContinuousClock.now - known.seen < Self.requirementMemory else { return false }
+            return asked < known.version
         }
     }
 
