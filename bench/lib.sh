@@ -125,6 +125,10 @@ make_workspace() {
     printf 'module example.org/bench\n\ngo %s\n\nrequire (\n' "${2:-1.19}"
     for i in $(seq -f %03g 0 9); do printf '\texample.com/graph/m%s v1.0.0\n' "$i"; done
     printf ')\n'
+    # A real main module's own say over its graph.
+    if [[ ${1:-} == mixed:* ]]; then
+      printf '\nexclude example.com/graph/m025 v1.0.0\n\nreplace example.com/graph/m033 v1.0.0 => example.com/graph/m033 v1.1.0\n'
+    fi
   } >"$workspace/go.mod"
   {
     printf 'package main\n\nimport (\n'

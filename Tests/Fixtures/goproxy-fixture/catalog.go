@@ -340,6 +340,95 @@ func layeredCatalog(n int, app bool) *catalog {
 	return c
 }
 
+// mixedCatalog is a module graph of n modules in layers shaped like real
+// ones: a quarter of the modules at every depth declare go 1.13 to 1.16
+// (unpruned: the go command reads the go.mod files of everything below
+// them), the rest go 1.17 to 1.20 (pruned); each module has v1.0.0 and
+// v1.1.0, and requirers ask for either, so the go command reads go.mod
+// files of versions it does not select; every third module also requires
+// v1.0.0 of a module two layers down; the pruned ones list their
+// requirements' requirements as // indirect, as go mod tidy writes them.
+// Zips carry 60 KiB that does not compress.
+func mixedCatalog(n int) *catalog {
+	c := &catalog{queries: map[string]map[string]string{}}
+	const width = 10
+	name := func(i int) string { return fmt.Sprintf("example.com/graph/m%03d", i) }
+	goVersion := func(i int) string {
+		if i%4 == 1 {
+			return []string{"1.13", "1.14", "1.16"}[(i/4)%3]
+		}
+		return []string{"1.17", "1.18", "1.19", "1.20"}[(i/4)%4]
+	}
+	// What version v of module i requires directly, and the packages it imports.
+	direct := func(i int, v string) (requires, imports []string) {
+		layer := i / width
+		for k := 0; k < 3; k++ {
+			j := (layer+1)*width + (i*7+k*3)%width
+			if j >= n {
+				continue
+			}
+			at := "v1.0.0"
+			if v == "v1.1.0" && (i+k)%2 == 0 {
+				at = "v1.1.0"
+			}
+			requires = append(requires, name(j)+" "+at)
+			imports = append(imports, fmt.Sprintf("m%03d %q", j, name(j)))
+		}
+		if older := (layer+2)*width + (i*3)%width; i%3 == 0 && older < n {
+			requires = append(requires, name(older)+" v1.0.0")
+		}
+		return uniq(requires), uniq(imports)
+	}
+	for i := 0; i < n; i++ {
+		for _, v := range []string{"v1.0.0", "v1.1.0"} {
+			requires, imports := direct(i, v)
+			pruned := goVersion(i) >= "1.17"
+			var indirect []string
+			if pruned {
+				seen := map[string]bool{}
+				for _, r := range requires {
+					seen[strings.Fields(r)[0]] = true
+				}
+				for _, r := range requires {
+					var j int
+					fmt.Sscanf(strings.TrimPrefix(strings.Fields(r)[0], "example.com/graph/m"), "%d", &j)
+					below, _ := direct(j, strings.Fields(r)[1])
+					for _, b := range below {
+						if !seen[strings.Fields(b)[0]] {
+							seen[strings.Fields(b)[0]] = true
+							indirect = append(indirect, b+" // indirect")
+						}
+					}
+				}
+			}
+			s := "module " + name(i) + "\n\ngo " + goVersion(i) + "\n"
+			if all := append(append([]string{}, requires...), indirect...); len(all) > 0 {
+				s += "\nrequire (\n\t" + strings.Join(all, "\n\t") + "\n)\n"
+			}
+			body := fmt.Sprintf("package m%03d\n\n", i)
+			var calls []string
+			if len(imports) > 0 {
+				body += "import (\n\t" + strings.Join(imports, "\n\t") + "\n)\n\n"
+				for _, imp := range imports {
+					calls = append(calls, strings.Fields(imp)[0]+".N()")
+				}
+			}
+			body += "func N() int { return 1"
+			for _, call := range calls {
+				body += " + " + call
+			}
+			body += " }\n"
+			when := day(i)
+			if v == "v1.0.0" {
+				when = when.Add(-time.Hour)
+			}
+			c.add(&version{path: name(i), version: v, time: when, goMod: s,
+				files: map[string]string{"m.go": body, "data.txt": noise(int64(i), 60<<10)}})
+		}
+	}
+	return c
+}
+
 // noise is size bytes that do not compress, the same for the same seed (a
 // workspace's go.sum made against one fixture process holds for the next).
 func noise(seed int64, size int) string {

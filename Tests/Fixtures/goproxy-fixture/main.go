@@ -34,7 +34,7 @@ const pathSumdbName = "localhost.test/sumdb"
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, app:N for that graph shaped like an application's (older versions, larger zips), corpus:N for N modules of 2 to 4 versions each, or sizes:N for N unrelated modules with zips of 50 KB to 1 MB")
+	catalogName := flag.String("catalog", "core", "core, graph:N for a module graph of N modules, app:N for that graph shaped like an application's (older versions, larger zips), mixed:N for a graph mixing unpruned and pruned modules at several versions, corpus:N for N modules of 2 to 4 versions each, or sizes:N for N unrelated modules with zips of 50 KB to 1 MB")
 	delay := flag.Duration("delay", 0, "time to wait before answering each proxy request")
 	misbehave := flag.Int("misbehave", 0, "misbehave on about one proxy request in N (0: never): errors, cut bodies, slow answers")
 	transient := flag.Bool("transient", false, "misbehave only as a flaky upstream does (503, cut bodies, slow answers), never with a 500")
@@ -56,6 +56,12 @@ func main() {
 			log.Fatal(err)
 		}
 		c = appCatalog(n)
+	case strings.HasPrefix(*catalogName, "mixed:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(*catalogName, "mixed:"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		c = mixedCatalog(n)
 	case strings.HasPrefix(*catalogName, "corpus:"):
 		n, err := strconv.Atoi(strings.TrimPrefix(*catalogName, "corpus:"))
 		if err != nil {
