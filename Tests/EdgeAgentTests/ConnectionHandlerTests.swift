@@ -104,6 +104,36 @@ import Testing
         #expect(try await connection.channel.isActive)
     }
 
+    /// A small cached file goes out with its head in one write (one segment,
+    /// one system call); a larger one as its head, then the file by sendfile.
+    @Test func aSmallCachedZipGoesOutWithItsHeadInOneWrite() async throws {
+        for (size, joined) in [(2_000, true), (100_000, false)] {
+            let connection = try await Connection()
+            let zip = try Self.zipOfNoise(size)
+            connection.harness.upstream.script("example.com/m/@v/v1.0.0.zip", .init(body: zip))
+            _ = await connection.harness.proxy.answer(.zip(try .init("example.com/m"), try .init("v1.0.0")))
+            try await connection.send("GET /example.com/m/@v/v1.0.0.zip HTTP/1.1\r\nHost: x\r\n\r\n")
+            let first = try await connection.channel.waitForOutboundWrite(as: IOData.self)
+            guard case .byteBuffer(let buffer) = first else {
+                Issue.record("the head was not written first")
+                continue
+            }
+            let bytes = Array(buffer.readableBytesView)
+            let end = try #require(bytes.firstRange(of: Array("\r\n\r\n".utf8)))
+            #expect(String(decoding: bytes[..<end.lowerBound], as: UTF8.self).contains("Content-Length: \(zip.count)"))
+            if joined {
+                #expect(Array(bytes[end.upperBound...]) == zip, "size \(size)")
+            } else {
+                #expect(end.upperBound == bytes.count, "size \(size): the head alone")
+                let next = try await connection.channel.waitForOutboundWrite(as: IOData.self)
+                guard case .fileRegion = next else {
+                    Issue.record("size \(size): the file was not sent with sendfile")
+                    continue
+                }
+            }
+        }
+    }
+
     /// Under TLS a cached zip goes out as bytes read from its file (TLS
     /// cannot take a file region), whole, with its length.
     @Test func aCachedZipGoesOutAsBytesOverTLS() async throws {
