@@ -92,7 +92,7 @@ ratio, logged_ratio = paired(nginx, goedge), paired(nginx_logged, goedge_logged)
 print("requests/s of the 450-file mix (150 modules' .info, .mod and .zip), 32 connections,")
 print(f"server on CPU 0, wrk on CPU 1, {len(nginx)} alternating runs; ratio = median of adjacent-run ratios")
 print(f"  no request log    nginx {statistics.median(nginx):>8.0f}  goedge {statistics.median(goedge):>8.0f}  "
-      f"ratio {ratio:.2f}  (target >= 1.00: {'met' if ratio >= 1.0 else 'NOT MET'})")
+      f"ratio {ratio:.2f}  (target >= 1.10, issue 26: {'met' if ratio >= 1.1 else 'NOT MET'})")
 print(f"                    runs nginx {nginx}")
 print(f"                    runs goedge {goedge}")
 print(f"  one line/request  nginx {statistics.median(nginx_logged):>8.0f}  goedge {statistics.median(goedge_logged):>8.0f}  "
