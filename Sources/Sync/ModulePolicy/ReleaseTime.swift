@@ -44,24 +44,12 @@ public enum ReleaseTime {
             let Time: String?
         }
         guard let text = (try? JSONDecoder().decode(Info.self, from: Data(bytes)))?.Time else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return nanoseconds(since1970: date.timeIntervalSince1970) }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return nanoseconds(since1970: date.timeIntervalSince1970) }
-        return nil
+        return InternetTime.nanoseconds(text)
     }
 
     /// Whole seconds as nanoseconds, or nil beyond what `Int64` holds.
     public static func nanoseconds(seconds: Int64) -> Int64? {
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         return overflow ? nil : product
-    }
-
-    /// Seconds as a `Double` (a parsed date) as nanoseconds, or nil when
-    /// not finite or beyond what `Int64` holds: `Int64(_: Double)` traps there.
-    static func nanoseconds(since1970 seconds: Double) -> Int64? {
-        guard seconds.isFinite, let whole = Int64(exactly: seconds.rounded(.down)) else { return nil }
-        return nanoseconds(seconds: whole)
     }
 }

@@ -64,9 +64,6 @@ extension ModuleProxy {
 
     /// An S3 `LastModified` (ISO 8601, with or without fractions) in nanoseconds.
     static func time(_ text: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) else { return nil }
-        return ReleaseTime.nanoseconds(seconds: Int64(date.timeIntervalSince1970))
+        InternetTime.nanoseconds(text)
     }
 }
