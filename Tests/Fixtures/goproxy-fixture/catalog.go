@@ -312,19 +312,7 @@ func layeredCatalog(n int, app bool) *catalog {
 		if len(requires) > 0 {
 			s += "\nrequire (\n\t" + strings.Join(requires, "\n\t") + "\n)\n"
 		}
-		body := fmt.Sprintf("package m%03d\n\n", i)
-		var calls []string
-		if len(imports) > 0 {
-			body += "import (\n\t" + strings.Join(imports, "\n\t") + "\n)\n\n"
-			for _, imp := range imports {
-				calls = append(calls, strings.Fields(imp)[0]+".N()")
-			}
-		}
-		body += "func N() int { return 1"
-		for _, call := range calls {
-			body += " + " + call
-		}
-		body += " }\n"
+		body := graphPackage(i, imports)
 		path := name(i)
 		data := strings.Repeat("x", 2000+i*37)
 		if app {
@@ -338,6 +326,24 @@ func layeredCatalog(n int, app bool) *catalog {
 		}
 	}
 	return c
+}
+
+// graphPackage is package mNNN of a graph module: it imports each of
+// imports ("mJJJ \"path\"") and calls its N.
+func graphPackage(i int, imports []string) string {
+	body := fmt.Sprintf("package m%03d\n\n", i)
+	var calls []string
+	if len(imports) > 0 {
+		body += "import (\n\t" + strings.Join(imports, "\n\t") + "\n)\n\n"
+		for _, imp := range imports {
+			calls = append(calls, strings.Fields(imp)[0]+".N()")
+		}
+	}
+	body += "func N() int { return 1"
+	for _, call := range calls {
+		body += " + " + call
+	}
+	return body + " }\n"
 }
 
 // mixedCatalog is a module graph of n modules in layers shaped like real
@@ -405,19 +411,7 @@ func mixedCatalog(n int) *catalog {
 			if all := append(append([]string{}, requires...), indirect...); len(all) > 0 {
 				s += "\nrequire (\n\t" + strings.Join(all, "\n\t") + "\n)\n"
 			}
-			body := fmt.Sprintf("package m%03d\n\n", i)
-			var calls []string
-			if len(imports) > 0 {
-				body += "import (\n\t" + strings.Join(imports, "\n\t") + "\n)\n\n"
-				for _, imp := range imports {
-					calls = append(calls, strings.Fields(imp)[0]+".N()")
-				}
-			}
-			body += "func N() int { return 1"
-			for _, call := range calls {
-				body += " + " + call
-			}
-			body += " }\n"
+			body := graphPackage(i, imports)
 			when := day(i)
 			if v == "v1.0.0" {
 				when = when.Add(-time.Hour)
