@@ -165,16 +165,31 @@ download_ms() { # proxy: milliseconds of a `go mod download all` of $workspace w
   echo $(($(now_ms) - started))
 }
 
-start_nginx_static() { # name root: nginx serving the files under root as they are. Sets $nginx_url and $nginx_pid.
-  local port
-  port=$(free_port)
-  cat >"$out/nginx-$1.conf" <<NGINX
+nginx_preamble() { # name: the top of an nginx configuration of the benchmarks
+  cat <<NGINX
 worker_processes 2;
 daemon off;
 user $(id -un) $(id -gn);
 pid $out/nginx-$1.pid;
 error_log $out/nginx-error.log;
 events { worker_connections 1024; }
+NGINX
+}
+
+run_nginx() { # name port: starts nginx with $out/nginx-name.conf and waits for it. Sets $nginx_url and $nginx_pid.
+  # On goedge's core, as goedge is: the same CPU for both.
+  taskset -c 0 nginx -c "$out/nginx-$1.conf" &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$2/" && break; sleep 0.05; done
+  nginx_url=http://127.0.0.1:$2
+}
+
+start_nginx_static() { # name root: nginx serving the files under root as they are. Sets $nginx_url and $nginx_pid.
+  local port
+  port=$(free_port)
+  cat >"$out/nginx-$1.conf" <<NGINX
+$(nginx_preamble "$1")
 http {
   access_log off;
   sendfile on;
@@ -183,11 +198,7 @@ http {
   server { listen 127.0.0.1:$port; root $2; }
 }
 NGINX
-  taskset -c 0 nginx -c "$out/nginx-$1.conf" &
-  nginx_pid=$!
-  pids+=("$nginx_pid")
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
-  nginx_url=http://127.0.0.1:$port
+  run_nginx "$1" "$port"
 }
 
 start_nginx_cache() { # name: nginx proxy_cache in front of $upstream, with an empty cache. Sets $nginx_url and $nginx_pid.
@@ -195,12 +206,7 @@ start_nginx_cache() { # name: nginx proxy_cache in front of $upstream, with an e
   cache=$(scratch_dir "nginx-cache-$1")
   port=$(free_port)
   cat >"$out/nginx-$1.conf" <<NGINX
-worker_processes 2;
-daemon off;
-user $(id -un) $(id -gn);
-pid $out/nginx-$1.pid;
-error_log $out/nginx-error.log;
-events { worker_connections 1024; }
+$(nginx_preamble "$1")
 http {
   access_log off;
   proxy_cache_path $cache levels=1:2 keys_zone=modules:10m max_size=2g inactive=1d use_temp_path=off;
@@ -219,12 +225,7 @@ http {
   }
 }
 NGINX
-  # On goedge's core, as goedge is: the same CPU for both.
-  taskset -c 0 nginx -c "$out/nginx-$1.conf" &
-  nginx_pid=$!
-  pids+=("$nginx_pid")
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
-  nginx_url=http://127.0.0.1:$port
+  run_nginx "$1" "$port"
 }
 
 
